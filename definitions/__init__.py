@@ -1,0 +1,13 @@
+"""The shipped definitions of Ruam: data only, loaded as package resources."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+SHIPPED = ("organization.yaml", "procedure.yaml", "calendar.yaml")
+
+
+def shipped_texts() -> list[tuple[str, str]]:
+    """(name, YAML text) of every shipped definition, organization first."""
+    root = resources.files(__name__)
+    return [(f"definitions/{name}", (root / name).read_text(encoding="utf-8")) for name in SHIPPED]

@@ -1,0 +1,494 @@
+"""The application: commands and queries over one database.
+
+Every command runs in one unit of work: resolve the actor and their role *at
+this moment*, ask the machine (legality, evidence, guards), then in the same
+transaction move the state projection and append the ledger record. Any
+refusal is a typed error and nothing is written. The clock is injected.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import mimetypes
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from storage import Store, Tx
+from workflow.authority import Assignment, acting_role, responsible_for
+from workflow.canonical import canonical_text, content_hash, sha256_hex
+from workflow.definitions import (
+    Calendar, Definition, Organization, Procedure, cross_check, load_definition,
+)
+from workflow.errors import (
+    Conflict, DefinitionError, EvidenceInvalid, InvalidTransition, NotAllowed, NotFound, Problem,
+    Refused, UsageError,
+)
+from workflow.evidence import attachment_hashes, field_summary, normalize_doc_number
+from workflow.guards import GuardContext
+from workflow.ledger import Entry, Record, format_instant
+from workflow.machine import machine_for
+
+SYSTEM = "system"
+PERSON_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+PROCESS_ID = re.compile(r"^(\d{4})/([a-z][a-z0-9_]*)$")
+MAX_ATTACHMENT = 20 * 1024 * 1024
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def parse_process_id(text: str) -> tuple[int, str]:
+    match = PROCESS_ID.match(text or "")
+    if not match:
+        raise UsageError("process", f"'{text}' is not a process id like 2570/task_teacher_welfare",
+                         f"'{text}' ไม่ใช่รหัสกระบวนการ เช่น 2570/task_teacher_welfare")
+    return int(match.group(1)), match.group(2)
+
+
+def latest_evidence(records: Iterable[Record]) -> dict[str, dict]:
+    """Per trigger, the evidence of its latest firing (what guards compare against)."""
+    history: dict[str, dict] = {}
+    for rec in records:
+        if rec.kind == "process.transitioned":
+            history[rec.data["trigger"]] = rec.data.get("evidence") or {}
+    return history
+
+
+@dataclass(frozen=True)
+class Definitions:
+    procedure: Procedure
+    organization: Organization
+    calendar: Calendar | None
+
+
+class Ruam:
+    def __init__(self, store: Store, clock: Callable[[], dt.datetime] = utcnow) -> None:
+        self.store = store
+        self.clock = clock
+        self._cache: dict[str, Definition] = {}
+        from engine.logs import get_logger
+
+        self.log = get_logger("ruam.engine")
+
+    def now(self) -> dt.datetime:
+        moment = self.clock()
+        if moment.tzinfo is None:
+            raise ValueError("the clock must return an aware datetime")
+        return moment.astimezone(dt.timezone.utc)
+
+    # ------------------------------------------------------------------ definitions
+    def definition(self, version: str, tx: Tx | None = None) -> Definition:
+        found = self.definition_or_none(version, tx)
+        if found is None:
+            raise NotFound("definition", version[:12], "นิยาม")
+        return found
+
+    def definition_or_none(self, version: str, tx: Tx | None = None) -> Definition | None:
+        """A stored definition, only if its content still hashes to its version."""
+        if version in self._cache:
+            return self._cache[version]
+        if tx is None:
+            with self.store.reading() as rtx:
+                content = rtx.definition_content(version)
+        else:
+            content = tx.definition_content(version)
+        if content is None:
+            return None
+        try:
+            data = json.loads(content)
+        except json.JSONDecodeError:
+            return None
+        if content_hash(data) != version:
+            return None
+        try:
+            definition = load_definition(canonical_text(data))
+        except DefinitionError:
+            return None
+        self._cache[version] = definition
+        return definition
+
+    def active(self, tx: Tx | None = None) -> Definitions:
+        def read(t: Tx) -> dict[str, str]:
+            return t.active_definitions()
+
+        if tx is None:
+            with self.store.reading() as rtx:
+                active = read(rtx)
+        else:
+            active = read(tx)
+        if "procedure" not in active or "organization" not in active:
+            raise NotFound("active definitions", "procedure/organization", "นิยามที่ใช้งาน")
+        cal = self.definition(active["calendar"], tx) if "calendar" in active else None
+        return Definitions(self.definition(active["procedure"], tx),  # type: ignore[arg-type]
+                           self.definition(active["organization"], tx), cal)  # type: ignore[arg-type]
+
+    @staticmethod
+    def check_definitions(texts: list[tuple[str, str]],
+                          base: Definitions | None = None) -> list[Definition]:
+        """Parse and validate documents (and how they fit together); all problems at once."""
+        problems: list[Problem] = []
+        loaded: list[Definition] = []
+        for name, text in texts:
+            try:
+                loaded.append(load_definition(text, name))
+            except DefinitionError as exc:
+                problems.extend(exc.problems)
+        if problems:
+            raise DefinitionError(problems)
+        kinds = [d.kind for d in loaded]
+        for kind in set(kinds):
+            if kinds.count(kind) > 1:
+                problems.append(Problem("kind", f"two {kind} documents given; give one of each kind"))
+        by_kind = {d.kind: d for d in loaded}
+        proc = by_kind.get("procedure") or (base.procedure if base else None)
+        org = by_kind.get("organization") or (base.organization if base else None)
+        cal = by_kind.get("calendar") or (base.calendar if base else None)
+        if proc is not None and org is not None:
+            problems.extend(cross_check(proc, org, cal))  # type: ignore[arg-type]
+        if problems:
+            raise DefinitionError(problems)
+        return loaded
+
+    def register_definitions(self, texts: list[tuple[str, str]], actor: str = SYSTEM) -> list[dict]:
+        """Validate, store by content hash, record, and make active. Idempotent."""
+        now = self.now()
+        with self.store.transaction() as tx:
+            self._require_admin(tx, actor, now)
+            try:
+                base = self.active(tx)
+            except NotFound:
+                base = None
+            loaded = self.check_definitions(texts, base)
+            active = tx.active_definitions()
+            out, entries = [], []
+            for d in loaded:
+                stored = tx.put_definition(d.version, d.kind, d.id, canonical_text(d.content), now)
+                if stored:
+                    entries.append(Entry(kind="definition.registered", at=now, actor=actor,
+                                         role=self._admin_role(actor), data={
+                                             "version": d.version, "kind": d.kind, "id": d.id}))
+                changed = active.get(d.kind) != d.version
+                if changed:
+                    tx.set_active(d.kind, d.version)
+                    entries.append(Entry(kind="definition.activated", at=now, actor=actor,
+                                         role=self._admin_role(actor),
+                                         data={"version": d.version, "kind": d.kind}))
+                self._cache[d.version] = d
+                out.append({"kind": d.kind, "id": d.id, "version": d.version, "new": stored,
+                            "activated": changed})
+            tx.append(entries)
+        self.log.info("definitions.registered", versions=[o["version"][:12] for o in out])
+        return out
+
+    # ------------------------------------------------------------------ set-up
+    def init(self, texts: list[tuple[str, str]] | None = None, demo: bool = False) -> dict:
+        """Create/upgrade the schema, load definitions (shipped by default); idempotent."""
+        from definitions import shipped_texts
+
+        self.store.migrate()
+        registered = self.register_definitions(texts or shipped_texts())
+        people = self.load_demo() if demo else []
+        return {"definitions": registered, "demo_people": people}
+
+    # ------------------------------------------------------------------ people and roles
+    def _admin_role(self, actor: str) -> str:
+        return SYSTEM if actor == SYSTEM else "admin"
+
+    def _require_admin(self, tx: Tx, actor: str, now: dt.datetime) -> None:
+        """The local operator (``system``) or a person holding ``admin`` now."""
+        if actor == SYSTEM:
+            return
+        if acting_role(tx.assignments(person=actor), actor, ("admin",), {None}, now) is None:
+            raise NotAllowed(actor, "administer", "Ruam", ("admin",))
+
+    def add_person(self, person_id: str, name: str, position: str = "", email: str | None = None,
+                   actor: str = SYSTEM) -> Record:
+        if not PERSON_ID.match(person_id or "") or person_id == SYSTEM:
+            raise UsageError("person", f"'{person_id}' is not a person id (lower-case letters, digits, . _ -)",
+                             f"'{person_id}' ไม่ใช่รหัสบุคคล (a-z 0-9 . _ -)")
+        if not (name or "").strip():
+            raise UsageError("name", "is required", "ต้องระบุชื่อ")
+        if email is not None and email and "@" not in email:
+            raise UsageError("email", f"'{email}' is not an email address")
+        now = self.now()
+        with self.store.transaction() as tx:
+            self._require_admin(tx, actor, now)
+            tx.add_person(person_id, name.strip(), position.strip(), email or None, now)
+            [rec] = tx.append([Entry(kind="person.added", at=now, actor=actor, role=self._admin_role(actor),
+                                     data={"person": person_id, "name": name.strip(),
+                                           "position": position.strip(), "email": email or None})])
+        self.log.info("person.added", person=person_id, seq=rec.seq)
+        return rec
+
+    def assign_role(self, person_id: str, role: str, scope: str | None = None,
+                    valid_from: dt.datetime | None = None, valid_until: dt.datetime | None = None,
+                    actor: str = SYSTEM) -> Record:
+        now = self.now()
+        with self.store.transaction() as tx:
+            self._require_admin(tx, actor, now)
+            org = self.active(tx).organization
+            if tx.get_person(person_id) is None:
+                raise NotFound("person", person_id, "บุคคล")
+            spec = org.role(role)
+            if spec is None:
+                raise UsageError("role", f"unknown role '{role}' (known: {', '.join(r.id for r in org.roles)})",
+                                 f"ไม่รู้จักบทบาท '{role}'")
+            if scope is not None and scope not in org.scope_ids():
+                raise UsageError("scope", f"unknown unit, mission group or task '{scope}'",
+                                 f"ไม่รู้จักกลุ่มหรืองาน '{scope}'")
+            if spec.scope == "task" and (scope is None or org.task(scope) is None):
+                raise UsageError("scope", f"role '{role}' is held for one task: give --scope TASK",
+                                 f"บทบาท '{role}' ต้องระบุงาน (--scope TASK)")
+            start = valid_from or now
+            if valid_until is not None and valid_until <= start:
+                raise UsageError("until", "must be after --from", "วันสิ้นสุดต้องอยู่หลังวันเริ่ม")
+            assignment = Assignment(id=tx.next_assignment_id(), person=person_id, role=role, scope=scope,
+                                    valid_from=start, valid_until=valid_until)
+            tx.add_assignment(assignment)
+            [rec] = tx.append([Entry(kind="role.assigned", at=now, actor=actor, role=self._admin_role(actor),
+                                     data={"assignment": assignment.id, "person": person_id, "role": role,
+                                           "scope": scope, "valid_from": format_instant(start),
+                                           "valid_until": format_instant(valid_until) if valid_until else None})])
+        self.log.info("role.assigned", person=person_id, role=role, scope=scope, seq=rec.seq)
+        return rec
+
+    def end_assignment(self, assignment_id: int, until: dt.datetime | None = None,
+                       actor: str = SYSTEM) -> Record:
+        now = self.now()
+        until = until or now
+        with self.store.transaction() as tx:
+            self._require_admin(tx, actor, now)
+            found = [a for a in tx.assignments() if a.id == assignment_id]
+            if not found:
+                raise NotFound("assignment", str(assignment_id), "การมอบหมาย")
+            if until <= found[0].valid_from:
+                raise UsageError("until", "must be after the assignment's start")
+            tx.end_assignment(assignment_id, until)
+            [rec] = tx.append([Entry(kind="role.ended", at=now, actor=actor, role=self._admin_role(actor),
+                                     data={"assignment": assignment_id, "valid_until": format_instant(until)})])
+        return rec
+
+    def people(self) -> list[dict]:
+        with self.store.reading() as tx:
+            people = tx.people()
+            assignments = tx.assignments()
+        now = self.now()
+        for p in people:
+            p["assignments"] = [{"id": a.id, "role": a.role, "scope": a.scope,
+                                 "valid_from": a.valid_from, "valid_until": a.valid_until,
+                                 "active": a.valid_at(now)} for a in assignments if a.person == p["id"]]
+        return people
+
+    def load_demo(self) -> list[str]:
+        """Placeholder people for every role, so a new user can try every step at once."""
+        from engine.demo import demo_people
+
+        org = self.active().organization
+        added = []
+        with self.store.reading() as tx:
+            existing = {p["id"] for p in tx.people()}
+        for person_id, name, position, role, scope in demo_people(org):
+            if person_id not in existing:
+                self.add_person(person_id, name, position)
+                existing.add(person_id)
+                added.append(person_id)
+            if person_id in added:
+                self.assign_role(person_id, role, scope)
+        return added
+
+    # ------------------------------------------------------------------ processes
+    def open_cycle(self, fiscal_year: int, actor: str = SYSTEM) -> list[str]:
+        """One process per task for a BE fiscal year; idempotent (returns those opened now)."""
+        if not 2500 <= fiscal_year <= 2700:
+            raise UsageError("fiscal_year", f"{fiscal_year} is not a Buddhist-Era fiscal year like 2570",
+                             f"{fiscal_year} ไม่ใช่ปีงบประมาณ พ.ศ. เช่น 2570")
+        now = self.now()
+        with self.store.transaction() as tx:
+            if actor != SYSTEM and acting_role(tx.assignments(person=actor), actor, ("admin", "esa_director"),
+                                               {None}, now) is None:
+                raise NotAllowed(actor, "open cycle", str(fiscal_year), ("admin", "esa_director"))
+            defs = self.active(tx)
+            existing = {p["task_id"] for p in tx.processes(fiscal_year=fiscal_year)}
+            assignments = tx.assignments(roles=("responsible_officer",))
+            entries, opened = [], []
+            for task in defs.organization.tasks:
+                if task.id in existing:
+                    continue
+                pid = f"{fiscal_year}/{task.id}"
+                tx.insert_process(id=pid, fiscal_year=fiscal_year, task_id=task.id,
+                                  procedure_version=defs.procedure.version,
+                                  organization_version=defs.organization.version,
+                                  state=defs.procedure.initial, version=0, opened_at=now, updated_at=now)
+                entries.append(Entry(kind="process.opened", at=now, actor=actor,
+                                     role=SYSTEM if actor == SYSTEM else "admin",
+                                     responsible=responsible_for(assignments, task.id, now), process=pid,
+                                     data={"fiscal_year": fiscal_year, "task": task.id,
+                                           "procedure": defs.procedure.version,
+                                           "organization": defs.organization.version,
+                                           "state": defs.procedure.initial}))
+                opened.append(pid)
+            tx.append(entries)
+        if opened:
+            self.log.info("cycle.opened", fiscal_year=fiscal_year, processes=len(opened))
+        return opened
+
+    def _load(self, tx: Tx, process_id: str) -> tuple[dict, Procedure, Organization]:
+        parse_process_id(process_id)
+        proc = tx.get_process(process_id)
+        if proc is None:
+            raise NotFound("process", process_id, "กระบวนการ")
+        procedure = self.definition(proc["procedure_version"], tx)
+        organization = self.definition(proc["organization_version"], tx)
+        return proc, procedure, organization  # type: ignore[return-value]
+
+    def advance(self, process_id: str, trigger: str, actor: str, evidence: dict | None = None,
+                note: str | None = None, expected_version: int | None = None) -> Record:
+        """Fire a trigger with evidence; the one write path for every step."""
+        now = self.now()
+        with self.store.transaction() as tx:
+            proc, procedure, org = self._load(tx, process_id)
+            state = proc["state"]
+            if trigger not in procedure.triggers():
+                raise UsageError("trigger", f"unknown trigger '{trigger}' (known: "
+                                 f"{', '.join(sorted(procedure.triggers()))})", f"ไม่รู้จักคำสั่ง '{trigger}'")
+            spec = procedure.transition(trigger, state)
+            if spec is None:
+                raise InvalidTransition(process_id, state,
+                                        trigger, sorted({t.trigger for t in procedure.transitions_from(state)}))
+            scopes = org.scopes_covering(proc["task_id"])
+            assignments = tx.assignments(scopes=scopes)
+            role = acting_role(assignments, actor, spec.roles, scopes, now)
+            if role is None:
+                if tx.get_person(actor) is None and actor != SYSTEM:
+                    raise NotFound("person", actor, "บุคคล")
+                raise NotAllowed(actor, trigger, process_id, spec.roles)
+            if expected_version is not None and expected_version != proc["version"]:
+                raise Conflict(process_id, expected_version, proc["version"])
+            responsible = responsible_for(assignments, proc["task_id"], now)
+            if responsible is None:
+                raise Refused(
+                    f"no responsible officer is assigned to {proc['task_id']} now; an administrator "
+                    f"must assign one (ruam people assign PERSON responsible_officer --scope {proc['task_id']})",
+                    f"ยังไม่มีผู้รับผิดชอบงาน {proc['task_id']} ในขณะนี้ ผู้ดูแลระบบต้องมอบหมายก่อน")
+            ctx = GuardContext(now=now, history=latest_evidence(tx.records_for(process_id)),
+                               document_number_taken=tx.document_number_taken,
+                               received_feedback=tuple(tx.open_feedback(process_id)))
+            step = machine_for(procedure).fire(process_id, state, trigger, evidence, ctx)
+            missing = [h for h in attachment_hashes(spec.evidence, step.evidence) if not tx.has_attachment(h)]
+            if missing:
+                raise EvidenceInvalid(trigger, [Problem("attachments", f"file {h[:12]}… is not stored; "
+                                                                       "upload it first") for h in missing])
+            new_version = tx.move_process(process_id, proc["version"], step.dest, now)
+            for guard in spec.guards:
+                if guard.check == "unique_document_number":
+                    number = step.evidence.get(guard.params["field"])
+                    day = step.evidence.get(guard.params["date_field"])
+                    if number and day:
+                        tx.reserve_document_number(guard.params["document_kind"],
+                                                   dt.date.fromisoformat(day).year,
+                                                   normalize_doc_number(number), process_id)
+            if any(g.check == "decides_all_feedback" for g in spec.guards):
+                tx.mark_feedback_decided(process_id)
+            data: dict[str, Any] = {"trigger": trigger, "kind": step.kind, "from": step.source,
+                                    "to": step.dest, "evidence": step.evidence,
+                                    "procedure": procedure.version, "version": new_version}
+            if note:
+                data["note"] = note.strip()
+            [rec] = tx.append([Entry(kind="process.transitioned", at=now, actor=actor, role=role,
+                                     responsible=responsible, process=process_id, data=data)])
+        self.log.info("process.transitioned", process=process_id, trigger=trigger, actor=actor,
+                      role=role, state=step.dest, seq=rec.seq)
+        return rec
+
+    def send_back(self, process_id: str, actor: str, reason: str,
+                  expected_version: int | None = None) -> Record:
+        return self.advance(process_id, "send_back", actor, {"reason": reason},
+                            expected_version=expected_version)
+
+    def cancel(self, process_id: str, actor: str, reason: str,
+               expected_version: int | None = None) -> Record:
+        return self.advance(process_id, "cancel", actor, {"reason": reason},
+                            expected_version=expected_version)
+
+    def store_attachment(self, content: bytes, name: str, media_type: str | None = None) -> dict:
+        """Keep a file by its sha256; evidence names it by that hash."""
+        if len(content) > MAX_ATTACHMENT:
+            raise UsageError("attachment", f"'{name}' is larger than {MAX_ATTACHMENT // (1024 * 1024)} MiB")
+        digest = sha256_hex(content)
+        media_type = media_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
+        with self.store.transaction() as tx:
+            tx.put_attachment(digest, Path(name).name, media_type, content, self.now())
+        return {"sha256": digest, "name": Path(name).name, "size": len(content)}
+
+    # ------------------------------------------------------------------ queries
+    def processes(self, fiscal_year: int | None = None, group: str | None = None,
+                  state: str | None = None) -> list[dict]:
+        with self.store.reading() as tx:
+            tasks = None
+            if group is not None:
+                org = self.active(tx).organization
+                mg = org.mission_group(group)
+                if mg is None:
+                    mg = next((g for g in org.mission_groups if group in g.units), None)
+                if mg is None:
+                    raise UsageError("group", f"unknown group '{group}'", f"ไม่รู้จักกลุ่ม '{group}'")
+                tasks = [t.id for t in mg.tasks]
+            rows = tx.processes(fiscal_year=fiscal_year, tasks=tasks, state=state)
+            for row in rows:
+                procedure = self.definition(row["procedure_version"], tx)
+                organization = self.definition(row["organization_version"], tx)
+                task = organization.task(row["task_id"])  # type: ignore[union-attr]
+                row["task_title"] = task.title.th if task else row["task_id"]
+                row["task_title_en"] = task.title.en if task else row["task_id"]
+                row["mission_group"] = task.mission_group if task else None
+                st = procedure.state(row["state"])  # type: ignore[union-attr]
+                row["state_title"] = st.title.th
+                row["state_title_en"] = st.title.en
+        return rows
+
+    def process(self, process_id: str, as_person: str | None = None) -> dict:
+        """State, history, and (for a person) what they may do now and what it needs."""
+        now = self.now()
+        with self.store.reading() as tx:
+            proc, procedure, org = self._load(tx, process_id)
+            records = tx.records_for(process_id)
+            scopes = org.scopes_covering(proc["task_id"])
+            assignments = tx.assignments(scopes=scopes)
+            open_feedback = tx.open_feedback(process_id)
+        task = org.task(proc["task_id"])
+        out = dict(proc)
+        out.update({
+            "task_title": task.title.th if task else proc["task_id"],
+            "task_title_en": task.title.en if task else proc["task_id"],
+            "state_title": procedure.state(proc["state"]).title.th,
+            "state_title_en": procedure.state(proc["state"]).title.en,
+            "responsible": responsible_for(assignments, proc["task_id"], now),
+            "history": [r.body() | {"hash": r.hash} for r in records],
+            "open_feedback": open_feedback,
+            "final": procedure.state(proc["state"]).final,
+        })
+        available = []
+        for spec in procedure.transitions_from(proc["state"]):
+            entry = {"trigger": spec.trigger, "kind": spec.kind, "to": spec.dest,
+                     "title_th": spec.title.th, "title_en": spec.title.en, "roles": list(spec.roles),
+                     "evidence": field_summary(spec.evidence)}
+            if as_person is not None:
+                entry["allowed"] = acting_role(assignments, as_person, spec.roles, scopes, now) is not None
+            available.append(entry)
+        if as_person is not None:
+            out["as"] = as_person
+        out["available"] = available
+        return out
+
+    def log_records(self, process_id: str | None = None, limit: int | None = None) -> list[Record]:
+        if process_id:
+            parse_process_id(process_id)
+        with self.store.reading() as tx:
+            if process_id and tx.get_process(process_id) is None:
+                raise NotFound("process", process_id, "กระบวนการ")
+            return tx.records(process_id=process_id, limit=limit)

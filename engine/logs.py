@@ -1,0 +1,56 @@
+"""structlog, configured once at the entry point.
+
+JSON lines when stderr is not a terminal, readable console output when it is.
+Standard-library loggers (APScheduler, SQLAlchemy, uvicorn) go through the same
+processors, so every line carries the ids bound with ``bind_contextvars``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import structlog
+
+_configured = False
+
+
+def configure(level: str = "INFO", *, json: bool | None = None) -> None:
+    global _configured
+    if json is None:
+        json = not sys.stderr.isatty()
+    shared = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    if json:
+        renderer = structlog.processors.JSONRenderer(ensure_ascii=False)
+        exc = [structlog.processors.ExceptionRenderer(
+            structlog.tracebacks.ExceptionDictTransformer(show_locals=False))]
+    else:
+        renderer = structlog.dev.ConsoleRenderer(colors=False)
+        exc = []
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *exc, renderer],
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
+    _configured = True
+
+
+def get_logger(name: str = "ruam"):
+    return structlog.get_logger(name)

@@ -1,0 +1,70 @@
+"""Engines for SQLite (embedded default) and PostgreSQL; the one place their
+differences live."""
+
+from __future__ import annotations
+
+import os
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine, make_url
+
+from workflow.errors import UsageError
+
+DEFAULT_SQLITE = "ruam.db"
+
+
+def normalize_url(url: str | None) -> str:
+    """A URL or a plain file path (read as SQLite); ``postgresql://`` uses psycopg 3."""
+    if not url:
+        url = DEFAULT_SQLITE
+    if "://" not in url:
+        return "sqlite:///" + os.path.abspath(url)
+    try:
+        parsed = make_url(url)
+    except Exception:  # noqa: BLE001 - any parse failure is a usage error
+        raise UsageError("--db", f"'{url}' is not a database URL", f"'{url}' ไม่ใช่ URL ของฐานข้อมูล") from None
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    elif parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise UsageError("--db", f"unsupported database '{parsed.drivername}' (use sqlite or postgresql)")
+    return parsed.render_as_string(hide_password=False)
+
+
+def make_engine(url: str | None, **kw) -> Engine:
+    url = normalize_url(url)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kw)
+        _sqlite_setup(engine)
+        return engine
+    kw.setdefault("pool_size", 10)
+    kw.setdefault("max_overflow", 20)
+    kw.setdefault("pool_pre_ping", True)
+    return create_engine(url, **kw)
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    """The pysqlite recipe: our own BEGIN, taking the write lock at the start.
+
+    WAL lets readers run beside the one writer; synchronous=FULL makes a committed
+    step survive a power cut; BEGIN IMMEDIATE takes the write lock before the first
+    read of a command, so two writers never both read a chain head (a plain BEGIN
+    upgrades late and fails with "database is locked" despite busy_timeout).
+    Read-only work runs with the ``ruam_readonly`` execution option and a plain BEGIN.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None  # let us emit BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):
+        if conn.get_execution_options().get("ruam_readonly"):
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,31 @@
+"""Run Alembic migrations programmatically (no alembic.ini needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from storage.schema import LEDGER_GUARD_SQL
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    cfg = config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+        # A SQLite batch migration that rebuilds the ledger drops its triggers:
+        # re-assert them after every upgrade (the statements are idempotent).
+        for statement in LEDGER_GUARD_SQL[conn.dialect.name]:
+            conn.execute(text(statement))

@@ -1,0 +1,344 @@
+"""The storage boundary: one unit of work per command, the ledger append, reads.
+
+``Store.transaction()`` yields a ``Tx``; everything a command writes goes
+through it and commits together, or not at all. Driver errors are translated
+here into Ruam's own errors; nobody above storage catches ``sqlalchemy.exc``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import and_, func, insert, select, text, update
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Connection, Engine
+
+from storage import schema as s
+from storage.db import make_engine, normalize_url
+from workflow.authority import Assignment
+from workflow.errors import Conflict, Duplicate, RuamError, StorageError
+from workflow.ledger import Entry, Record
+from workflow.replay import StoredRow
+
+
+class Store:
+    """A database: SQLite file (default) or PostgreSQL."""
+
+    def __init__(self, url: str | None = None, **engine_kw: Any) -> None:
+        self.url = normalize_url(url)
+        self.engine: Engine = make_engine(self.url, **engine_kw)
+        self.dialect = self.engine.dialect.name
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # -- schema ----------------------------------------------------------------------
+    def migrate(self) -> None:
+        """Create or upgrade the schema to the revision this code expects (Alembic)."""
+        from storage.migrate import upgrade
+
+        with self._translate():
+            upgrade(self.engine)
+
+    def schema_revision(self) -> str | None:
+        with self._translate(), self.engine.connect() as conn:
+            conn = conn.execution_options(ruam_readonly=True)
+            with conn.begin():
+                try:
+                    return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+                except sa_exc.DBAPIError:
+                    return None
+
+    def ensure_current(self) -> None:
+        found = self.schema_revision()
+        if found != s.SCHEMA_REVISION:
+            what = "no Ruam schema" if found is None else f"schema revision {found}"
+            raise StorageError(
+                f"the database has {what}; run 'ruam init' to create or upgrade it",
+                f"ฐานข้อมูลยังไม่มีโครงสร้างของ Ruam ที่ตรงรุ่น ({what}) โปรดสั่ง 'ruam init'",
+            )
+
+    def ledger_guards_present(self) -> bool:
+        """Whether the triggers that refuse UPDATE/DELETE on the ledger exist."""
+        with self.reading() as tx:
+            if self.dialect == "sqlite":
+                q = text("SELECT count(*) FROM sqlite_master WHERE type='trigger' AND tbl_name='ledger'")
+                return tx.conn.execute(q).scalar() >= 2
+            q = text("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'ledger'::regclass AND NOT tgisinternal")
+            return tx.conn.execute(q).scalar() >= 2
+
+    # -- units of work -------------------------------------------------------------------
+    @contextmanager
+    def _translate(self) -> Iterator[None]:
+        try:
+            yield
+        except RuamError:
+            raise
+        except sa_exc.IntegrityError as exc:
+            raise _integrity(exc) from None
+        except sa_exc.DBAPIError as exc:
+            message = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            if "locked" in message or "could not serialize" in message or "deadlock" in message:
+                raise StorageError(f"the database is busy; try again ({message})",
+                                   "ฐานข้อมูลไม่ว่าง โปรดลองอีกครั้ง") from None
+            raise StorageError(f"database error: {message}", f"ฐานข้อมูลขัดข้อง: {message}") from None
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        """One command's writes: all commit together or none do."""
+        with self._translate(), self.engine.begin() as conn:
+            yield Tx(conn)
+
+    @contextmanager
+    def reading(self) -> Iterator[Tx]:
+        with self._translate(), self.engine.connect() as conn:
+            conn = conn.execution_options(ruam_readonly=True)
+            with conn.begin():
+                yield Tx(conn)
+
+
+def _integrity(exc: sa_exc.IntegrityError) -> RuamError:
+    message = str(exc.orig)
+    if "document_numbers" in message or "pk_document_numbers" in message:
+        return Duplicate("document number", "")
+    if "processes" in message and ("fiscal_year" in message or "pk_processes" in message):
+        return Duplicate("process", "")
+    if "ledger" in message:
+        return StorageError("another writer appended to the ledger at the same time; try again",
+                            "มีการบันทึกพร้อมกัน โปรดลองอีกครั้ง")
+    return StorageError(f"the database refused the change: {message.splitlines()[0]}",
+                        f"ฐานข้อมูลไม่ยอมรับการเปลี่ยนแปลง: {message.splitlines()[0]}")
+
+
+class Tx:
+    """Repository methods inside one transaction."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.dialect = conn.dialect.name
+
+    # -- the ledger ------------------------------------------------------------------------
+    def append(self, entries: Sequence[Entry]) -> list[Record]:
+        """Seal entries onto the chain, in order, inside this transaction.
+
+        The chain has one head row. On PostgreSQL we take ``SELECT … FOR UPDATE``
+        on it: appenders queue on that row lock, so no two read the same head and
+        fork the chain (measured: correct with no retries, where read-then-insert
+        forked it). On SQLite the transaction already holds the database write
+        lock from ``BEGIN IMMEDIATE``. UNIQUE(prev_hash) stays as the safety net.
+        """
+        if not entries:
+            return []
+        q = select(s.chain_head.c.seq, s.chain_head.c.hash).where(s.chain_head.c.id == 1)
+        if self.dialect == "postgresql":
+            q = q.with_for_update()
+        seq, prev = self.conn.execute(q).one()
+        records, rows = [], []
+        for entry in entries:
+            seq += 1
+            record = Record.seal(entry, seq, prev)
+            body = record.canonical()
+            digest = record.hash
+            rows.append({"seq": seq, "prev_hash": prev, "hash": digest, "kind": record.kind,
+                         "process_id": record.process, "actor": record.actor,
+                         "recorded_at": entry.at, "body": body})
+            records.append(record)
+            prev = digest
+        self.conn.execute(insert(s.ledger), rows)
+        self.conn.execute(update(s.chain_head).where(s.chain_head.c.id == 1).values(seq=seq, hash=prev))
+        return records
+
+    def head(self) -> tuple[int, str]:
+        return tuple(self.conn.execute(select(s.chain_head.c.seq, s.chain_head.c.hash)).one())
+
+    def records_for(self, process_id: str) -> list[Record]:
+        q = select(s.ledger.c.body).where(s.ledger.c.process_id == process_id).order_by(s.ledger.c.seq)
+        return [Record.from_text(b) for (b,) in self.conn.execute(q)]
+
+    def records(self, *, process_id: str | None = None, limit: int | None = None,
+                after_seq: int = 0) -> list[Record]:
+        q = select(s.ledger.c.body).where(s.ledger.c.seq > after_seq).order_by(s.ledger.c.seq)
+        if process_id:
+            q = q.where(s.ledger.c.process_id == process_id)
+        if limit:
+            q = q.limit(limit)
+        return [Record.from_text(b) for (b,) in self.conn.execute(q)]
+
+    def stream_rows(self, batch: int = 2000) -> Iterator[StoredRow]:
+        """Every ledger row in sequence order, in constant memory (keyset pages)."""
+        last = None
+        c = s.ledger.c
+        while True:
+            q = select(c.seq, c.prev_hash, c.hash, c.kind, c.process_id, c.body).order_by(c.seq).limit(batch)
+            if last is not None:
+                q = q.where(c.seq > last)
+            rows = self.conn.execute(q).all()
+            for row in rows:
+                yield StoredRow(*row)
+            if len(rows) < batch:
+                return
+            last = rows[-1][0]
+
+    def ledger_count(self) -> int:
+        return self.conn.execute(select(func.count()).select_from(s.ledger)).scalar_one()
+
+    # -- definitions ------------------------------------------------------------------------
+    def put_definition(self, version: str, kind: str, name: str, content: str, at: dt.datetime) -> bool:
+        """Store a definition by version; False if that version was already stored."""
+        if self.conn.execute(select(s.definitions.c.version).where(s.definitions.c.version == version)).first():
+            return False
+        self.conn.execute(insert(s.definitions).values(version=version, kind=kind, name=name,
+                                                       content=content, registered_at=at))
+        return True
+
+    def definition_content(self, version: str) -> str | None:
+        return self.conn.execute(select(s.definitions.c.content)
+                                 .where(s.definitions.c.version == version)).scalar()
+
+    def definitions(self) -> list[dict]:
+        return [dict(r._mapping) for r in self.conn.execute(
+            select(s.definitions.c.version, s.definitions.c.kind, s.definitions.c.name,
+                   s.definitions.c.registered_at).order_by(s.definitions.c.registered_at))]
+
+    def active_definitions(self) -> dict[str, str]:
+        return {k: v for k, v in self.conn.execute(select(s.active_definitions.c.kind,
+                                                          s.active_definitions.c.version))}
+
+    def set_active(self, kind: str, version: str) -> None:
+        done = self.conn.execute(update(s.active_definitions).where(s.active_definitions.c.kind == kind)
+                                 .values(version=version)).rowcount
+        if not done:
+            self.conn.execute(insert(s.active_definitions).values(kind=kind, version=version))
+
+    # -- people and roles --------------------------------------------------------------------
+    def add_person(self, person_id: str, name: str, position: str, email: str | None,
+                   at: dt.datetime) -> None:
+        if self.get_person(person_id):
+            raise Duplicate("person", person_id)
+        self.conn.execute(insert(s.people).values(id=person_id, name=name, position=position,
+                                                  email=email, created_at=at))
+
+    def get_person(self, person_id: str) -> dict | None:
+        row = self.conn.execute(select(s.people).where(s.people.c.id == person_id)).first()
+        return dict(row._mapping) if row else None
+
+    def people(self) -> list[dict]:
+        return [dict(r._mapping) for r in self.conn.execute(select(s.people).order_by(s.people.c.id))]
+
+    def next_assignment_id(self) -> int:
+        return (self.conn.execute(select(func.max(s.role_assignments.c.id))).scalar() or 0) + 1
+
+    def add_assignment(self, a: Assignment) -> None:
+        self.conn.execute(insert(s.role_assignments).values(
+            id=a.id, person_id=a.person, role=a.role, scope=a.scope,
+            valid_from=a.valid_from, valid_until=a.valid_until))
+
+    def end_assignment(self, assignment_id: int, until: dt.datetime) -> None:
+        self.conn.execute(update(s.role_assignments).where(s.role_assignments.c.id == assignment_id)
+                          .values(valid_until=until))
+
+    def assignments(self, *, person: str | None = None, roles: Sequence[str] | None = None,
+                    scopes: set[str | None] | None = None) -> list[Assignment]:
+        c = s.role_assignments.c
+        q = select(c.id, c.person_id, c.role, c.scope, c.valid_from, c.valid_until).order_by(c.id)
+        if person is not None:
+            q = q.where(c.person_id == person)
+        if roles is not None:
+            q = q.where(c.role.in_(list(roles)))
+        if scopes is not None:
+            named = [x for x in scopes if x is not None]
+            cond = c.scope.in_(named) if named else None
+            if None in scopes:
+                cond = c.scope.is_(None) if cond is None else (cond | c.scope.is_(None))
+            q = q.where(cond)
+        return [Assignment(id=r[0], person=r[1], role=r[2], scope=r[3], valid_from=r[4],
+                           valid_until=r[5]) for r in self.conn.execute(q)]
+
+    # -- processes -----------------------------------------------------------------------------
+    def insert_process(self, **values: Any) -> None:
+        self.conn.execute(insert(s.processes).values(**values))
+
+    def get_process(self, process_id: str) -> dict | None:
+        row = self.conn.execute(select(s.processes).where(s.processes.c.id == process_id)).first()
+        return dict(row._mapping) if row else None
+
+    def processes(self, *, fiscal_year: int | None = None, tasks: Sequence[str] | None = None,
+                  state: str | None = None, limit: int | None = None, offset: int = 0) -> list[dict]:
+        c = s.processes.c
+        q = select(s.processes).order_by(c.fiscal_year, c.task_id)
+        conds = []
+        if fiscal_year is not None:
+            conds.append(c.fiscal_year == fiscal_year)
+        if tasks is not None:
+            conds.append(c.task_id.in_(list(tasks)))
+        if state is not None:
+            conds.append(c.state == state)
+        if conds:
+            q = q.where(and_(*conds))
+        if limit:
+            q = q.limit(limit).offset(offset)
+        return [dict(r._mapping) for r in self.conn.execute(q)]
+
+    def move_process(self, process_id: str, expected_version: int, state: str, at: dt.datetime) -> int:
+        """Set the new state if the process is still at ``expected_version``.
+
+        The conditional UPDATE is the optimistic lock: of two commands that read
+        the same version, the second matches no row (on PostgreSQL it waits for
+        the first's row lock, then re-checks the WHERE) and gets ``Conflict``.
+        """
+        c = s.processes.c
+        result = self.conn.execute(
+            update(s.processes).where(c.id == process_id, c.version == expected_version)
+            .values(state=state, version=c.version + 1, updated_at=at))
+        if result.rowcount != 1:
+            found = self.conn.execute(select(c.version).where(c.id == process_id)).scalar()
+            raise Conflict(process_id, expected_version, found)
+        return expected_version + 1
+
+    # -- document numbers, attachments, feedback -----------------------------------------------
+    def document_number_taken(self, kind: str, year: int, number: str) -> bool:
+        c = s.document_numbers.c
+        return self.conn.execute(select(c.process_id).where(
+            c.kind == kind, c.year == year, c.number == number)).first() is not None
+
+    def reserve_document_number(self, kind: str, year: int, number: str, process_id: str) -> None:
+        if self.document_number_taken(kind, year, number):
+            raise Duplicate("document number", f"{number} ({year + 543})")
+        self.conn.execute(insert(s.document_numbers).values(kind=kind, year=year, number=number,
+                                                            process_id=process_id))
+
+    def put_attachment(self, sha256: str, name: str, media_type: str, content: bytes,
+                       at: dt.datetime) -> bool:
+        if self.has_attachment(sha256):
+            return False
+        self.conn.execute(insert(s.attachments).values(sha256=sha256, name=name, media_type=media_type,
+                                                       size=len(content), content=content, stored_at=at))
+        return True
+
+    def has_attachment(self, sha256: str) -> bool:
+        return self.conn.execute(select(s.attachments.c.sha256)
+                                 .where(s.attachments.c.sha256 == sha256)).first() is not None
+
+    def get_attachment(self, sha256: str) -> dict | None:
+        row = self.conn.execute(select(s.attachments).where(s.attachments.c.sha256 == sha256)).first()
+        return dict(row._mapping) if row else None
+
+    def attachment_hashes(self) -> Iterator[tuple[str, bytes]]:
+        for sha, content in self.conn.execute(select(s.attachments.c.sha256, s.attachments.c.content)):
+            yield sha, content
+
+    def add_feedback(self, feedback_id: str, process_id: str, at: dt.datetime) -> None:
+        self.conn.execute(insert(s.feedback).values(id=feedback_id, process_id=process_id,
+                                                    received_at=at, decided=False))
+
+    def open_feedback(self, process_id: str) -> list[str]:
+        c = s.feedback.c
+        return [r[0] for r in self.conn.execute(
+            select(c.id).where(c.process_id == process_id, c.decided.is_(False)).order_by(c.received_at))]
+
+    def mark_feedback_decided(self, process_id: str) -> None:
+        self.conn.execute(update(s.feedback).where(s.feedback.c.process_id == process_id)
+                          .values(decided=True))

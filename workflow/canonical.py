@@ -1,0 +1,41 @@
+"""The canonical encoding every hash in Ruam is computed over.
+
+UTF-8, every string NFC-normalized, JSON with sorted keys and no insignificant
+white space. The same logical record always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import unicodedata
+from typing import Any
+
+
+def normalize(value: Any) -> Any:
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value)
+    if isinstance(value, dict):
+        return {unicodedata.normalize("NFC", str(k)): normalize(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [normalize(v) for v in value]
+    if value is None or isinstance(value, (bool, int)):
+        return value
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError("NaN and infinity have no canonical form")
+        return value
+    raise TypeError(f"cannot encode {type(value).__name__} canonically")
+
+
+def canonical_text(value: Any) -> str:
+    return json.dumps(normalize(value), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def sha256_hex(text: str | bytes) -> str:
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    return hashlib.sha256(data).hexdigest()
+
+
+def content_hash(value: Any) -> str:
+    return sha256_hex(canonical_text(value))

@@ -1,0 +1,168 @@
+"""Evidence: check and normalize what an officer submits against a step's fields.
+
+``validate_evidence`` returns the normalized evidence (NFC text, ISO dates,
+booleans as booleans) or raises ``EvidenceInvalid`` naming every bad field.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from workflow.definitions import FieldSpec
+from workflow.errors import EvidenceInvalid, Problem
+from workflow.fiscal import parse_date, to_arabic_digits
+
+MAX_TEXT = 20_000
+_DOC_NUMBER = re.compile(r"^[^/]{0,40}\d[^/]{0,20}/\s*\d{1,6}$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_TRUE = {"true", "yes", "y", "1", "ใช่", "จริง"}
+_FALSE = {"false", "no", "n", "0", "ไม่ใช่", "ไม่"}
+
+
+def normalize_doc_number(text: str) -> str:
+    """The comparable form of a document number: Arabic digits, no spaces."""
+    return re.sub(r"\s+", "", to_arabic_digits(unicodedata.normalize("NFC", text)))
+
+
+def _one(spec: FieldSpec, value: Any, where: str, problems: list[Problem]) -> Any:
+    t = spec.type
+    if t == "text":
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            problems.append(Problem(where, "must be text"))
+            return None
+        text = unicodedata.normalize("NFC", str(value)).strip()
+        if len(text) > MAX_TEXT:
+            problems.append(Problem(where, f"is longer than {MAX_TEXT} characters"))
+        return text
+    if t == "date":
+        try:
+            return parse_date(str(value)).isoformat()
+        except ValueError as exc:
+            problems.append(Problem(where, str(exc)))
+            return None
+    if t == "doc_number":
+        text = unicodedata.normalize("NFC", str(value)).strip()
+        if not _DOC_NUMBER.match(to_arabic_digits(text)):
+            problems.append(Problem(where, f"'{text}' is not a document number like ๑๒๓/๒๕๗๐ or ศธ ๐๔๐๘๖/๑๒๓"))
+            return None
+        return text
+    if t == "choice":
+        if value not in spec.options:
+            problems.append(Problem(where, f"'{value}' is not one of: {', '.join(spec.options)}"))
+            return None
+        return value
+    if t == "boolean":
+        if isinstance(value, bool):
+            return value
+        lowered = str(value).strip().lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+        problems.append(Problem(where, f"'{value}' is not true or false"))
+        return None
+    if t == "integer":
+        if isinstance(value, bool):
+            problems.append(Problem(where, "must be a whole number"))
+            return None
+        try:
+            return int(to_arabic_digits(str(value)).strip())
+        except ValueError:
+            problems.append(Problem(where, f"'{value}' is not a whole number"))
+            return None
+    if t == "attachment":
+        if isinstance(value, str):
+            value = {"sha256": value.removeprefix("sha256:")}
+        if not isinstance(value, dict) or not _SHA256.match(str(value.get("sha256", ""))):
+            problems.append(Problem(where, "must be a stored file's sha256 (64 hex digits)"))
+            return None
+        out = {"sha256": value["sha256"]}
+        if value.get("name"):
+            out["name"] = unicodedata.normalize("NFC", str(value["name"]))
+        if isinstance(value.get("size"), int):
+            out["size"] = value["size"]
+        return out
+    if t == "list":
+        if isinstance(value, dict):
+            value = [value]
+        if not isinstance(value, list):
+            problems.append(Problem(where, "must be a list"))
+            return None
+        items = []
+        for i, item in enumerate(value):
+            if not isinstance(item, dict):
+                problems.append(Problem(f"{where}[{i}]", "must be a mapping of item fields"))
+                continue
+            items.append(_record(spec.fields, item, f"{where}[{i}]", problems))
+        if len(value) < spec.min_items:
+            problems.append(Problem(where, f"needs at least {spec.min_items} item(s)"))
+        return items
+    problems.append(Problem(where, f"unsupported type '{t}'"))
+    return None
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip()) or value == []
+
+
+def _record(fields: tuple[FieldSpec, ...], raw: dict, prefix: str, problems: list[Problem]) -> dict:
+    known = {f.id for f in fields}
+    for key in raw:
+        if key not in known:
+            problems.append(Problem(f"{prefix}.{key}" if prefix else key,
+                                    f"unknown field (expected: {', '.join(sorted(known))})"))
+    out: dict[str, Any] = {}
+    for spec in fields:
+        where = f"{prefix}.{spec.id}" if prefix else spec.id
+        value = raw.get(spec.id)
+        if _blank(value):
+            if spec.required:
+                problems.append(Problem(where, f"is required ({spec.title.th} / {spec.title.en})"))
+            continue
+        normalized = _one(spec, value, where, problems)
+        if normalized is not None:
+            out[spec.id] = normalized
+    return out
+
+
+def validate_evidence(trigger: str, fields: tuple[FieldSpec, ...], raw: Any) -> dict:
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise EvidenceInvalid(trigger, [Problem("evidence", "must be a mapping of field to value")])
+    problems: list[Problem] = []
+    out = _record(fields, raw, "", problems)
+    if problems:
+        raise EvidenceInvalid(trigger, problems)
+    return out
+
+
+def attachment_hashes(fields: tuple[FieldSpec, ...], evidence: dict) -> list[str]:
+    """Every attachment sha256 named in normalized evidence."""
+    found = []
+    for spec in fields:
+        value = evidence.get(spec.id)
+        if spec.type == "attachment" and isinstance(value, dict):
+            found.append(value["sha256"])
+        elif spec.type == "list" and isinstance(value, list):
+            for item in value:
+                found.extend(attachment_hashes(spec.fields, item))
+    return found
+
+
+def field_summary(fields: tuple[FieldSpec, ...]) -> list[dict]:
+    """What a step asks for, for ``process show`` and the API."""
+    out = []
+    for f in fields:
+        entry: dict[str, Any] = {"name": f.id, "type": f.type, "required": f.required,
+                                 "title_th": f.title.th, "title_en": f.title.en}
+        if f.options:
+            entry["options"] = list(f.options)
+        if f.fields:
+            entry["fields"] = field_summary(f.fields)
+        if f.min_items:
+            entry["min_items"] = f.min_items
+        out.append(entry)
+    return out

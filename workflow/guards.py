@@ -1,0 +1,108 @@
+"""Guards: checks on evidence that a step's definition names by ``check``.
+
+Each check gets its parameters from the definition, the normalized evidence,
+and a ``GuardContext`` the engine fills in (pure data plus look-ups it injects).
+It returns the problems it finds; the machine refuses the step on any.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from workflow.definitions import GuardSpec
+from workflow.errors import Problem
+from workflow.evidence import normalize_doc_number
+from workflow.fiscal import bangkok_date, format_date_be
+
+
+def _never_taken(kind: str, year: int, number: str) -> bool:
+    return False
+
+
+@dataclass(frozen=True)
+class GuardContext:
+    now: dt.datetime
+    history: Mapping[str, dict] = field(default_factory=dict)  # trigger -> latest evidence
+    document_number_taken: Callable[[str, int, str], bool] = _never_taken
+    received_feedback: tuple[str, ...] = ()
+
+
+def values(data: Mapping[str, Any] | None, path: str) -> list[Any]:
+    """``field`` or ``field[].sub`` (a trigger prefix is resolved by the caller)."""
+    if not data:
+        return []
+    name, _, sub = path.partition("[].")
+    value = data.get(name)
+    if value is None:
+        return []
+    if sub:
+        return [item.get(sub) for item in value if isinstance(item, dict) and item.get(sub) is not None]
+    return value if isinstance(value, list) else [value]
+
+
+def _resolve(path: str, evidence: dict, ctx: GuardContext) -> tuple[list[Any], str | None]:
+    head, dot, rest = path.partition(".")
+    if dot and "[" not in head:
+        return values(ctx.history.get(head), rest), head
+    return values(evidence, path), None
+
+
+def _msg(spec: GuardSpec, default: str) -> str:
+    if spec.message:
+        return f"{spec.message.th} ({spec.message.en})"
+    return default
+
+
+def _key(value: Any) -> str:
+    return " ".join(str(value).split()).casefold()
+
+
+def run_guards(guards: tuple[GuardSpec, ...], evidence: dict, ctx: GuardContext) -> list[Problem]:
+    problems: list[Problem] = []
+    today = bangkok_date(ctx.now)
+    for g in guards:
+        p = g.params
+        fld = p.get("field", "")
+        if g.check == "min_items":
+            if len(values(evidence, fld)) < p["count"]:
+                problems.append(Problem(fld, _msg(g, f"needs at least {p['count']} item(s)")))
+        elif g.check == "any_item":
+            items = evidence.get(fld) or []
+            if not any(all(item.get(k) == v for k, v in p["where"].items()) for item in items):
+                problems.append(Problem(fld, _msg(g, f"no item has {p['where']}")))
+        elif g.check == "not_future":
+            for v in values(evidence, fld):
+                if dt.date.fromisoformat(v) > today:
+                    problems.append(Problem(fld, _msg(g, f"{format_date_be(dt.date.fromisoformat(v))} "
+                                                         f"is in the future (today is {format_date_be(today)})")))
+        elif g.check == "not_before":
+            refs, _ = _resolve(p["ref"], evidence, ctx)
+            if refs:
+                bound = max(dt.date.fromisoformat(r) for r in refs)
+                for v in values(evidence, fld):
+                    if dt.date.fromisoformat(v) < bound:
+                        problems.append(Problem(fld, _msg(g, f"{format_date_be(dt.date.fromisoformat(v))} "
+                                                             f"is before {format_date_be(bound)} ({p['ref']})")))
+        elif g.check == "covers":
+            refs, _ = _resolve(p["ref"], evidence, ctx)
+            have = {_key(v) for v in values(evidence, fld)}
+            missing = [str(r) for r in refs if _key(r) not in have]
+            if missing:
+                problems.append(Problem(fld, _msg(g, "missing") + f": {', '.join(missing)}"))
+        elif g.check == "unique_document_number":
+            numbers = values(evidence, fld)
+            dates = values(evidence, p["date_field"])
+            if numbers and dates:
+                year = dt.date.fromisoformat(dates[0]).year
+                if ctx.document_number_taken(p["document_kind"], year, normalize_doc_number(numbers[0])):
+                    problems.append(Problem(fld, f"number {numbers[0]} is already used in {year + 543} "
+                                                 f"(เลขที่ {numbers[0]} ถูกใช้แล้วในปี {year + 543})"))
+        elif g.check == "decides_all_feedback":
+            decided = {str(v) for v in values(evidence, fld)}
+            missing = [f for f in ctx.received_feedback if f not in decided]
+            if missing:
+                problems.append(Problem(fld, _msg(g, "opinions without a decision") + f": {', '.join(missing)}"))
+    return problems

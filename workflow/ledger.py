@@ -1,0 +1,94 @@
+"""The ledger record, its canonical encoding and its hash.
+
+A record's hash is sha256 over the canonical text of its body (which includes
+the previous record's hash and its own sequence number). Storage keeps that
+exact text; verification recomputes the hash from it, never from columns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from workflow.canonical import canonical_text, sha256_hex
+
+GENESIS = "0" * 64
+
+
+def format_instant(moment: dt.datetime) -> str:
+    """UTC, microseconds, 'Z' — one spelling for every instant in the ledger."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: pass an aware UTC instant")
+    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_instant(text: str) -> dt.datetime:
+    return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.timezone.utc)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Entry:
+    """What a command wants recorded; storage adds seq and prev_hash."""
+
+    kind: str
+    at: dt.datetime
+    actor: str
+    role: str
+    responsible: str | None = None
+    process: str | None = None
+    data: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.kind or "." not in self.kind:
+            raise ValueError(f"record kind '{self.kind}' must be 'area.event'")
+        if self.at.tzinfo is None:
+            raise ValueError("record time must be timezone-aware")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Record:
+    seq: int
+    prev_hash: str
+    kind: str
+    at: str
+    actor: str
+    role: str
+    responsible: str | None
+    process: str | None
+    data: dict
+
+    @classmethod
+    def seal(cls, entry: Entry, seq: int, prev_hash: str) -> Record:
+        return cls(seq=seq, prev_hash=prev_hash, kind=entry.kind, at=format_instant(entry.at),
+                   actor=entry.actor, role=entry.role, responsible=entry.responsible,
+                   process=entry.process, data=entry.data)
+
+    def body(self) -> dict[str, Any]:
+        return {"seq": self.seq, "prev_hash": self.prev_hash, "kind": self.kind, "at": self.at,
+                "actor": self.actor, "role": self.role, "responsible": self.responsible,
+                "process": self.process, "data": self.data}
+
+    def canonical(self) -> str:
+        return canonical_text(self.body())
+
+    @property
+    def hash(self) -> str:
+        return sha256_hex(self.canonical())
+
+    @property
+    def moment(self) -> dt.datetime:
+        return parse_instant(self.at)
+
+    @classmethod
+    def from_text(cls, text: str) -> Record:
+        """Parse stored canonical text (raises ValueError if it is not a record)."""
+        try:
+            body = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"not JSON: {exc}") from None
+        expected = {"seq", "prev_hash", "kind", "at", "actor", "role", "responsible", "process", "data"}
+        if not isinstance(body, dict) or set(body) != expected:
+            raise ValueError("not a ledger record body")
+        return cls(**body)
