@@ -376,7 +376,8 @@ class Ruam:
                     f"must assign one (ruam people assign PERSON responsible_officer --scope {proc['task_id']})",
                     f"ยังไม่มีผู้รับผิดชอบงาน {proc['task_id']} ในขณะนี้ ผู้ดูแลระบบต้องมอบหมายก่อน")
             ctx = GuardContext(now=now, history=latest_evidence(tx.records_for(process_id)),
-                               document_number_taken=tx.document_number_taken,
+                               document_number_taken=lambda kind, year, number: tx.document_owner(
+                                   kind, year, number) not in (None, process_id),
                                received_feedback=tuple(tx.open_feedback(process_id)))
             step = machine_for(procedure).fire(process_id, state, trigger, evidence, ctx)
             missing = [h for h in attachment_hashes(spec.evidence, step.evidence) if not tx.has_attachment(h)]

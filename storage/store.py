@@ -299,13 +299,17 @@ class Tx:
         return expected_version + 1
 
     # -- document numbers, attachments, feedback -----------------------------------------------
-    def document_number_taken(self, kind: str, year: int, number: str) -> bool:
+    def document_owner(self, kind: str, year: int, number: str) -> str | None:
+        """The process that used a document number in a calendar year, if any."""
         c = s.document_numbers.c
         return self.conn.execute(select(c.process_id).where(
-            c.kind == kind, c.year == year, c.number == number)).first() is not None
+            c.kind == kind, c.year == year, c.number == number)).scalar()
 
     def reserve_document_number(self, kind: str, year: int, number: str, process_id: str) -> None:
-        if self.document_number_taken(kind, year, number):
+        owner = self.document_owner(kind, year, number)
+        if owner == process_id:
+            return  # the same process re-issuing its own order after a send-back
+        if owner is not None:
             raise Duplicate("document number", f"{number} ({year + 543})")
         self.conn.execute(insert(s.document_numbers).values(kind=kind, year=year, number=number,
                                                             process_id=process_id))

@@ -94,7 +94,7 @@ class Fold:
         self.assignments: dict[int, Assignment] = {}
         self.people: dict[str, dict] = {}
         self.definitions: set[str] = set()
-        self.documents: set[tuple[str, int, str]] = set()
+        self.documents: dict[tuple[str, int, str], str] = {}
         self.until = until
         self.records = 0
         self.last: Record | None = None
@@ -209,7 +209,7 @@ class Fold:
         if normalized != evidence:
             self._finding("legality", rec, "recorded evidence is not in normalized form")
         ctx = GuardContext(now=moment, history=dict(proc.history),
-                           document_number_taken=lambda k, y, n: (k, y, n) in self.documents,
+                           document_number_taken=lambda k, y, n: self.documents.get((k, y, n), proc.id) != proc.id,
                            received_feedback=tuple(proc.feedback))
         problems = run_guards(spec.guards, evidence, ctx)
         if problems:
@@ -220,8 +220,9 @@ class Fold:
                 number = evidence.get(guard.params["field"])
                 day = evidence.get(guard.params["date_field"])
                 if number and day:
-                    self.documents.add((guard.params["document_kind"], dt.date.fromisoformat(day).year,
-                                        normalize_doc_number(number)))
+                    key = (guard.params["document_kind"], dt.date.fromisoformat(day).year,
+                           normalize_doc_number(number))
+                    self.documents.setdefault(key, proc.id)
 
     def _feedback_received(self, rec: Record, data: dict) -> None:
         proc = self.processes.get(rec.process)

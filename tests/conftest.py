@@ -1,0 +1,107 @@
+"""Fixtures: one contract suite, every backend.
+
+``db_url`` is parametrized over SQLite and PostgreSQL. PostgreSQL runs when
+``RUAM_TEST_DATABASE_URL`` is set (``.ci/run`` sets it); each test session
+creates its own database there (so parallel runs never meet) and each test
+gets an empty schema.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+PG_URL = os.environ.get("RUAM_TEST_DATABASE_URL")
+BANGKOK = dt.timezone(dt.timedelta(hours=7))
+
+
+class Clock:
+    """An injected clock the test moves by hand."""
+
+    def __init__(self, start: dt.datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **kw) -> dt.datetime:
+        self.now += dt.timedelta(**kw)
+        return self.now
+
+    def set(self, moment: dt.datetime) -> None:
+        self.now = moment
+
+
+@pytest.fixture(scope="session")
+def pg_database():
+    if not PG_URL:
+        yield None
+        return
+    base = make_url(PG_URL).set(drivername="postgresql+psycopg")
+    name = f"ruam_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield base.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _backends():
+    marks = [] if PG_URL else [pytest.mark.skip(reason="RUAM_TEST_DATABASE_URL not set")]
+    return [pytest.param("sqlite", id="sqlite"), pytest.param("postgresql", id="postgresql",
+                                                            marks=[pytest.mark.postgres, *marks])]
+
+
+@pytest.fixture(params=_backends())
+def db_url(request, tmp_path, pg_database):
+    """An empty database on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'ruam.db'}"
+        return
+    engine = create_engine(pg_database, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    yield pg_database
+
+
+@pytest.fixture
+def clock():
+    # 20 November 2569 BE (2026), 10:00 Bangkok: FY 2570 has begun
+    return Clock(dt.datetime(2026, 11, 20, 3, 0, tzinfo=dt.timezone.utc))
+
+
+@pytest.fixture
+def store(db_url):
+    from storage import Store
+
+    s = Store(db_url)
+    yield s
+    pool = s.engine.pool
+    checked_out = pool.checkedout() if hasattr(pool, "checkedout") else 0
+    s.dispose()
+    assert checked_out == 0, f"{checked_out} connection(s) left checked out"
+
+
+@pytest.fixture
+def app(store, clock):
+    """An initialized Ruam with the shipped definitions and the demo people."""
+    from engine.app import Ruam
+
+    ruam = Ruam(store, clock=clock)
+    ruam.init(demo=True)
+    return ruam
+
+
+@pytest.fixture
+def opened(app):
+    app.open_cycle(2570)
+    return app
