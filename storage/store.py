@@ -67,7 +67,8 @@ class Store:
             if self.dialect == "sqlite":
                 q = text("SELECT count(*) FROM sqlite_master WHERE type='trigger' AND tbl_name='ledger'")
                 return tx.conn.execute(q).scalar() >= 2
-            q = text("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'ledger'::regclass AND NOT tgisinternal")
+            q = text("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'ledger'::regclass AND NOT tgisinternal "
+                     "AND tgenabled <> 'D'")
             return tx.conn.execute(q).scalar() >= 2
 
     # -- units of work -------------------------------------------------------------------
