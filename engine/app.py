@@ -351,7 +351,12 @@ class Ruam:
         """Fire a trigger with evidence; the one write path for every step."""
         now = self.now()
         with self.store.transaction() as tx:
-            proc, procedure, org = self._load(tx, process_id)
+            parse_process_id(process_id)
+            proc = tx.process_head(process_id)
+            if proc is None:
+                raise NotFound("process", process_id, "กระบวนการ")
+            procedure: Procedure = self.definition(proc["procedure_version"], tx)  # type: ignore[assignment]
+            org: Organization = self.definition(proc["organization_version"], tx)  # type: ignore[assignment]
             state = proc["state"]
             if trigger not in procedure.triggers():
                 raise UsageError("trigger", f"unknown trigger '{trigger}' (known: "
@@ -361,7 +366,7 @@ class Ruam:
                 raise InvalidTransition(process_id, state,
                                         trigger, sorted({t.trigger for t in procedure.transitions_from(state)}))
             scopes = org.scopes_covering(proc["task_id"])
-            assignments = tx.assignments(scopes=scopes)
+            assignments = tx.assignments_for_scopes(scopes)
             role = acting_role(assignments, actor, spec.roles, scopes, now)
             if role is None:
                 if tx.get_person(actor) is None and actor != SYSTEM:
@@ -375,10 +380,12 @@ class Ruam:
                     f"no responsible officer is assigned to {proc['task_id']} now; an administrator "
                     f"must assign one (ruam people assign PERSON responsible_officer --scope {proc['task_id']})",
                     f"ยังไม่มีผู้รับผิดชอบงาน {proc['task_id']} ในขณะนี้ ผู้ดูแลระบบต้องมอบหมายก่อน")
-            ctx = GuardContext(now=now, history=latest_evidence(tx.records_for(process_id)),
+            refs = any(g.check in ("not_before", "covers") for g in spec.guards)
+            decides = any(g.check == "decides_all_feedback" for g in spec.guards)
+            ctx = GuardContext(now=now, history=latest_evidence(tx.records_for(process_id)) if refs else {},
                                document_number_taken=lambda kind, year, number: tx.document_owner(
                                    kind, year, number) not in (None, process_id),
-                               received_feedback=tuple(tx.open_feedback(process_id)))
+                               received_feedback=tuple(tx.open_feedback(process_id)) if decides else ())
             step = machine_for(procedure).fire(process_id, state, trigger, evidence, ctx)
             missing = [h for h in attachment_hashes(spec.evidence, step.evidence) if not tx.has_attachment(h)]
             if missing:
@@ -393,7 +400,7 @@ class Ruam:
                         tx.reserve_document_number(guard.params["document_kind"],
                                                    dt.date.fromisoformat(day).year,
                                                    normalize_doc_number(number), process_id)
-            if any(g.check == "decides_all_feedback" for g in spec.guards):
+            if decides:
                 tx.mark_feedback_decided(process_id)
             data: dict[str, Any] = {"trigger": trigger, "kind": step.kind, "from": step.source,
                                     "to": step.dest, "evidence": step.evidence,

@@ -33,7 +33,8 @@ def configure(level: str = "INFO", *, json: bool | None = None) -> None:
         renderer = structlog.dev.ConsoleRenderer(colors=False)
         exc = []
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        processors=[structlog.stdlib.filter_by_level, *shared,
+                    structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,

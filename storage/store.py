@@ -16,9 +16,11 @@ from sqlalchemy import and_, func, insert, select, text, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
 
+from storage import hotpath as hot
 from storage import schema as s
 from storage.db import make_engine, normalize_url
 from workflow.authority import Assignment
+from workflow.canonical import sha256_hex
 from workflow.errors import Conflict, Duplicate, RuamError, StorageError
 from workflow.ledger import Entry, Record
 from workflow.replay import StoredRow
@@ -133,31 +135,29 @@ class Tx:
         """
         if not entries:
             return []
-        q = select(s.chain_head.c.seq, s.chain_head.c.hash).where(s.chain_head.c.id == 1)
-        if self.dialect == "postgresql":
-            q = q.with_for_update()
-        seq, prev = self.conn.execute(q).one()
+        d = self.dialect
+        head = hot.sql(d, "head_for_update" if d == "postgresql" else "head")
+        seq, prev = self.conn.exec_driver_sql(head).one()
         records, rows = [], []
         for entry in entries:
             seq += 1
             record = Record.seal(entry, seq, prev)
             body = record.canonical()
-            digest = record.hash
-            rows.append({"seq": seq, "prev_hash": prev, "hash": digest, "kind": record.kind,
-                         "process_id": record.process, "actor": record.actor,
-                         "recorded_at": entry.at, "body": body})
+            digest = sha256_hex(body)
+            rows.append((seq, prev, digest, record.kind, record.process, record.actor,
+                         hot.bind_time(d, entry.at), body))
             records.append(record)
             prev = digest
-        self.conn.execute(insert(s.ledger), rows)
-        self.conn.execute(update(s.chain_head).where(s.chain_head.c.id == 1).values(seq=seq, hash=prev))
+        self.conn.exec_driver_sql(hot.sql(d, "insert_record"), rows if len(rows) > 1 else rows[0])
+        self.conn.exec_driver_sql(hot.sql(d, "move_head"), (seq, prev))
         return records
 
     def head(self) -> tuple[int, str]:
         return tuple(self.conn.execute(select(s.chain_head.c.seq, s.chain_head.c.hash)).one())
 
     def records_for(self, process_id: str) -> list[Record]:
-        q = select(s.ledger.c.body).where(s.ledger.c.process_id == process_id).order_by(s.ledger.c.seq)
-        return [Record.from_text(b) for (b,) in self.conn.execute(q)]
+        rows = self.conn.exec_driver_sql(hot.sql(self.dialect, "records_for"), (process_id,))
+        return [Record.from_text(b) for (b,) in rows]
 
     def records(self, *, process_id: str | None = None, limit: int | None = None,
                 after_seq: int = 0) -> list[Record]:
@@ -241,6 +241,13 @@ class Tx:
         self.conn.execute(update(s.role_assignments).where(s.role_assignments.c.id == assignment_id)
                           .values(valid_until=until))
 
+    def assignments_for_scopes(self, scopes: set[str | None]) -> list[Assignment]:
+        """Assignments held for the office (no scope) or any of these scopes (the hot path)."""
+        named = tuple(x for x in scopes if x is not None)
+        q = hot.sql(self.dialect, "assignments_in", marks=hot.marks(self.dialect, len(named)))
+        return [Assignment(id=r[0], person=r[1], role=r[2], scope=r[3], valid_from=hot.read_time(r[4]),
+                           valid_until=hot.read_time(r[5])) for r in self.conn.exec_driver_sql(q, named)]
+
     def assignments(self, *, person: str | None = None, roles: Sequence[str] | None = None,
                     scopes: set[str | None] | None = None) -> list[Assignment]:
         c = s.role_assignments.c
@@ -283,6 +290,14 @@ class Tx:
             q = q.limit(limit).offset(offset)
         return [dict(r._mapping) for r in self.conn.execute(q)]
 
+    def process_head(self, process_id: str) -> dict | None:
+        """What a step needs of a process: state, version, task, definition versions."""
+        row = self.conn.exec_driver_sql(hot.sql(self.dialect, "process_head"), (process_id,)).first()
+        if row is None:
+            return None
+        return {"state": row[0], "version": row[1], "task_id": row[2], "procedure_version": row[3],
+                "organization_version": row[4]}
+
     def move_process(self, process_id: str, expected_version: int, state: str, at: dt.datetime) -> int:
         """Set the new state if the process is still at ``expected_version``.
 
@@ -290,21 +305,18 @@ class Tx:
         the same version, the second matches no row (on PostgreSQL it waits for
         the first's row lock, then re-checks the WHERE) and gets ``Conflict``.
         """
-        c = s.processes.c
-        result = self.conn.execute(
-            update(s.processes).where(c.id == process_id, c.version == expected_version)
-            .values(state=state, version=c.version + 1, updated_at=at))
+        d = self.dialect
+        result = self.conn.exec_driver_sql(hot.sql(d, "move_process"),
+                                           (state, hot.bind_time(d, at), process_id, expected_version))
         if result.rowcount != 1:
-            found = self.conn.execute(select(c.version).where(c.id == process_id)).scalar()
+            found = self.conn.exec_driver_sql(hot.sql(d, "process_version"), (process_id,)).scalar()
             raise Conflict(process_id, expected_version, found)
         return expected_version + 1
 
     # -- document numbers, attachments, feedback -----------------------------------------------
     def document_owner(self, kind: str, year: int, number: str) -> str | None:
         """The process that used a document number in a calendar year, if any."""
-        c = s.document_numbers.c
-        return self.conn.execute(select(c.process_id).where(
-            c.kind == kind, c.year == year, c.number == number)).scalar()
+        return self.conn.exec_driver_sql(hot.sql(self.dialect, "document_owner"), (kind, year, number)).scalar()
 
     def reserve_document_number(self, kind: str, year: int, number: str, process_id: str) -> None:
         owner = self.document_owner(kind, year, number)

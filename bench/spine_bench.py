@@ -1,0 +1,233 @@
+"""Spine benchmark: drive N processes through the whole procedure, each
+transition its own committed transaction, and compare with a raw baseline that
+does the same writes with the plain driver in the same run.
+
+    python bench/spine_bench.py --backend sqlite --processes 10000
+    python bench/spine_bench.py --backend postgresql --processes 10000 \
+        --pg postgresql://postgres@127.0.0.1:5432/test
+    python bench/spine_bench.py --cold-start
+
+Target: Ruam's transitions/s at least 40% of the raw baseline's on each backend;
+``ruam --help`` cold start under 10× ``python3 -c pass``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests import steps  # noqa: E402 - the same evidence the tests use
+
+TASKS_PER_YEAR = 1000
+
+
+def organization_yaml(tasks: int) -> str:
+    lines = ["kind: organization", "id: bench_office", "title: {th: สำนักงานทดสอบ, en: Bench office}", "roles:"]
+    for role, scope in (("esa_director", "office"), ("group_director", "unit"), ("responsible_officer", "task"),
+                        ("admin", "office")):
+        lines.append(f"  - {{id: {role}, scope: {scope}, title: {{th: {role}, en: {role}}}}}")
+    lines += ["units:", "  - {id: group_bench, title: {th: กลุ่มทดสอบ, en: Bench group}}", "mission_groups:",
+              "  - id: mission_bench", "    title: {th: ภารกิจทดสอบ, en: Bench mission}",
+              "    units: [group_bench]", "    tasks:"]
+    lines += [f"      - {{id: task_{i:05d}, title: {{th: งาน {i}, en: Task {i}}}}}" for i in range(tasks)]
+    return "\n".join(lines) + "\n"
+
+
+def path_for(i: int, officer: str) -> list[tuple[str, str, dict]]:
+    director = "bench_director"
+    return [("complete_analysis", officer, steps.analysis()),
+            ("issue_appointment", director, steps.appointment(number=f"{i}/2569")),
+            ("send_notifications", officer, steps.notifications()),
+            ("record_meeting", officer, steps.meeting()),
+            ("send_report", officer, steps.report()),
+            ("close", director, steps.closing())]
+
+
+def run_ruam(url: str, processes: int) -> tuple[int, float]:
+    from definitions import shipped_texts
+    from engine.app import Ruam
+    from engine.logs import configure
+    from storage import Store
+
+    configure("WARNING")
+    now = [dt.datetime(2026, 11, 20, 3, 0, tzinfo=dt.timezone.utc)]
+    app = Ruam(Store(url), clock=lambda: now[0])
+    app.store.migrate()
+    texts = [t for t in shipped_texts() if "procedure" in t[0]]
+    tasks = min(TASKS_PER_YEAR, processes)
+    app.register_definitions(texts + [("bench-organization.yaml", organization_yaml(tasks))])
+    app.add_person("bench_director", "ผู้อำนวยการกลุ่ม (ตัวอย่าง)")
+    app.assign_role("bench_director", "group_director", "group_bench")
+    for t in range(tasks):
+        app.add_person(f"officer_{t:05d}", f"ผู้รับผิดชอบ {t} (ตัวอย่าง)")
+        app.assign_role(f"officer_{t:05d}", "responsible_officer", f"task_{t:05d}")
+    opened = []
+    fy = 2570
+    while len(opened) < processes:
+        opened += app.open_cycle(fy)
+        fy += 1
+    opened = opened[:processes]
+    count = 0
+    start = time.perf_counter()
+    for i, pid in enumerate(opened):
+        task = pid.split("/")[1]
+        for trigger, actor, evidence in path_for(i, "officer_" + task.removeprefix("task_")):
+            app.advance(pid, trigger, actor, evidence)
+            count += 1
+    elapsed = time.perf_counter() - start
+    app.store.dispose()
+    return count, elapsed
+
+
+def _body(seq: int, prev: str, pid: str, trigger: str, evidence: dict) -> str:
+    body = {"seq": seq, "prev_hash": prev, "kind": "process.transitioned", "at": "2026-11-20T03:00:00.000000Z",
+            "actor": "x", "role": "responsible_officer", "responsible": "x", "process": pid,
+            "data": {"trigger": trigger, "evidence": evidence}}
+    return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def run_raw_sqlite(path: str, processes: int) -> tuple[int, float]:
+    import sqlite3
+
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.executescript("""
+        CREATE TABLE ledger (seq INTEGER PRIMARY KEY, prev_hash TEXT UNIQUE, hash TEXT UNIQUE, process_id TEXT,
+                             body TEXT);
+        CREATE TABLE head (id INTEGER PRIMARY KEY, seq INTEGER, hash TEXT);
+        INSERT INTO head VALUES (1, 0, '');
+        CREATE TABLE processes (id TEXT PRIMARY KEY, state TEXT, version INTEGER);
+    """)
+    conn.executemany("INSERT INTO processes VALUES (?, 'analyzing_regulations', 0)",
+                     [(f"p{i}",) for i in range(processes)])
+    count = 0
+    start = time.perf_counter()
+    for i in range(processes):
+        pid = f"p{i}"
+        for trigger, _actor, evidence in path_for(i, "x"):
+            conn.execute("BEGIN IMMEDIATE")
+            seq, prev = conn.execute("SELECT seq, hash FROM head WHERE id = 1").fetchone()
+            body = _body(seq + 1, prev, pid, trigger, evidence)
+            digest = hashlib.sha256(body.encode()).hexdigest()
+            conn.execute("INSERT INTO ledger VALUES (?, ?, ?, ?, ?)", (seq + 1, prev, digest, pid, body))
+            conn.execute("UPDATE processes SET state = ?, version = version + 1 WHERE id = ?", (trigger, pid))
+            conn.execute("UPDATE head SET seq = ?, hash = ? WHERE id = 1", (seq + 1, digest))
+            conn.execute("COMMIT")
+            count += 1
+    elapsed = time.perf_counter() - start
+    conn.close()
+    return count, elapsed
+
+
+def run_raw_postgres(url: str, processes: int) -> tuple[int, float]:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("""
+            CREATE TABLE ledger (seq BIGINT PRIMARY KEY, prev_hash TEXT UNIQUE, hash TEXT UNIQUE, process_id TEXT,
+                                 body TEXT);
+            CREATE TABLE head (id INTEGER PRIMARY KEY, seq BIGINT, hash TEXT);
+            INSERT INTO head VALUES (1, 0, '');
+            CREATE TABLE processes (id TEXT PRIMARY KEY, state TEXT, version INTEGER);
+        """)
+        with conn.cursor() as cur:
+            cur.executemany("INSERT INTO processes VALUES (%s, 'analyzing_regulations', 0)",
+                            [(f"p{i}",) for i in range(processes)])
+        count = 0
+        start = time.perf_counter()
+        for i in range(processes):
+            pid = f"p{i}"
+            for trigger, _actor, evidence in path_for(i, "x"):
+                with conn.transaction():
+                    seq, prev = conn.execute("SELECT seq, hash FROM head WHERE id = 1 FOR UPDATE").fetchone()
+                    body = _body(seq + 1, prev, pid, trigger, evidence)
+                    digest = hashlib.sha256(body.encode()).hexdigest()
+                    conn.execute("INSERT INTO ledger VALUES (%s, %s, %s, %s, %s)", (seq + 1, prev, digest, pid, body))
+                    conn.execute("UPDATE processes SET state = %s, version = version + 1 WHERE id = %s",
+                                  (trigger, pid))
+                    conn.execute("UPDATE head SET seq = %s, hash = %s WHERE id = 1", (seq + 1, digest))
+                count += 1
+        elapsed = time.perf_counter() - start
+    return count, elapsed
+
+
+def fresh_pg(base: str) -> tuple[str, callable]:
+    import psycopg
+
+    name = f"ruam_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return base.rsplit("/", 1)[0] + "/" + name, drop
+
+
+def cold_start(runs: int = 15) -> None:
+    def median(cmd: list[str]) -> float:
+        times = []
+        for _ in range(runs):
+            t = time.perf_counter()
+            subprocess.run(cmd, stdout=subprocess.DEVNULL, check=True)
+            times.append(time.perf_counter() - t)
+        return statistics.median(times)
+
+    ruam = str(Path(sys.executable).with_name("ruam"))
+    base = median([sys.executable, "-c", "pass"])
+    cli = median([ruam, "--help"])
+    print(f"cold start: python3 -c pass {base * 1000:.1f} ms; ruam --help {cli * 1000:.1f} ms; "
+          f"ratio {cli / base:.1f}x (target < 10x)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--processes", type=int, default=10_000)
+    parser.add_argument("--pg", default=os.environ.get("RUAM_TEST_DATABASE_URL",
+                                                       "postgresql://postgres@127.0.0.1:5432/test"))
+    parser.add_argument("--cold-start", action="store_true", help="only measure CLI cold start")
+    args = parser.parse_args()
+    if args.cold_start:
+        cold_start()
+        return
+    n = args.processes
+    if args.backend == "sqlite":
+        with tempfile.TemporaryDirectory() as tmp:
+            raw_n, raw_s = run_raw_sqlite(os.path.join(tmp, "raw.db"), n)
+            ruam_n, ruam_s = run_ruam(os.path.join(tmp, "ruam.db"), n)
+    else:
+        base = args.pg.replace("postgresql+psycopg://", "postgresql://")
+        url, drop = fresh_pg(base)
+        try:
+            raw_n, raw_s = run_raw_postgres(url, n)
+        finally:
+            drop()
+        url, drop = fresh_pg(base)
+        try:
+            ruam_n, ruam_s = run_ruam(url, n)
+        finally:
+            drop()
+    raw_rate, ruam_rate = raw_n / raw_s, ruam_n / ruam_s
+    print(f"{args.backend}: {n} processes, {ruam_n} transitions, each its own committed transaction")
+    print(f"  raw driver baseline : {raw_rate:9.1f} transitions/s ({raw_s:.1f} s)")
+    print(f"  ruam engine         : {ruam_rate:9.1f} transitions/s ({ruam_s:.1f} s)")
+    print(f"  ratio               : {ruam_rate / raw_rate:9.1%} (target >= 40%)")
+
+
+if __name__ == "__main__":
+    main()
