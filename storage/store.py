@@ -82,29 +82,44 @@ class Store:
             raise
         except sa_exc.IntegrityError as exc:
             raise _integrity(exc) from None
+        except self.engine.dialect.loaded_dbapi.Error as exc:  # from the hot path's raw cursor
+            if isinstance(exc, self.engine.dialect.loaded_dbapi.IntegrityError):
+                raise _integrity(exc) from None
+            raise _database_error(str(exc)) from None
         except sa_exc.DBAPIError as exc:
-            message = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-            if "locked" in message or "could not serialize" in message or "deadlock" in message:
-                raise StorageError(f"the database is busy; try again ({message})",
-                                   "ฐานข้อมูลไม่ว่าง โปรดลองอีกครั้ง") from None
-            raise StorageError(f"database error: {message}", f"ฐานข้อมูลขัดข้อง: {message}") from None
+            raise _database_error(str(exc.orig) if exc.orig else str(exc)) from None
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
         """One command's writes: all commit together or none do."""
         with self._translate(), self.engine.begin() as conn:
-            yield Tx(conn)
+            tx = Tx(conn)
+            try:
+                yield tx
+            finally:
+                tx.close()
 
     @contextmanager
     def reading(self) -> Iterator[Tx]:
         with self._translate(), self.engine.connect() as conn:
             conn = conn.execution_options(ruam_readonly=True)
             with conn.begin():
-                yield Tx(conn)
+                tx = Tx(conn)
+                try:
+                    yield tx
+                finally:
+                    tx.close()
 
 
-def _integrity(exc: sa_exc.IntegrityError) -> RuamError:
-    message = str(exc.orig)
+def _database_error(message: str) -> StorageError:
+    message = message.strip().splitlines()[0] if message.strip() else "unknown"
+    if "locked" in message or "could not serialize" in message or "deadlock" in message:
+        return StorageError(f"the database is busy; try again ({message})", "ฐานข้อมูลไม่ว่าง โปรดลองอีกครั้ง")
+    return StorageError(f"database error: {message}", f"ฐานข้อมูลขัดข้อง: {message}")
+
+
+def _integrity(exc: Exception) -> RuamError:
+    message = str(getattr(exc, "orig", None) or exc)
     if "document_numbers" in message or "pk_document_numbers" in message:
         return Duplicate("document number", "")
     if "processes" in message and ("fiscal_year" in message or "pk_processes" in message):
@@ -122,6 +137,22 @@ class Tx:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.dialect = conn.dialect.name
+        self._cursor = None
+
+    def close(self) -> None:
+        if self._cursor is not None:
+            self._cursor.close()
+            self._cursor = None
+
+    def _run(self, statement: str, params: Sequence = (), *, many: bool = False):
+        """Run hot-path SQL on the driver's cursor, inside this transaction."""
+        if self._cursor is None:
+            self._cursor = self.conn.connection.dbapi_connection.cursor()
+        if many:
+            self._cursor.executemany(statement, params)
+        else:
+            self._cursor.execute(statement, params)
+        return self._cursor
 
     # -- the ledger ------------------------------------------------------------------------
     def append(self, entries: Sequence[Entry]) -> list[Record]:
@@ -137,7 +168,7 @@ class Tx:
             return []
         d = self.dialect
         head = hot.sql(d, "head_for_update" if d == "postgresql" else "head")
-        seq, prev = self.conn.exec_driver_sql(head).one()
+        seq, prev = self._run(head).fetchone()
         records, rows = [], []
         for entry in entries:
             seq += 1
@@ -148,15 +179,15 @@ class Tx:
                          hot.bind_time(d, entry.at), body))
             records.append(record)
             prev = digest
-        self.conn.exec_driver_sql(hot.sql(d, "insert_record"), rows if len(rows) > 1 else rows[0])
-        self.conn.exec_driver_sql(hot.sql(d, "move_head"), (seq, prev))
+        self._run(hot.sql(d, "insert_record"), rows, many=True)
+        self._run(hot.sql(d, "move_head"), (seq, prev))
         return records
 
     def head(self) -> tuple[int, str]:
         return tuple(self.conn.execute(select(s.chain_head.c.seq, s.chain_head.c.hash)).one())
 
     def records_for(self, process_id: str) -> list[Record]:
-        rows = self.conn.exec_driver_sql(hot.sql(self.dialect, "records_for"), (process_id,))
+        rows = self._run(hot.sql(self.dialect, "records_for"), (process_id,)).fetchall()
         return [Record.from_text(b) for (b,) in rows]
 
     def records(self, *, process_id: str | None = None, limit: int | None = None,
@@ -246,7 +277,7 @@ class Tx:
         named = tuple(x for x in scopes if x is not None)
         q = hot.sql(self.dialect, "assignments_in", marks=hot.marks(self.dialect, len(named)))
         return [Assignment(id=r[0], person=r[1], role=r[2], scope=r[3], valid_from=hot.read_time(r[4]),
-                           valid_until=hot.read_time(r[5])) for r in self.conn.exec_driver_sql(q, named)]
+                           valid_until=hot.read_time(r[5])) for r in self._run(q, named).fetchall()]
 
     def assignments(self, *, person: str | None = None, roles: Sequence[str] | None = None,
                     scopes: set[str | None] | None = None) -> list[Assignment]:
@@ -292,7 +323,7 @@ class Tx:
 
     def process_head(self, process_id: str) -> dict | None:
         """What a step needs of a process: state, version, task, definition versions."""
-        row = self.conn.exec_driver_sql(hot.sql(self.dialect, "process_head"), (process_id,)).first()
+        row = self._run(hot.sql(self.dialect, "process_head"), (process_id,)).fetchone()
         if row is None:
             return None
         return {"state": row[0], "version": row[1], "task_id": row[2], "procedure_version": row[3],
@@ -306,17 +337,18 @@ class Tx:
         the first's row lock, then re-checks the WHERE) and gets ``Conflict``.
         """
         d = self.dialect
-        result = self.conn.exec_driver_sql(hot.sql(d, "move_process"),
-                                           (state, hot.bind_time(d, at), process_id, expected_version))
+        result = self._run(hot.sql(d, "move_process"), (state, hot.bind_time(d, at), process_id, expected_version))
         if result.rowcount != 1:
-            found = self.conn.exec_driver_sql(hot.sql(d, "process_version"), (process_id,)).scalar()
+            row = self._run(hot.sql(d, "process_version"), (process_id,)).fetchone()
+            found = row[0] if row else None
             raise Conflict(process_id, expected_version, found)
         return expected_version + 1
 
     # -- document numbers, attachments, feedback -----------------------------------------------
     def document_owner(self, kind: str, year: int, number: str) -> str | None:
         """The process that used a document number in a calendar year, if any."""
-        return self.conn.exec_driver_sql(hot.sql(self.dialect, "document_owner"), (kind, year, number)).scalar()
+        row = self._run(hot.sql(self.dialect, "document_owner"), (kind, year, number)).fetchone()
+        return row[0] if row else None
 
     def reserve_document_number(self, kind: str, year: int, number: str, process_id: str) -> None:
         owner = self.document_owner(kind, year, number)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from workflow import yamltext
@@ -153,12 +154,16 @@ class Organization:
 
     kind = "organization"
 
-    @property
+    @cached_property
     def tasks(self) -> tuple[TaskSpec, ...]:
         return tuple(t for g in self.mission_groups for t in g.tasks)
 
+    @cached_property
+    def _task_index(self) -> dict[str, TaskSpec]:
+        return {t.id: t for t in self.tasks}
+
     def task(self, task_id: str) -> TaskSpec | None:
-        return next((t for t in self.tasks if t.id == task_id), None)
+        return self._task_index.get(task_id)
 
     def mission_group(self, group_id: str) -> MissionGroupSpec | None:
         return next((g for g in self.mission_groups if g.id == group_id), None)
