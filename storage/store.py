@@ -384,10 +384,8 @@ class Tx:
                                                     received_at=at, decided=False))
 
     def open_feedback(self, process_id: str) -> list[str]:
-        c = s.feedback.c
-        return [r[0] for r in self.conn.execute(
-            select(c.id).where(c.process_id == process_id, c.decided.is_(False)).order_by(c.received_at))]
+        rows = self._run(hot.sql(self.dialect, "open_feedback"), (process_id, False)).fetchall()
+        return [r[0] for r in rows]
 
     def mark_feedback_decided(self, process_id: str) -> None:
-        self.conn.execute(update(s.feedback).where(s.feedback.c.process_id == process_id)
-                          .values(decided=True))
+        self._run(hot.sql(self.dialect, "decide_feedback"), (True, process_id, False))
