@@ -97,3 +97,13 @@ def test_order_numbers_are_unique_in_a_calendar_year_whatever_the_digits(opened,
     # next calendar year the number is free again
     opened.clock.set(opened.clock.now.replace(year=2027, month=1, day=10))
     opened.advance(other, "issue_appointment", DIRECTOR, steps.appointment(number=digits, date="2570-01-05"))
+
+
+def test_each_step_logs_one_structured_event(opened):
+    from structlog.testing import capture_logs
+
+    with capture_logs() as logs:
+        rec = opened.advance(PROCESS, "complete_analysis", OFFICER, steps.analysis())
+    [event] = [e for e in logs if e["event"] == "process.transitioned"]
+    assert event["process"] == PROCESS and event["trigger"] == "complete_analysis"
+    assert event["role"] == "responsible_officer" and event["seq"] == rec.seq
