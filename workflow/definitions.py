@@ -290,7 +290,7 @@ class _Reader:
             if required:
                 self.problem(f"{where}.{key}", "is required (with th and en)", m.line)
             return Title("", "")
-        if not isinstance(value, dict):
+        if not isinstance(value, LineDict):
             self.problem(f"{where}.{key}", "must be a mapping with th and en", m.line_of(key))
             return Title("", "")
         out = {}
@@ -407,10 +407,11 @@ _PATH_RE = re.compile(r"^(?:([a-z][a-z0-9_]*)\.)?([a-z][a-z0-9_]*)(?:\[\]\.([a-z
 def _check_path(r: _Reader, path: Any, where: str, line: int, own: tuple[FieldSpec, ...],
                 by_trigger: dict[str, tuple[FieldSpec, ...]], allow_ref: bool) -> None:
     """A guard's field path: ``field``, ``field[].sub``, or ``trigger.field[].sub``."""
-    if not isinstance(path, str) or not _PATH_RE.match(path):
+    match = _PATH_RE.match(path) if isinstance(path, str) else None
+    if match is None:
         r.problem(where, f"'{path}' is not a field path (field, field[].sub, trigger.field)", line)
         return
-    trig, name, sub = _PATH_RE.match(path).groups()
+    trig, name, sub = match.groups()
     if trig and not allow_ref:
         r.problem(where, f"'{path}' must name a field of this step's evidence", line)
         return

@@ -148,7 +148,8 @@ class Fold:
 
     # -- processes -------------------------------------------------------------------
     def _process_opened(self, rec: Record, data: dict) -> None:
-        if rec.process in self.processes:
+        pid = rec.process or ""
+        if pid in self.processes:
             self._finding("legality", rec, f"{rec.process} opened twice")
             return
         procedure = self.definition(data["procedure"])
@@ -156,13 +157,13 @@ class Fold:
             self._finding("definition", rec, f"unknown procedure version {data['procedure'][:12]}")
         elif data["state"] != procedure.initial:
             self._finding("legality", rec, f"opened in '{data['state']}', not the initial state")
-        self.processes[rec.process] = ProcessState(
-            id=rec.process, fiscal_year=data["fiscal_year"], task=data["task"],
+        self.processes[pid] = ProcessState(
+            id=pid, fiscal_year=data["fiscal_year"], task=data["task"],
             procedure=data["procedure"], organization=data["organization"], state=data["state"],
             version=0, last_seq=rec.seq, opened_at=rec.at)
 
     def _process_transitioned(self, rec: Record, data: dict) -> None:
-        proc = self.processes.get(rec.process)
+        proc = self.processes.get(rec.process or "")
         if proc is None:
             self._finding("legality", rec, f"transition on unknown process {rec.process}")
             return
@@ -225,6 +226,6 @@ class Fold:
                     self.documents.setdefault(key, proc.id)
 
     def _feedback_received(self, rec: Record, data: dict) -> None:
-        proc = self.processes.get(rec.process)
+        proc = self.processes.get(rec.process or "")
         if proc is not None:
             proc.feedback.append(data["opinion"])
