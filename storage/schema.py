@@ -114,8 +114,9 @@ processes = Table(
     Column("version", Integer, nullable=False),
     Column("opened_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
+    # (fiscal_year, task_id) also serves look-ups by year; no index on state,
+    # which every step changes (one more B-tree page written per commit).
     UniqueConstraint("fiscal_year", "task_id"),
-    Index(None, "fiscal_year", "state"),
 )
 
 document_numbers = Table(

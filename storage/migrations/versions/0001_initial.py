@@ -95,7 +95,6 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["organization_version"], ["definitions.version"],
                                 name="fk_processes_organization_version_definitions"),
     )
-    op.create_index("ix_processes_fiscal_year_state", "processes", ["fiscal_year", "state"])
     op.create_table(
         "document_numbers",
         sa.Column("kind", sa.String(32), nullable=False),
