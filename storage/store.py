@@ -17,6 +17,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
 
 from storage import schema as s
+from storage.calendar import CalendarTx
 from storage.db import make_engine, normalize_url
 from workflow.authority import Assignment
 from workflow.errors import Conflict, Duplicate, RuamError, StorageError
@@ -106,6 +107,8 @@ def _integrity(exc: sa_exc.IntegrityError) -> RuamError:
         return Duplicate("document number", "")
     if "processes" in message and ("fiscal_year" in message or "pk_processes" in message):
         return Duplicate("process", "")
+    if "calendar_items" in message or "calendar_reminders" in message or "calendar_state" in message:
+        return Duplicate("calendar item", "")
     if "ledger" in message:
         return StorageError("another writer appended to the ledger at the same time; try again",
                             "มีการบันทึกพร้อมกัน โปรดลองอีกครั้ง")
@@ -113,7 +116,7 @@ def _integrity(exc: sa_exc.IntegrityError) -> RuamError:
                         f"ฐานข้อมูลไม่ยอมรับการเปลี่ยนแปลง: {message.splitlines()[0]}")
 
 
-class Tx:
+class Tx(CalendarTx):
     """Repository methods inside one transaction."""
 
     def __init__(self, conn: Connection) -> None:

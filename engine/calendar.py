@@ -1,0 +1,483 @@
+"""The calendar in the engine: ``tick(now)``, closing items, and what is due.
+
+``tick`` is the only thing the scheduler (or cron, via ``ruam tick``) calls. In
+one transaction, serialized against any other tick, it compares the calendar
+definition with what is stored and does what has become due since:
+
+* opens the fiscal year's processes (1 October, ``cycle_opens``);
+* opens each report/checkpoint whose window has started, naming the people who
+  held the responsible roles *when it opened* (or, if nobody did, telling the
+  people it escalates to);
+* records as *not applicable* an item that was already past due when Ruam's
+  calendar started (a measure that starts mid-year);
+* queues the latest reminder whose time has come (earlier ones it passed over
+  are recorded as superseded, never sent later);
+* marks open items overdue the moment their due day ends and escalates.
+
+Each of these is a ledger record appended in the same transaction as the
+projection row it changes and the outbox messages it causes; unique keys on
+(fiscal year, item, round, subject) and (item, reminder) fence every one, so a
+second tick — or a catch-up after weeks of downtime — does each thing once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.app import SYSTEM, Ruam
+from storage import Tx
+from workflow import calendar as wc
+from workflow.authority import acting_role
+from workflow.definitions import Calendar, CalendarItemSpec, Organization
+from workflow.errors import EvidenceInvalid, NotAllowed, NotFound, Problem, Refused, UsageError
+from workflow.fiscal import format_date_be
+from workflow.ledger import Entry, Record, format_instant
+
+
+@dataclass
+class TickResult:
+    at: dt.datetime
+    started: bool = False
+    processes_opened: list[str] = field(default_factory=list)
+    opened: list[str] = field(default_factory=list)
+    not_applicable: list[str] = field(default_factory=list)
+    reminders: list[tuple[str, int]] = field(default_factory=list)
+    overdue: list[str] = field(default_factory=list)
+    messages: int = 0
+    records: int = 0
+
+    def summary(self) -> dict[str, Any]:
+        return {"at": format_instant(self.at), "started": self.started,
+                "processes_opened": len(self.processes_opened), "opened": len(self.opened),
+                "not_applicable": len(self.not_applicable), "reminders": len(self.reminders),
+                "overdue": len(self.overdue), "messages": self.messages, "records": self.records}
+
+
+class _Writer:
+    """Appends one record at a time and queues the messages it causes (same transaction)."""
+
+    def __init__(self, tx: Tx, now: dt.datetime, result: TickResult | None = None) -> None:
+        self.tx, self.now, self.result = tx, now, result
+        self.emails = {p["id"]: p.get("email") for p in tx.people()}
+
+    def record(self, kind: str, data: dict, *, actor: str = SYSTEM, role: str = SYSTEM,
+               responsible: str | None = None, process: str | None = None) -> Record:
+        [rec] = self.tx.append([Entry(kind=kind, at=self.now, actor=actor, role=role, responsible=responsible,
+                                      process=process, data=data)])
+        if self.result is not None:
+            self.result.records += 1
+        return rec
+
+    def notify(self, rec: Record, people: list[str], message: tuple[str, str], key: str) -> None:
+        subject, body = message
+        for person in dict.fromkeys(people):
+            if self.tx.queue_message(dedupe_key=f"{key}:{person}", seq=rec.seq, at=self.now, person=person,
+                                     email=self.emails.get(person), subject=subject, body=body):
+                if self.result is not None:
+                    self.result.messages += 1
+
+
+def _process_of(tx: Tx, spec: CalendarItemSpec, fy: int, subject: str) -> str | None:
+    if spec.per != "task":
+        return None
+    pid = f"{fy}/{subject}"
+    return pid if tx.get_process(pid) else None
+
+
+def _texts(spec: CalendarItemSpec, round_id: str, org: Organization, subject: str) -> tuple[str, str, str]:
+    rnd = next((r for r in spec.rounds if r.id == round_id), None)
+    round_title = rnd.title.th if rnd else round_id
+    return spec.title.th, round_title, wc.subject_title(org, spec.per, subject)
+
+
+def tick(app: Ruam, now: dt.datetime | None = None) -> TickResult:
+    """Do everything the calendar says has become due by ``now``; idempotent."""
+    now = (now or app.now()).astimezone(dt.timezone.utc)
+    result = TickResult(at=now)
+    with app.store.transaction() as tx:
+        tx.lock_calendar()
+        defs = app.active(tx)
+        if defs.calendar is None:
+            return result
+        cal, org = defs.calendar, defs.organization
+        w = _Writer(tx, now, result)
+        current_fy = wc.fiscal_year_of(now)
+        state = tx.calendar_state()
+        if state is None:
+            tx.start_calendar(now, current_fy)
+            w.record("calendar.started", {"started_at": format_instant(now), "fiscal_year": current_fy,
+                                          "calendar": cal.version})
+            state = {"started_at": now, "started_fy": current_fy}
+            result.started = True
+        started_at = state["started_at"]
+        assignments = tx.assignments()
+        for fy in range(state["started_fy"], current_fy + 1):
+            if now >= wc.cycle_opens_at(cal, fy):
+                result.processes_opened += app.open_cycle_in(tx, fy, SYSTEM, now)
+            stored = {r["id"] for r in tx.calendar_items(fiscal_years=[fy])}
+            for occ in wc.occurrences(cal, org, fy):
+                if occ.id in stored or now < occ.opens_at:
+                    continue
+                _create(w, cal, org, occ, started_at, assignments, result)
+        open_rows = [r for r in tx.calendar_items(status=wc.OPEN)]
+        handled = tx.reminders([r["id"] for r in open_rows]) if open_rows else {}
+        for row in open_rows:
+            if row["overdue_at"] is not None:
+                continue
+            item_cal = app.definition(row["calendar_version"], tx)
+            spec = item_cal.item(row["item"]) if isinstance(item_cal, Calendar) else None
+            if spec is None:
+                continue
+            if now >= row["due_at"]:
+                _overdue(w, org, spec, row, assignments, result)
+                continue
+            days, superseded = wc.reminder_plan(row["due_on"], spec.reminder_days, now,
+                                                handled.get(row["id"], ()))
+            if days is not None:
+                _remind(w, org, spec, row, days, superseded, result)
+        tx.set_last_tick(now)
+    if result.records:
+        app.log.info("calendar.tick", **result.summary())
+    return result
+
+
+def _create(w: _Writer, cal: Calendar, org: Organization, occ: wc.Occurrence, started_at: dt.datetime,
+            assignments, result: TickResult) -> None:
+    spec, tx = occ.item, w.tx
+    scopes = wc.subject_scopes(org, spec.per, occ.subject)
+    common = {"item_id": occ.id, "fiscal_year": occ.fiscal_year, "item": spec.id, "round": occ.round.id,
+              "subject": occ.subject, "kind": spec.kind, "calendar": cal.version,
+              "opens_on": occ.opens_on.isoformat(), "due_on": occ.due_on.isoformat()}
+    values = dict(id=occ.id, fiscal_year=occ.fiscal_year, item=spec.id, round=occ.round.id, subject=occ.subject,
+                  kind=spec.kind, per=spec.per, calendar_version=cal.version, opens_on=occ.opens_on,
+                  due_on=occ.due_on, opens_at=occ.opens_at, due_at=occ.overdue_at, recorded_at=w.now,
+                  late=False)
+    process = _process_of(tx, spec, occ.fiscal_year, occ.subject)
+    if occ.overdue_at <= started_at:
+        # The calendar started after this was due (a measure adopted mid-year):
+        # nobody could have done it, so it is not applicable, never overdue.
+        rec = w.record("calendar.item_not_applicable", common | {"reason": "started_after_due",
+                                                                  "started_at": format_instant(started_at)},
+                       process=process)
+        tx.insert_calendar_item(**values, status=wc.NOT_APPLICABLE, responsible=[], last_seq=rec.seq)
+        result.not_applicable.append(occ.id)
+        return
+    moment = max(occ.opens_at, started_at)
+    responsible = wc.resolve(assignments, spec.responsible_roles, scopes, moment)
+    people = [r["person"] for r in responsible]
+    data = common | {"responsible": responsible, "resolved_at": format_instant(moment)}
+    rec = w.record("calendar.item_opened", data, responsible=people[0] if people else None, process=process)
+    tx.insert_calendar_item(**values, status=wc.OPEN, responsible=responsible, last_seq=rec.seq)
+    title, round_title, subject = _texts(spec, occ.round.id, org, occ.subject)
+    if people:
+        w.notify(rec, people, wc.message_opened(title, round_title, subject, occ.fiscal_year, occ.due_on),
+                 f"opened:{occ.id}")
+    else:
+        bosses = [r["person"] for r in wc.resolve(assignments, spec.escalate_to, scopes, moment)]
+        w.notify(rec, bosses, wc.message_unassigned(title, round_title, subject, occ.fiscal_year,
+                                                    spec.responsible_roles, occ.due_on), f"unassigned:{occ.id}")
+    result.opened.append(occ.id)
+
+
+def _overdue(w: _Writer, org: Organization, spec: CalendarItemSpec, row: dict, assignments,
+             result: TickResult) -> None:
+    scopes = wc.subject_scopes(org, spec.per, row["subject"])
+    escalated = wc.resolve(assignments, spec.escalate_to, scopes, row["due_at"])
+    people = [r["person"] for r in row["responsible"]]
+    rec = w.record("calendar.item_overdue", {"item_id": row["id"], "due_on": row["due_on"].isoformat(),
+                                             "responsible": row["responsible"], "escalated_to": escalated},
+                   responsible=people[0] if people else None,
+                   process=_process_of(w.tx, spec, row["fiscal_year"], row["subject"]))
+    if not w.tx.update_calendar_item(row["id"], wc.OPEN, overdue_at=row["due_at"], escalated_to=escalated,
+                                     last_seq=rec.seq):
+        raise Refused(f"{row['id']} changed during the tick", f"{row['id']} ถูกแก้ไขระหว่างการตรวจปฏิทิน")
+    title, round_title, subject = _texts(spec, row["round"], org, row["subject"])
+    w.notify(rec, people + [e["person"] for e in escalated],
+             wc.message_overdue(title, round_title, subject, row["fiscal_year"], row["due_on"], people),
+             f"overdue:{row['id']}")
+    result.overdue.append(row["id"])
+
+
+def _remind(w: _Writer, org: Organization, spec: CalendarItemSpec, row: dict, days: int, superseded: list[int],
+            result: TickResult) -> None:
+    people = [r["person"] for r in row["responsible"]]
+    rec = w.record("calendar.reminder_queued", {"item_id": row["id"], "days_before": days,
+                                                "superseded": superseded, "due_on": row["due_on"].isoformat(),
+                                                "to": people},
+                   responsible=people[0] if people else None,
+                   process=_process_of(w.tx, spec, row["fiscal_year"], row["subject"]))
+    w.tx.add_reminder(row["id"], days, "queued", w.now)
+    for d in superseded:
+        w.tx.add_reminder(row["id"], d, "superseded", w.now)
+    title, round_title, subject = _texts(spec, row["round"], org, row["subject"])
+    w.notify(rec, people, wc.message_reminder(title, round_title, subject, row["fiscal_year"], row["due_on"], days),
+             f"reminder:{row['id']}:{days}")
+    result.reminders.append((row["id"], days))
+
+
+# --------------------------------------------------------------------------- closing items
+
+ROUND_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def _acting(tx: Tx, org: Organization, spec: CalendarItemSpec, subject: str, actor: str, now: dt.datetime,
+            what: str, item: str) -> str:
+    scopes = wc.subject_scopes(org, spec.per, subject)
+    role = acting_role(tx.assignments(person=actor), actor, spec.responsible_roles, scopes, now)
+    if role is None:
+        if tx.get_person(actor) is None:
+            raise NotFound("person", actor, "บุคคล")
+        raise NotAllowed(actor, what, item, spec.responsible_roles)
+    return role
+
+
+def _open_row(tx: Tx, app: Ruam, item_id: str, kind: str, now: dt.datetime) -> tuple[dict, Calendar]:
+    row = tx.calendar_item(item_id, for_update=True)
+    if row is None:
+        raise NotFound("calendar item", item_id, "รายการในปฏิทิน")
+    if row["kind"] != kind:
+        raise UsageError("item", f"{item_id} is a {row['kind']}, not a {kind}",
+                         f"{item_id} ไม่ใช่{'รายงาน' if kind == 'report' else 'การกำกับติดตาม'}")
+    if row["status"] == wc.DONE:
+        raise Refused(f"{item_id} was already done by {row['completed_by']}",
+                      f"{item_id} ดำเนินการแล้วโดย {row['completed_by']}")
+    if row["status"] == wc.NOT_APPLICABLE:
+        raise Refused(f"{item_id} is not applicable this year (the calendar started after it was due)",
+                      f"{item_id} ไม่อยู่ในรอบของปีนี้ (เริ่มใช้ปฏิทินหลังวันครบกำหนด)")
+    cal = app.definition(row["calendar_version"], tx)
+    return row, cal  # type: ignore[return-value]
+
+
+def _not_open_yet(app: Ruam, tx: Tx, item_id: str, fy: int, spec: CalendarItemSpec, round_id: str) -> Refused:
+    rnd = next((r for r in spec.rounds if r.id == round_id), None)
+    if rnd is None:
+        return NotFound("calendar item", item_id, "รายการในปฏิทิน")
+    opens = wc.day_in_fiscal_year(fy, rnd.opens)
+    return Refused(f"{item_id} is not open yet: its window opens on {opens.isoformat()}",
+                   f"{item_id} ยังไม่เปิดรอบ: เปิดวันที่ {format_date_be(opens)}")
+
+
+def _complete(tx: Tx, w: _Writer, row: dict, kind: str, actor: str, role: str, evidence: dict,
+              spec: CalendarItemSpec, now: dt.datetime) -> Record:
+    late = now >= row["due_at"]
+    rec = w.record(kind, {"item_id": row["id"], "late": late, "due_on": row["due_on"].isoformat(),
+                          "evidence": evidence}, actor=actor, role=role, responsible=actor,
+                   process=_process_of(tx, spec, row["fiscal_year"], row["subject"]))
+    if not tx.update_calendar_item(row["id"], wc.OPEN, status=wc.DONE, completed_at=now, completed_by=actor,
+                                   late=late, last_seq=rec.seq):
+        raise Refused(f"{row['id']} was closed by someone else first", f"{row['id']} ถูกปิดโดยผู้อื่นก่อนแล้ว")
+    return rec
+
+
+def _text(value: Any, name: str, required: bool = True) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise EvidenceInvalid(name, [Problem(name, "is required")])
+        return None
+    if not isinstance(value, str):
+        raise EvidenceInvalid(name, [Problem(name, "must be text")])
+    return value.strip()
+
+
+def submit_report(app: Ruam, fiscal_year: int, task: str, round_id: str, actor: str, summary: str,
+                  document: str | None = None, item: str | None = None) -> Record:
+    """The responsible officer submits a semiannual summary report (late if after its due day)."""
+    now = app.now()
+    round_id = round_id.strip().lower()
+    if not ROUND_RE.match(round_id):
+        raise UsageError("round", f"'{round_id}' is not a round like h1 or h2")
+    with app.store.transaction() as tx:
+        defs = app.active(tx)
+        cal = defs.calendar
+        candidates = [i for i in (cal.items if cal else ()) if i.kind == "report" and i.per == "task"
+                      and (item is None or i.id == item)]
+        if not candidates:
+            raise NotFound("report item", item or "(report per task)", "รายการรายงาน")
+        spec = candidates[0]
+        if defs.organization.task(task) is None:
+            raise NotFound("task", task, "งาน")
+        iid = wc.item_id(fiscal_year, spec.id, round_id, task)
+        if tx.calendar_item(iid) is None:
+            raise _not_open_yet(app, tx, iid, fiscal_year, spec, round_id)
+        row, row_cal = _open_row(tx, app, iid, "report", now)
+        spec = row_cal.item(row["item"]) or spec
+        role = _acting(tx, defs.organization, spec, task, actor, now, "submit report", iid)
+        evidence = {"summary": _text(summary, "summary")}
+        if document:
+            evidence["document"] = _text(document, "document")
+        rec = _complete(tx, _Writer(tx, now), row, "calendar.report_submitted", actor, role, evidence, spec, now)
+    app.log.info("calendar.report_submitted", item=iid, actor=actor, late=rec.data["late"], seq=rec.seq)
+    return rec
+
+
+def record_checkpoint(app: Ruam, item_id: str, actor: str, evidence: dict) -> Record:
+    """Record a supervision checkpoint's findings and advice (per task of the group for a group one).
+
+    ``FY/ITEM/extra`` records an extra round of an item that has a minimum
+    count (the committee meets "at least twice"): it is created and closed at once.
+    """
+    now = app.now()
+    parts = (item_id or "").split("/")
+    if len(parts) not in (3, 4) or not parts[0].isdigit():
+        raise UsageError("checkpoint", f"'{item_id}' is not a checkpoint id like 2570/director_supervision/r1/"
+                         "mission_personnel (see 'ruam calendar')")
+    with app.store.transaction() as tx:
+        defs = app.active(tx)
+        org = defs.organization
+        if len(parts) == 3:
+            return _extra_round(app, tx, defs.calendar, org, int(parts[0]), parts[1], parts[2], actor, evidence, now)
+        row = tx.calendar_item(item_id)
+        if row is None:
+            spec = defs.calendar.item(parts[1]) if defs.calendar else None
+            if spec is None:
+                raise NotFound("calendar item", item_id, "รายการในปฏิทิน")
+            raise _not_open_yet(app, tx, item_id, int(parts[0]), spec, parts[2])
+        row, cal = _open_row(tx, app, item_id, "checkpoint", now)
+        spec = cal.item(row["item"])
+        role = _acting(tx, org, spec, row["subject"], actor, now, "record checkpoint", item_id)
+        clean = _checkpoint_evidence(org, spec, row["subject"], evidence)
+        rec = _complete(tx, _Writer(tx, now), row, "calendar.checkpoint_recorded", actor, role, clean, spec, now)
+    app.log.info("calendar.checkpoint_recorded", item=item_id, actor=actor, late=rec.data["late"], seq=rec.seq)
+    return rec
+
+
+def _checkpoint_evidence(org: Organization, spec: CalendarItemSpec, subject: str, evidence: dict) -> dict:
+    problems: list[Problem] = []
+    out: dict[str, Any] = {}
+    for name in ("findings", "advice"):
+        value = evidence.get(name)
+        if not isinstance(value, str) or not value.strip():
+            problems.append(Problem(name, "is required (text)"))
+        else:
+            out[name] = value.strip()
+    held_on = evidence.get("held_on")
+    if held_on:
+        out["held_on"] = str(held_on)
+    tasks = evidence.get("tasks") or []
+    if not isinstance(tasks, list):
+        problems.append(Problem("tasks", "must be a list of {task, findings, advice}"))
+        tasks = []
+    if spec.per == "mission_group":
+        group = org.mission_group(subject)
+        expected = [t.id for t in group.tasks] if group else []
+    else:
+        expected = []
+    known = {t.id for t in org.tasks}
+    clean_tasks, seen = [], set()
+    for i, t in enumerate(tasks):
+        if not isinstance(t, dict) or t.get("task") not in known:
+            problems.append(Problem(f"tasks[{i}].task", f"unknown task '{t.get('task') if isinstance(t, dict) else t}'"))
+            continue
+        if expected and t["task"] not in expected:
+            problems.append(Problem(f"tasks[{i}].task", f"'{t['task']}' is not a task of {subject}"))
+            continue
+        entry = {"task": t["task"]}
+        for name in ("findings", "advice"):
+            value = t.get(name)
+            if not isinstance(value, str) or not value.strip():
+                problems.append(Problem(f"tasks.{t['task']}.{name}", "is required (text)"))
+            else:
+                entry[name] = value.strip()
+        seen.add(t["task"])
+        clean_tasks.append(entry)
+    for task in expected:
+        if task not in seen:
+            problems.append(Problem(f"tasks.{task}", "findings and advice are required for every task of the group"))
+    if problems:
+        raise EvidenceInvalid("record checkpoint", problems)
+    if clean_tasks:
+        out["tasks"] = clean_tasks
+    return out
+
+
+def _extra_round(app: Ruam, tx: Tx, cal: Calendar | None, org: Organization, fy: int, item: str, word: str,
+                 actor: str, evidence: dict, now: dt.datetime) -> Record:
+    spec = cal.item(item) if cal else None
+    if word != "extra" or spec is None or spec.kind != "checkpoint":
+        raise UsageError("checkpoint", f"'{fy}/{item}/{word}': use FY/ITEM/extra for an extra round of a checkpoint")
+    if spec.minimum_count is None or spec.per != "office":
+        raise Refused(f"{item} has a fixed number of rounds; extra rounds fit only an item with a minimum count",
+                      f"{item} กำหนดจำนวนครั้งไว้แน่นอน เพิ่มครั้งได้เฉพาะรายการที่กำหนด 'อย่างน้อย'")
+    if wc.fiscal_year_of(now) != fy:
+        raise Refused(f"an extra round can be recorded only during its fiscal year ({fy})",
+                      f"บันทึกครั้งเพิ่มเติมได้เฉพาะในปีงบประมาณ {fy}")
+    subject = wc.OFFICE
+    role = _acting(tx, org, spec, subject, actor, now, "record checkpoint", f"{fy}/{item}/extra")
+    clean = _checkpoint_evidence(org, spec, subject, evidence)
+    n = tx.count_extra_rounds(fy, item) + 1
+    round_id = f"extra{n}"
+    iid = wc.item_id(fy, item, round_id, subject)
+    w = _Writer(tx, now)
+    rec = w.record("calendar.extra_round_recorded",
+                   {"item_id": iid, "fiscal_year": fy, "item": item, "round": round_id, "subject": subject,
+                    "kind": spec.kind, "calendar": cal.version, "evidence": clean}, actor=actor, role=role,
+                   responsible=actor)
+    day = now.astimezone(wc.BANGKOK).date()
+    tx.insert_calendar_item(id=iid, fiscal_year=fy, item=item, round=round_id, subject=subject, kind=spec.kind,
+                            per=spec.per, calendar_version=cal.version, opens_on=day, due_on=day,
+                            opens_at=wc.day_start(day), due_at=wc.day_start(day + dt.timedelta(days=1)),
+                            recorded_at=now, status=wc.DONE, responsible=[{"person": actor, "role": role}],
+                            completed_at=now, completed_by=actor, late=False, last_seq=rec.seq)
+    app.log.info("calendar.extra_round_recorded", item=iid, actor=actor, seq=rec.seq)
+    return rec
+
+
+# --------------------------------------------------------------------------- what is due
+
+def calendar_view(app: Ruam, fiscal_year: int | None = None, overdue_only: bool = False,
+                  lang: str = "th") -> dict:
+    """Every item of a fiscal year: stored ones with their status and people, and
+    scheduled ones not yet open (their people are named when they open)."""
+    now = app.now()
+    fy = fiscal_year or wc.fiscal_year_of(now)
+    with app.store.reading() as tx:
+        defs = app.active(tx)
+        rows = tx.calendar_items(fiscal_years=[fy])
+        state = tx.calendar_state()
+        names = {p["id"]: p["name"] for p in tx.people()}
+        cals = {r["calendar_version"]: app.definition(r["calendar_version"], tx) for r in rows}
+    org = defs.organization
+    items = []
+    stored = {r["id"] for r in rows}
+    for r in rows:
+        cal = cals[r["calendar_version"]]
+        spec = cal.item(r["item"])
+        rnd = next((x for x in spec.rounds if x.id == r["round"]), None) if spec else None
+        status = wc.status_of(r, now)
+        items.append({
+            "id": r["id"], "fiscal_year": r["fiscal_year"], "item": r["item"], "kind": r["kind"],
+            "round": r["round"], "subject": r["subject"],
+            "title": spec.title.get(lang) if spec else r["item"],
+            "round_title": rnd.title.get(lang) if rnd else r["round"],
+            "subject_title": wc.subject_title(org, r["per"], r["subject"], lang),
+            "opens_on": r["opens_on"], "due_on": r["due_on"], "status": status,
+            "status_title": wc.status_title(status, lang),
+            "responsible": [dict(x, name=names.get(x["person"], x["person"])) for x in r["responsible"]],
+            "escalated_to": [dict(x, name=names.get(x["person"], x["person"])) for x in (r["escalated_to"] or [])],
+            "completed_by": r["completed_by"], "completed_at": r["completed_at"], "late": r["late"],
+        })
+    if defs.calendar is not None:
+        for occ in wc.occurrences(defs.calendar, org, fy):
+            if occ.id in stored:
+                continue
+            started = state["started_at"] if state else None
+            status = "not_applicable" if started and occ.overdue_at <= started else "scheduled"
+            items.append({
+                "id": occ.id, "fiscal_year": fy, "item": occ.item.id, "kind": occ.item.kind,
+                "round": occ.round.id, "subject": occ.subject, "title": occ.item.title.get(lang),
+                "round_title": occ.round.title.get(lang),
+                "subject_title": wc.subject_title(org, occ.item.per, occ.subject, lang),
+                "opens_on": occ.opens_on, "due_on": occ.due_on, "status": status,
+                "status_title": wc.status_title(status, lang), "responsible": [], "escalated_to": [],
+                "completed_by": None, "completed_at": None, "late": False,
+            })
+    items.sort(key=lambda i: (i["due_on"], i["item"], i["round"], i["subject"]))
+    if overdue_only:
+        items = [i for i in items if i["status"] == "overdue"]
+    counts: dict[str, int] = {}
+    for i in items:
+        counts[i["status"]] = counts.get(i["status"], 0) + 1
+    return {"fiscal_year": fy, "at": now, "items": items, "counts": counts}
