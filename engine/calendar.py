@@ -481,3 +481,32 @@ def calendar_view(app: Ruam, fiscal_year: int | None = None, overdue_only: bool 
     for i in items:
         counts[i["status"]] = counts.get(i["status"], 0) + 1
     return {"fiscal_year": fy, "at": now, "items": items, "counts": counts}
+
+
+# --------------------------------------------------------------------------- audit
+
+def projection_findings(fold: wc.CalendarFold, tx: Tx) -> list:
+    """Differences between the calendar tables and the replayed ledger (invariant 3)."""
+    from workflow.errors import Finding
+
+    findings = []
+    live = {r["id"]: r for r in tx.calendar_items()}
+    for iid, want in fold.items.items():
+        row = live.pop(iid, None)
+        if row is None:
+            findings.append(Finding("projection", None, f"calendar item {iid} is in the ledger but not in the table"))
+            continue
+        have = {"status": row["status"], "overdue": row["overdue_at"] is not None, "late": bool(row["late"]),
+                "completed_by": row["completed_by"]}
+        for key, value in have.items():
+            if want[key] != value:
+                findings.append(Finding("projection", row["last_seq"],
+                                        f"calendar item {iid}: {key} is '{value}' in the table but "
+                                        f"'{want[key]}' by the ledger"))
+    for iid in live:
+        findings.append(Finding("projection", None, f"calendar item {iid} is in the table but never in the ledger"))
+    stored = {(i, d) for i, days in tx.reminders().items() for d in days}
+    if stored != fold.reminders:
+        findings.append(Finding("projection", None, f"{len(stored ^ fold.reminders)} reminder(s) differ "
+                                                    "between the table and the ledger"))
+    return findings

@@ -196,11 +196,15 @@ def _print_json(data: Any) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2, default=_json_default))
 
 
+_STORES: list = []  # disposed when the command ends (main), so no pooled connection outlives it
+
+
 def _app(args: argparse.Namespace, *, check_schema: bool = True):
     from engine.app import Ruam
     from storage import Store
 
     store = Store(_db(args))
+    _STORES.append(store)
     if check_schema:
         store.ensure_current()
     return Ruam(store)
@@ -651,6 +655,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ruam: internal error ({type(exc).__name__}); nothing was changed. See the log above.",
               file=sys.stderr)
         return EXIT_REFUSED
+    finally:
+        while _STORES:
+            _STORES.pop().dispose()
 
 
 if __name__ == "__main__":

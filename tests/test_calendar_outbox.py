@@ -1,0 +1,144 @@
+"""Notifications: queued with the ledger record that caused them, delivered by a
+real SMTP server (aiosmtpd) with retries and back-off, never twice; the CLI."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import socket
+
+import pytest
+from sqlalchemy import text
+
+from engine.audit import verify
+from engine.calendar import tick
+from engine.cli import main
+from engine.outbox import SmtpConfig, backoff, deliver, outbox
+from tests.calendar_helpers import bkk
+
+COMMITTEE_R1 = "2570/committee_supervision/r1/office"
+
+
+def _free_port() -> int:
+    for port in range(8571, 8580):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port in 8571-8579")
+
+
+class _Sink:
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 OK"
+
+
+@pytest.fixture
+def mail_app(app, clock):
+    clock.set(bkk(2026, 12, 1))
+    app.add_person("ktpn_mail", "กรรมการ ก.ต.ป.น. (มีอีเมล)", email="ktpn@example.org")
+    app.assign_role("ktpn_mail", "ktpn_member")
+    return app
+
+
+def test_outbox_is_filled_with_the_record_and_delivered_once(mail_app, clock):
+    from aiosmtpd.controller import Controller
+
+    app = mail_app
+    clock.set(bkk(2027, 1, 1))
+    tick(app)
+    box = outbox(app)
+    opened = next(r for r in app.log_records() if r.kind == "calendar.item_opened"
+                  and r.data["item_id"] == COMMITTEE_R1)
+    to_committee = [m for m in box["messages"] if m["seq"] == opened.seq]
+    assert {m["person"] for m in to_committee} == {"ktpn_1", "ktpn_2", "ktpn_3", "ktpn_mail"}
+    mine = next(m for m in to_committee if m["person"] == "ktpn_mail")
+    assert mine["status"] == "pending" and "2570" in mine["subject"] and "31 มีนาคม 2570" in mine["body"]
+    assert {m["status"] for m in to_committee if m["person"] != "ktpn_mail"} == {"no_address"}
+    assert tick(app).messages == 0  # a second tick queues nothing
+
+    port = _free_port()
+    smtp = SmtpConfig(host="127.0.0.1", port=port, sender="ruam@example.org", timeout=5)
+    # no server yet: the attempt fails and is retried after a back-off
+    assert deliver(app, smtp) == {"sent": 0, "retry": 1, "failed": 0}
+    [row] = outbox(app, "pending")["messages"]
+    assert row["attempts"] == 1 and row["next_attempt_at"] == clock() + backoff(1) and row["last_error"]
+    assert deliver(app, smtp) == {"sent": 0, "retry": 0, "failed": 0}  # not due again yet
+    sink = _Sink()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        clock.advance(minutes=1)
+        assert deliver(app, smtp) == {"sent": 1, "retry": 0, "failed": 0}
+        assert deliver(app, smtp)["sent"] == 0
+        assert len(sink.messages) == 1
+        msg = sink.messages[0]
+        assert msg["To"] == "ktpn@example.org" and "เปิดรอบ" in msg["Subject"]
+        assert "2570" in msg.get_content()
+        # the reminder 14 days before 31 March is a new message, sent once
+        clock.set(bkk(2027, 3, 17, 8))
+        assert tick(app).messages >= 1
+        assert deliver(app, smtp)["sent"] == 1
+        assert deliver(app, smtp)["sent"] == 0
+        assert tick(app).messages == 0
+    finally:
+        controller.stop()
+    assert len(sink.messages) == 2 and "แจ้งเตือน" in sink.messages[1]["Subject"]
+    assert {m["status"] for m in outbox(app, "sent")["messages"]} == {"sent"}
+    assert verify(app).ok
+
+
+def test_the_calendar_commands(app, clock, db_url, capsys):
+    assert main(["tick", "--db", db_url, "--now", "2570-03-17", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["opened"] == 16 and result["started"] is True
+    assert main(["tick", "--db", db_url, "--now", "17/3/2570"]) == 0
+    assert "เปิดรายการ 0" in capsys.readouterr().out
+    assert main(["calendar", "--db", db_url, "--fiscal-year", "2570"]) == 0
+    out = capsys.readouterr().out
+    assert "ปฏิทินปีงบประมาณ พ.ศ. 2570" in out and "31 มีนาคม 2570" in out and "officer_teacher_welfare" in out
+    assert main(["report", "submit", "2570/task_teacher_welfare", "H1", "--db", db_url,
+                 "--as", "officer_teacher_welfare", "--summary", "สรุปผล"]) == 0
+    assert "2570/semiannual_report/h1/task_teacher_welfare" in capsys.readouterr().out
+    assert main(["report", "submit", "2570/task_teacher_welfare", "H1", "--db", db_url,
+                 "--as", "officer_teacher_welfare", "--summary", "อีกครั้ง"]) == 1
+    assert "ดำเนินการแล้ว" in capsys.readouterr().err
+    assert main(["checkpoint", "record", "2570/director_supervision/r1/mission_administration", "--db", db_url,
+                 "--as", "deputy_4", "--findings", "พบว่า", "--advice", "แนะนำ",
+                 "--task", "task_cooperation_network=ดี|ต่อเนื่อง"]) == 1
+    assert "task_teacher_welfare" in capsys.readouterr().err  # every task of the group is needed
+    assert main(["checkpoint", "record", "2570/director_supervision/r1/mission_administration", "--db", db_url,
+                 "--as", "deputy_4", "--findings", "พบว่า", "--advice", "แนะนำ",
+                 "--task", "task_cooperation_network=ดี|ต่อเนื่อง",
+                 "--task", "task_teacher_welfare=ดี|ทันเวลา"]) == 0
+    capsys.readouterr()
+    assert main(["tick", "--db", db_url, "--now", "2570-04-01T00:00", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["overdue"] == 14
+    assert main(["calendar", "--db", db_url, "--fiscal-year", "2570", "--overdue", "--json"]) == 0
+    view = json.loads(capsys.readouterr().out)
+    assert len(view["items"]) == 14 and {i["status"] for i in view["items"]} == {"overdue"}
+    assert main(["outbox", "--db", db_url, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["counts"]["no_address"] > 0
+    assert main(["outbox", "send", "--db", db_url]) == 2  # no SMTP configured: a usage error
+    assert main(["status", "--db", db_url, "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["running"] is False and status["last_tick_at"]
+    assert main(["tick", "--db", db_url, "--now", "not-a-date"]) == 2
+
+
+def test_verify_sees_a_calendar_table_that_differs_from_the_ledger(app, clock):
+    clock.set(bkk(2027, 4, 2))
+    tick(app)
+    assert verify(app).ok
+    with app.store.engine.begin() as conn:
+        conn.execute(text("UPDATE calendar_items SET status = 'done', completed_by = 'nobody' WHERE id = :i"),
+                     {"i": COMMITTEE_R1})
+    report = verify(app)
+    assert not report.ok and any(COMMITTEE_R1 in f.message for f in report.findings)
