@@ -184,10 +184,10 @@ class Service:
             self.scheduler = build_scheduler(self.app, self.runner, interval_minutes=self.interval_minutes,
                                              persistent=self.persistent)
             self.scheduler.start()
-            now = self.app.now()
+            now, wakeup = self.app.now(), self._next_wakeup()
             with self.app.store.transaction() as tx:
                 tx.put_service_status(leader=self.who, leader_since=now, heartbeat_at=now, running=True,
-                                      next_wakeup=self._next_wakeup())
+                                      next_wakeup=wakeup)
 
     def _next_wakeup(self) -> dt.datetime | None:
         if self.scheduler is None:
@@ -196,9 +196,11 @@ class Service:
         return min(times).astimezone(dt.timezone.utc) if times else None
 
     def _heartbeat(self) -> None:
+        # Read the job store before opening our transaction: on SQLite the job
+        # store's own connection would wait for our write lock (a self-deadlock).
+        wakeup = self._next_wakeup()
         with self.app.store.transaction() as tx:
-            tx.put_service_status(leader=self.who, heartbeat_at=self.app.now(), running=True,
-                                  next_wakeup=self._next_wakeup())
+            tx.put_service_status(leader=self.who, heartbeat_at=self.app.now(), running=True, next_wakeup=wakeup)
 
     def _stop_scheduler(self, wait: bool) -> None:
         scheduler, self.scheduler = self.scheduler, None
