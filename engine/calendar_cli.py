@@ -203,3 +203,36 @@ def outbox_command(args, app, lang: str, print_json) -> int:
     counts = ", ".join(f"{k}: {v}" for k, v in sorted(box["counts"].items()))
     print(("สรุป: " if th else "summary: ") + (counts or "-"), file=sys.stdout)
     return EXIT_OK
+
+
+_KIND_TITLES = {
+    "calendar.started": ("เริ่มใช้ปฏิทิน", "calendar started"),
+    "calendar.item_opened": ("เปิดรอบ", "opened"),
+    "calendar.item_not_applicable": ("ไม่อยู่ในรอบ", "not applicable"),
+    "calendar.reminder_queued": ("แจ้งเตือน", "reminder"),
+    "calendar.item_overdue": ("เกินกำหนด", "overdue"),
+    "calendar.report_submitted": ("ส่งรายงาน", "report submitted"),
+    "calendar.checkpoint_recorded": ("บันทึกการกำกับติดตาม", "checkpoint recorded"),
+    "calendar.extra_round_recorded": ("บันทึกครั้งเพิ่มเติม", "extra round recorded"),
+}
+
+
+def describe(rec, th: bool) -> str:
+    """One ledger line for a calendar record (used by ``ruam log``)."""
+    d = rec.data
+    th_title, en_title = _KIND_TITLES.get(rec.kind, (rec.kind, rec.kind))
+    parts = [th_title if th else en_title, d.get("item_id", "")]
+    if "due_on" in d:
+        parts.append(("กำหนด " if th else "due ") + format_date_be(parse_date(d["due_on"])))
+    if "days_before" in d:
+        parts.append((f"ล่วงหน้า {d['days_before']} วัน" if th else f"{d['days_before']} day(s) before"))
+    people = d.get("responsible") if isinstance(d.get("responsible"), list) else None
+    if people is not None:
+        parts.append(("ผู้รับผิดชอบ: " if th else "responsible: ") + (", ".join(p["person"] for p in people) or "-"))
+    if d.get("escalated_to"):
+        parts.append(("แจ้ง: " if th else "escalated to: ") + ", ".join(p["person"] for p in d["escalated_to"]))
+    if d.get("late"):
+        parts.append("ล่าช้า" if th else "late")
+    if rec.kind == "calendar.started":
+        parts.append(f"FY {d.get('fiscal_year')}")
+    return " ".join(p for p in parts if p)

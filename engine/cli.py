@@ -453,6 +453,10 @@ def _describe(rec, th: bool) -> str:
         what = f"{rec.kind} {d.get('person')}"
     elif rec.kind.startswith("role."):
         what = f"{rec.kind} {d.get('person', '')} {d.get('role', '')} {d.get('scope') or ''} [{d.get('assignment')}]"
+    elif rec.kind.startswith("calendar."):
+        from engine.calendar_cli import describe
+
+        what = describe(rec, th)
     elif rec.kind.startswith("definition."):
         what = f"{rec.kind} {d.get('kind')} {d.get('version', '')[:12]}"
     else:
