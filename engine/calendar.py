@@ -137,7 +137,7 @@ def tick(app: Ruam, now: dt.datetime | None = None) -> TickResult:
             days, superseded = wc.reminder_plan(row["due_on"], spec.reminder_days, now,
                                                 handled.get(row["id"], ()))
             if days is not None:
-                _remind(w, org, spec, row, days, superseded, result)
+                _remind(w, org, spec, row, days, superseded, assignments, result)
         tx.set_last_tick(now)
     if result.records:
         app.log.info("calendar.tick", **result.summary())
@@ -182,32 +182,45 @@ def _create(w: _Writer, cal: Calendar, org: Organization, occ: wc.Occurrence, st
     result.opened.append(occ.id)
 
 
+def _recipients(org: Organization, spec: CalendarItemSpec, row: dict, assignments, now: dt.datetime) -> list[str]:
+    """Who is reminded about an open item: the people it named who still hold a
+    responsible role for it now; if none do (left, replaced, or nobody was named
+    when it opened), whoever holds the role now."""
+    scopes = wc.subject_scopes(org, spec.per, row["subject"])
+    current = [r["person"] for r in wc.resolve(assignments, spec.responsible_roles, scopes, now)]
+    named = [r["person"] for r in row["responsible"] if r["person"] in current]
+    return named or current
+
+
 def _overdue(w: _Writer, org: Organization, spec: CalendarItemSpec, row: dict, assignments,
              result: TickResult) -> None:
     scopes = wc.subject_scopes(org, spec.per, row["subject"])
     escalated = wc.resolve(assignments, spec.escalate_to, scopes, row["due_at"])
-    people = [r["person"] for r in row["responsible"]]
+    named = [r["person"] for r in row["responsible"]]
+    people = _recipients(org, spec, row, assignments, w.now)
     rec = w.record("calendar.item_overdue", {"item_id": row["id"], "due_on": row["due_on"].isoformat(),
-                                             "responsible": row["responsible"], "escalated_to": escalated},
-                   responsible=people[0] if people else None,
+                                             "responsible": row["responsible"], "escalated_to": escalated,
+                                             "to": people + [e["person"] for e in escalated]},
+                   responsible=named[0] if named else None,
                    process=_process_of(w.tx, spec, row["fiscal_year"], row["subject"]))
     if not w.tx.update_calendar_item(row["id"], wc.OPEN, overdue_at=row["due_at"], escalated_to=escalated,
                                      last_seq=rec.seq):
         raise Refused(f"{row['id']} changed during the tick", f"{row['id']} ถูกแก้ไขระหว่างการตรวจปฏิทิน")
     title, round_title, subject = _texts(spec, row["round"], org, row["subject"])
     w.notify(rec, people + [e["person"] for e in escalated],
-             wc.message_overdue(title, round_title, subject, row["fiscal_year"], row["due_on"], people),
+             wc.message_overdue(title, round_title, subject, row["fiscal_year"], row["due_on"], named),
              f"overdue:{row['id']}")
     result.overdue.append(row["id"])
 
 
 def _remind(w: _Writer, org: Organization, spec: CalendarItemSpec, row: dict, days: int, superseded: list[int],
-            result: TickResult) -> None:
-    people = [r["person"] for r in row["responsible"]]
+            assignments, result: TickResult) -> None:
+    named = [r["person"] for r in row["responsible"]]
+    people = _recipients(org, spec, row, assignments, w.now)
     rec = w.record("calendar.reminder_queued", {"item_id": row["id"], "days_before": days,
                                                 "superseded": superseded, "due_on": row["due_on"].isoformat(),
                                                 "to": people},
-                   responsible=people[0] if people else None,
+                   responsible=named[0] if named else None,
                    process=_process_of(w.tx, spec, row["fiscal_year"], row["subject"]))
     w.tx.add_reminder(row["id"], days, "queued", w.now)
     for d in superseded:

@@ -161,16 +161,19 @@ class Service:
         return self.scheduler is not None
 
     def start(self) -> None:
-        self._elect()
+        self._try_elect()
         self._thread = threading.Thread(target=self._loop, name="ruam-leader", daemon=True)
         self._thread.start()
 
     def _loop(self) -> None:
         while not self._stop.wait(self.poll_seconds):
-            try:
-                self._elect()
-            except Exception as exc:  # noqa: BLE001 - keep electing; a dead database comes back
-                log.error("leader.poll_failed", error=repr(exc))
+            self._try_elect()
+
+    def _try_elect(self) -> None:
+        try:
+            self._elect()
+        except Exception as exc:  # noqa: BLE001 - keep serving and electing; a dead database comes back
+            log.error("leader.poll_failed", error=repr(exc))
 
     def _elect(self) -> None:
         if self.leading:

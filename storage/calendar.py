@@ -164,8 +164,7 @@ class CalendarTx:
         return dict(row._mapping) if row else None
 
     def put_service_status(self, **values: Any) -> None:
+        """Update the one status row (the migration creates it, so concurrent
+        writers — the job thread and the leader loop — never race to insert it)."""
         c = s.service_status.c
-        done = self.conn.execute(update(s.service_status).where(c.name == "scheduler").values(**values)).rowcount
-        if not done:
-            values.setdefault("running", False)
-            self.conn.execute(insert(s.service_status).values(name="scheduler", **values))
+        self.conn.execute(update(s.service_status).where(c.name == "scheduler").values(**values))

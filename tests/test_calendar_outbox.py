@@ -23,6 +23,8 @@ COMMITTEE_R1 = "2570/committee_supervision/r1/office"
 def _free_port() -> int:
     for port in range(8571, 8580):
         with socket.socket() as s:
+            # SO_REUSEADDR as the servers use it: a port in TIME_WAIT from an earlier test is free
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 s.bind(("127.0.0.1", port))
             except OSError:

@@ -171,12 +171,20 @@ def test_a_responsible_officer_replaced_mid_year(app, clock):
     clock.set(bkk(2027, 3, 2))
     tick(app)
     [old] = [a for a in app.people() if a["id"] == OFFICER][0]["assignments"]
-    clock.set(bkk(2027, 5, 1, 9))
+    clock.set(bkk(2027, 3, 17))
+    assert (H1, 14) in tick(app).reminders
+    clock.set(bkk(2027, 3, 20, 9))
     app.end_assignment(old["id"])
     app.add_person("officer_new_welfare", "ผู้รับผิดชอบคนใหม่ (ตัวอย่าง)", email="new@example.org")
     app.assign_role("officer_new_welfare", "responsible_officer", TASK)
+    clock.set(bkk(2027, 3, 24))
+    tick(app)
     clock.set(bkk(2027, 9, 1))
     tick(app)
+    reminders = [r for r in app.log_records(f"2570/{TASK}") if r.kind == "calendar.reminder_queued"]
+    # the item keeps naming the officer it opened with; reminders reach whoever holds the role now
+    assert [(r.data["days_before"], r.data["to"], r.responsible) for r in reminders[:2]] == [
+        (14, [OFFICER], OFFICER), (7, ["officer_new_welfare"], OFFICER)]
     view = {i["id"]: i for i in calendar_view(app, 2570)["items"]}
     assert [p["person"] for p in view[H1]["responsible"]] == [OFFICER]
     assert [p["person"] for p in view[H2]["responsible"]] == ["officer_new_welfare"]

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from workflow.authority import Assignment, holders
 from workflow.definitions import Calendar, CalendarItemSpec, MonthDay, Organization, RoundSpec
-from workflow.fiscal import BANGKOK, BE_OFFSET, fiscal_year_bounds, fiscal_year_be, format_date_be
+from workflow.fiscal import BANGKOK, fiscal_year_bounds, fiscal_year_be, format_date_be
 
 OFFICE = "office"
 
@@ -274,7 +274,3 @@ class CalendarFold:
                 self.problems.append((seq, f"{data['item_id']} completed but it was not open"))
             else:
                 item.update(status=DONE, late=bool(data.get("late")), completed_by=actor)
-
-
-def ce_year(fy_be: int) -> int:
-    return fy_be - BE_OFFSET

@@ -77,6 +77,7 @@ def upgrade() -> None:
         sa.Column("last_error_at", UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("name", name="pk_service_status"),
     )
+    op.execute(sa.text("INSERT INTO service_status (name, running) VALUES ('scheduler', :f)").bindparams(f=False))
     op.create_table(
         "outbox",
         sa.Column("id", sa.Integer, nullable=False, autoincrement=True),
