@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from definitions import shipped_texts
 from tests.calendar_helpers import bkk
@@ -68,3 +70,34 @@ def test_an_office_changes_its_dates_in_yaml_and_bad_dates_are_refused():
     with pytest.raises(DefinitionError) as err:
         load_definition(broken, "calendar.yaml")
     assert "due.day" in str(err.value)
+
+
+@settings(max_examples=200, deadline=None)
+@given(offsets=st.lists(st.integers(min_value=0, max_value=40 * 24 * 60), max_size=30),
+       reminder_days=st.sets(st.integers(min_value=0, max_value=30), max_size=5))
+def test_reminders_over_any_sequence_of_ticks(offsets, reminder_days):
+    """However the ticks fall (often, rarely, after downtime), each reminder offset is
+    handled at most once, at most one is sent per tick, none before its time or
+    after the due day, and the last one due before the end is always sent."""
+    due = dt.date(2027, 3, 31)
+    start = bkk(2027, 3, 1)
+    handled: dict[int, str] = {}
+    sent_at: list[dt.datetime] = []
+    for minutes in sorted(offsets):
+        now = start + dt.timedelta(minutes=minutes)
+        days, superseded = wc.reminder_plan(due, reminder_days, now, handled)
+        for d in ([days] if days is not None else []) + superseded:
+            assert d not in handled and wc.reminder_at(due, d) <= now < bkk(2027, 4, 1)
+        if days is not None:
+            assert all(days < d for d in superseded)
+            handled[days] = "sent"
+            sent_at.append(now)
+        handled.update({d: "superseded" for d in superseded})
+    assert len(sent_at) == len(set(sent_at))
+    ticks_in_time = [start + dt.timedelta(minutes=m) for m in offsets
+                     if start + dt.timedelta(minutes=m) < bkk(2027, 4, 1)]
+    if ticks_in_time:
+        last = max(ticks_in_time)
+        due_by_last = [d for d in reminder_days if wc.reminder_at(due, d) <= last]
+        if due_by_last:
+            assert handled.get(min(due_by_last)) == "sent"
