@@ -235,3 +235,57 @@ def test_closing_is_authorized_by_role_and_checked(app, clock):
     with pytest.raises(Refused):
         record_checkpoint(app, "2570/director_supervision/extra", "deputy_4", {"findings": "a", "advice": "b"})
     assert verify(app).ok
+
+
+START, END = bkk(2026, 11, 20, 10), bkk(2027, 10, 2, 12)
+
+
+def _state(app) -> dict:
+    return {i["id"]: (i["status"], tuple(p["person"] for p in i["responsible"]))
+            for i in calendar_view(app, 2570)["items"]}
+
+
+@pytest.fixture(scope="module")
+def daily_reference(tmp_path_factory):
+    """The calendar after a tick every midnight from START to END (SQLite, computed once)."""
+    from engine.app import Ruam
+    from storage import Store
+    from tests.conftest import Clock
+
+    ref_clock = Clock(START)
+    ref = Ruam(Store(f"sqlite:///{tmp_path_factory.mktemp('reference') / 'ruam.db'}"), clock=ref_clock)
+    ref.init(demo=True)
+    tick(ref)
+    day = dt.date(2026, 11, 21)
+    while bkk(day.year, day.month, day.day) <= END:
+        ref_clock.set(bkk(day.year, day.month, day.day))
+        tick(ref)
+        day += dt.timedelta(days=1)
+    ref_clock.set(END)
+    tick(ref)
+    state = _state(ref)
+    ref.store.dispose()
+    return state
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_any_tick_schedule_ends_in_the_state_of_daily_ticks(app, clock, daily_reference, seed):
+    """Ticks at random moments (bursts, repeats, long gaps) reach the same calendar as
+    a tick every midnight, and never do anything twice."""
+    import random
+
+    rng = random.Random(seed)
+    span = int((END - START).total_seconds())
+    moments = sorted(START + dt.timedelta(seconds=rng.randrange(span)) for _ in range(rng.randrange(3, 25)))
+    clock.set(START)
+    tick(app)
+    for moment in moments:
+        clock.set(moment)
+        tick(app)
+        if rng.random() < 0.3:
+            assert tick(app).records == 0
+    clock.set(END)
+    tick(app)
+    assert _state(app) == daily_reference
+    assert len(app.processes(fiscal_year=2571)) == 11
+    assert max(per_item_counts(app).values()) == 1
