@@ -303,6 +303,7 @@ def submit_report(app: Ruam, fiscal_year: int, task: str, round_id: str, actor: 
     if not ROUND_RE.match(round_id):
         raise UsageError("round", f"'{round_id}' is not a round like h1 or h2")
     with app.store.transaction() as tx:
+        tx.lock_calendar()  # serialize with the tick: it may be marking this very item overdue
         defs = app.active(tx)
         cal = defs.calendar
         candidates = [i for i in (cal.items if cal else ()) if i.kind == "report" and i.per == "task"
@@ -338,6 +339,7 @@ def record_checkpoint(app: Ruam, item_id: str, actor: str, evidence: dict) -> Re
         raise UsageError("checkpoint", f"'{item_id}' is not a checkpoint id like 2570/director_supervision/r1/"
                          "mission_personnel (see 'ruam calendar')")
     with app.store.transaction() as tx:
+        tx.lock_calendar()  # serialize with the tick (see submit_report)
         defs = app.active(tx)
         org = defs.organization
         if len(parts) == 3:
@@ -518,6 +520,11 @@ def projection_findings(fold: wc.CalendarFold, tx: Tx) -> list:
                                         f"'{want[key]}' by the ledger"))
     for iid in live:
         findings.append(Finding("projection", None, f"calendar item {iid} is in the table but never in the ledger"))
+    state = tx.calendar_state()
+    started = format_instant(state["started_at"]) if state else None
+    if started != fold.started_at:
+        findings.append(Finding("projection", None, f"the calendar started at {started} by the table but at "
+                                                    f"{fold.started_at} by the ledger"))
     stored = {(i, d) for i, days in tx.reminders().items() for d in days}
     if stored != fold.reminders:
         findings.append(Finding("projection", None, f"{len(stored ^ fold.reminders)} reminder(s) differ "

@@ -34,9 +34,11 @@ class CalendarTx:
 
     # -- serialization ---------------------------------------------------------------------
     def lock_calendar(self) -> None:
-        """Serialize ticks: two ticks (the leader's and a cron ``ruam tick``) never
-        interleave. PostgreSQL: a transaction-level advisory lock, released at
-        commit or rollback. SQLite: ``BEGIN IMMEDIATE`` already holds the write lock."""
+        """Serialize ticks with each other (the leader's, a stale leader's, a cron
+        ``ruam tick``) and with closing an item: without it a completion holding
+        the item's row lock and a tick holding the chain head would deadlock.
+        PostgreSQL: a transaction-level advisory lock, released at commit or
+        rollback. SQLite: ``BEGIN IMMEDIATE`` already holds the write lock."""
         if self.dialect == "postgresql":
             self.conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": TICK_LOCK_KEY})
 
