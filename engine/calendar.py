@@ -149,7 +149,7 @@ def _create(w: _Writer, cal: Calendar, org: Organization, occ: wc.Occurrence, st
     spec, tx = occ.item, w.tx
     scopes = wc.subject_scopes(org, spec.per, occ.subject)
     common = {"item_id": occ.id, "fiscal_year": occ.fiscal_year, "item": spec.id, "round": occ.round.id,
-              "subject": occ.subject, "kind": spec.kind, "calendar": cal.version,
+              "subject": occ.subject, "kind": spec.kind, "calendar": cal.version, "organization": org.version,
               "opens_on": occ.opens_on.isoformat(), "due_on": occ.due_on.isoformat()}
     values = dict(id=occ.id, fiscal_year=occ.fiscal_year, item=spec.id, round=occ.round.id, subject=occ.subject,
                   kind=spec.kind, per=spec.per, calendar_version=cal.version, opens_on=occ.opens_on,
@@ -428,7 +428,8 @@ def _extra_round(app: Ruam, tx: Tx, cal: Calendar | None, org: Organization, fy:
     w = _Writer(tx, now)
     rec = w.record("calendar.extra_round_recorded",
                    {"item_id": iid, "fiscal_year": fy, "item": item, "round": round_id, "subject": subject,
-                    "kind": spec.kind, "calendar": cal.version, "evidence": clean}, actor=actor, role=role,
+                    "kind": spec.kind, "calendar": cal.version, "organization": org.version, "evidence": clean},
+                   actor=actor, role=role,
                    responsible=actor)
     day = now.astimezone(wc.BANGKOK).date()
     tx.insert_calendar_item(id=iid, fiscal_year=fy, item=item, round=round_id, subject=subject, kind=spec.kind,

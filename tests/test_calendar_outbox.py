@@ -144,3 +144,34 @@ def test_verify_sees_a_calendar_table_that_differs_from_the_ledger(app, clock):
                      {"i": COMMITTEE_R1})
     report = verify(app)
     assert not report.ok and any(COMMITTEE_R1 in f.message for f in report.findings)
+
+
+def test_replay_rechecks_who_was_named_and_who_closed(app, clock):
+    import dataclasses
+
+    from engine.calendar import submit_report
+    from workflow.replay import Fold
+
+    clock.set(bkk(2027, 3, 2))
+    tick(app)
+    submit_report(app, 2570, "task_teacher_welfare", "h1", "officer_teacher_welfare", "สรุป")
+    records = app.log_records()
+    honest = Fold(app.definition_or_none)
+    for rec in records:
+        honest.apply(rec)
+    assert not honest.findings
+    forged = []
+    for rec in records:
+        if rec.kind == "calendar.report_submitted":
+            rec = dataclasses.replace(rec, actor="officer_cooperation_network")  # not this task's officer
+        elif rec.kind == "calendar.item_opened" and rec.data["item_id"].endswith("task_quality_assurance"):
+            rec = dataclasses.replace(rec, data=dict(rec.data, responsible=[
+                {"person": "officer_teacher_welfare", "role": "responsible_officer"}]))
+        forged.append(rec)
+    fold = Fold(app.definition_or_none)
+    for rec in forged:
+        fold.apply(rec)
+    messages = [f.message for f in fold.findings if f.kind == "authority"]
+    assert len(messages) == 2
+    assert any("officer_cooperation_network did not hold" in m for m in messages)
+    assert any("task_quality_assurance names ['officer_teacher_welfare']" in m for m in messages)

@@ -255,7 +255,9 @@ class CalendarFold:
                 self.problems.append((seq, f"calendar item {iid} created twice"))
             status = {"item_opened": OPEN, "item_not_applicable": NOT_APPLICABLE}.get(name, DONE)
             self.items[iid] = {"status": status, "overdue": False, "late": False,
-                               "completed_by": actor if status == DONE else None}
+                               "completed_by": actor if status == DONE else None,
+                               "item": data["item"], "subject": data["subject"], "calendar": data["calendar"],
+                               "organization": data.get("organization")}
         elif name == "reminder_queued":
             for days in [data["days_before"], *data.get("superseded", [])]:
                 key = (data["item_id"], days)
@@ -274,3 +276,38 @@ class CalendarFold:
                 self.problems.append((seq, f"{data['item_id']} completed but it was not open"))
             else:
                 item.update(status=DONE, late=bool(data.get("late")), completed_by=actor)
+
+
+def audit_record(item: dict | None, kind: str, actor: str, role: str, moment: dt.datetime, data: dict,
+                 assignments: Iterable[Assignment], definition) -> str | None:
+    """Re-check a calendar record against the role assignments of its time.
+
+    An opening must name exactly the people who held the responsible roles when
+    the item opened; a completion must be made by someone holding one of the
+    item's responsible roles for its subject at that moment. Returns a problem
+    or None. ``definition(version)`` gives stored definitions (None if unknown).
+    """
+    if item is None or not item.get("organization"):
+        return None
+    cal, org = definition(item["calendar"]), definition(item["organization"])
+    if not isinstance(cal, Calendar) or not isinstance(org, Organization):
+        return f"{data.get('item_id')}: calendar or organization definition is not stored"
+    spec = cal.item(item["item"])
+    if spec is None:
+        return f"{data.get('item_id')}: no item '{item['item']}' in calendar {cal.version[:12]}"
+    scopes = subject_scopes(org, spec.per, item["subject"])
+    assignments = list(assignments)
+    if kind == "calendar.item_opened":
+        from workflow.ledger import parse_instant
+
+        want = resolve(assignments, spec.responsible_roles, scopes, parse_instant(data["resolved_at"]))
+        if want != data["responsible"]:
+            return (f"{data['item_id']} names {[r['person'] for r in data['responsible']]} as responsible; "
+                    f"the assignments then give {[r['person'] for r in want]}")
+        return None
+    if role not in spec.responsible_roles or not [
+            a for a in assignments if a.person == actor and a.role == role and a.scope in scopes
+            and a.valid_at(moment)]:
+        return (f"{actor} did not hold a responsible role ({', '.join(spec.responsible_roles)}) for "
+                f"{data.get('item_id')} at {moment.isoformat()} (recorded role: {role})")
+    return None

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from workflow.authority import Assignment, acting_role, responsible_for
-from workflow.calendar import CalendarFold
+from workflow.calendar import CalendarFold, audit_record
 from workflow.canonical import sha256_hex
 from workflow.definitions import Definition, Organization, Procedure
 from workflow.errors import EvidenceInvalid, Finding
@@ -244,3 +244,9 @@ class Fold:
             return
         for _seq, message in self.calendar.problems[before:]:
             self._finding("calendar", rec, message)
+        if rec.kind in ("calendar.item_opened", "calendar.report_submitted", "calendar.checkpoint_recorded",
+                        "calendar.extra_round_recorded"):
+            problem = audit_record(self.calendar.items.get(rec.data["item_id"]), rec.kind, rec.actor, rec.role,
+                                   rec.moment, rec.data, self.assignments.values(), self.definition)
+            if problem:
+                self._finding("authority", rec, problem)
