@@ -100,7 +100,7 @@ def verify(app: Ruam, progress: Callable[[int], None] | None = None) -> VerifyRe
                 findings.append(Finding("projection", None, f"role assignment {aid} differs from the ledger"))
         for aid in live_assign:
             findings.append(Finding("projection", None, f"role assignment {aid} was never recorded in the ledger"))
-        from engine.calendar import projection_findings
+        from engine.calendar_items import projection_findings
 
         findings.extend(projection_findings(fold.calendar, tx))
         for d in tx.definitions():

@@ -50,7 +50,7 @@ def tick_command(args, make_app, moment, lang: str, print_json) -> int:
 
 
 def calendar_command(args, app, fiscal_year: int | None, lang: str, print_json) -> int:
-    from engine.calendar import calendar_view
+    from engine.calendar_items import calendar_view
 
     view = calendar_view(app, fiscal_year, args.overdue, lang)
     if args.json:
@@ -84,7 +84,7 @@ def calendar_command(args, app, fiscal_year: int | None, lang: str, print_json) 
 
 def report_command(args, app, lang: str, print_json) -> int:
     from engine.app import parse_process_id
-    from engine.calendar import submit_report
+    from engine.calendar_items import submit_report
 
     fy, task = parse_process_id(args.process)
     rec = submit_report(app, fy, task, args.round, args.actor, args.summary, args.document)
@@ -104,7 +104,7 @@ def _done(rec, args, lang: str, print_json) -> int:
 
 
 def checkpoint_command(args, app, lang: str, print_json) -> int:
-    from engine.calendar import record_checkpoint
+    from engine.calendar_items import record_checkpoint
 
     evidence: dict[str, Any] = {}
     if args.evidence_file:

@@ -149,7 +149,7 @@ def test_verify_sees_a_calendar_table_that_differs_from_the_ledger(app, clock):
 def test_replay_rechecks_who_was_named_and_who_closed(app, clock):
     import dataclasses
 
-    from engine.calendar import submit_report
+    from engine.calendar_items import submit_report
     from workflow.replay import Fold
 
     clock.set(bkk(2027, 3, 2))

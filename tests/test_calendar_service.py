@@ -21,7 +21,6 @@ from engine.app import Ruam
 from engine.scheduler import JOB_INTERVAL, JOB_MIDNIGHT, Service, status
 from storage import Store
 from storage.leader import PgAdvisoryLock
-from tests.conftest import PG_URL
 
 RUAM = str(Path(sys.executable).with_name("ruam"))
 
