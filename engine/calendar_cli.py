@@ -87,8 +87,21 @@ def report_command(args, app, lang: str, print_json) -> int:
     from engine.calendar_items import submit_report
 
     fy, task = parse_process_id(args.process)
-    rec = submit_report(app, fy, task, args.round, args.actor, args.summary, args.document)
+    rec = submit_report(app, fy, task, args.round, args.actor, args.summary, args.document,
+                        files=_attach(app, args.attach))
     return _done(rec, args, lang, print_json)
+
+
+def _attach(app, paths: list[str]) -> list[dict]:
+    files = []
+    for value in paths:
+        path = Path(value)
+        try:
+            content = path.read_bytes()
+        except OSError as exc:
+            raise UsageError("--attach", f"cannot read {path}: {exc.strerror}") from None
+        files.append(app.store_attachment(content, path.name))
+    return files
 
 
 def _done(rec, args, lang: str, print_json) -> int:
@@ -143,6 +156,9 @@ def checkpoint_command(args, app, lang: str, print_json) -> int:
         tasks.append({"task": task.strip(), "findings": findings.strip(), "advice": advice.strip()})
     if tasks:
         evidence["tasks"] = tasks
+    files = _attach(app, args.attach)
+    if files:
+        evidence["files"] = list(evidence.get("files") or []) + files
     rec = record_checkpoint(app, args.item, args.actor, evidence)
     return _done(rec, args, lang, print_json)
 

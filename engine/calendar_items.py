@@ -90,8 +90,18 @@ def _text(value: Any, name: str, required: bool = True) -> str | None:
     return value.strip()
 
 
+def _files(tx: Tx, files: list | None) -> list[dict]:
+    """Attachments named by content hash; each must be stored already (``Ruam.store_attachment``)."""
+    out = []
+    for i, f in enumerate(files or []):
+        if not isinstance(f, dict) or not isinstance(f.get("sha256"), str) or not tx.has_attachment(f["sha256"]):
+            raise EvidenceInvalid("files", [Problem(f"files[{i}]", "is not a stored attachment; upload it first")])
+        out.append({"sha256": f["sha256"], "name": str(f.get("name", "")), "size": f.get("size")})
+    return out
+
+
 def submit_report(app: Ruam, fiscal_year: int, task: str, round_id: str, actor: str, summary: str,
-                  document: str | None = None, item: str | None = None) -> Record:
+                  document: str | None = None, item: str | None = None, files: list | None = None) -> Record:
     """The responsible officer submits a semiannual summary report (late if after its due day)."""
     now = app.now()
     round_id = round_id.strip().lower()
@@ -117,6 +127,8 @@ def submit_report(app: Ruam, fiscal_year: int, task: str, round_id: str, actor: 
         evidence = {"summary": _text(summary, "summary")}
         if document:
             evidence["document"] = _text(document, "document")
+        if files:
+            evidence["files"] = _files(tx, files)
         rec = _complete(tx, _Writer(tx, now), row, "calendar.report_submitted", actor, role, evidence, spec, now)
     app.log.info("calendar.report_submitted", item=iid, actor=actor, late=rec.data["late"], seq=rec.seq)
     return rec
@@ -149,6 +161,8 @@ def record_checkpoint(app: Ruam, item_id: str, actor: str, evidence: dict) -> Re
         spec = cal.item(row["item"])
         role = _acting(tx, org, spec, row["subject"], actor, now, "record checkpoint", item_id)
         clean = _checkpoint_evidence(org, spec, row["subject"], evidence)
+        if evidence.get("files"):
+            clean["files"] = _files(tx, evidence["files"])
         rec = _complete(tx, _Writer(tx, now), row, "calendar.checkpoint_recorded", actor, role, clean, spec, now)
     app.log.info("calendar.checkpoint_recorded", item=item_id, actor=actor, late=rec.data["late"], seq=rec.seq)
     return rec
@@ -217,6 +231,8 @@ def _extra_round(app: Ruam, tx: Tx, cal: Calendar | None, org: Organization, fy:
     subject = wc.OFFICE
     role = _acting(tx, org, spec, subject, actor, now, "record checkpoint", f"{fy}/{item}/extra")
     clean = _checkpoint_evidence(org, spec, subject, evidence)
+    if evidence.get("files"):
+        clean["files"] = _files(tx, evidence["files"])
     n = tx.count_extra_rounds(fy, item) + 1
     round_id = f"extra{n}"
     iid = wc.item_id(fy, item, round_id, subject)

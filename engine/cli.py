@@ -145,6 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("round", metavar="H1|H2")
     q.add_argument("--summary", required=True, help="summary of operating results")
     q.add_argument("--document", help="document number of the report (e.g. ศธ ๐๔๐๘๖/๑๒๓)")
+    q.add_argument("--attach", action="append", default=[], metavar="PATH", help="attach a file (repeat)")
 
     p = sub.add_parser("checkpoint", help="supervision checkpoints (seed §3.2, §3.3)")
     ksub = p.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser, required=True)
@@ -157,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--task", action="append", default=[], metavar="TASK=FINDINGS|ADVICE",
                    help="findings and advice for one task (repeat; every task of the group for a group checkpoint)")
     q.add_argument("--evidence-file", metavar="FILE", help="JSON/YAML: {findings, advice, tasks: [{task, findings, advice}]}")
+    q.add_argument("--attach", action="append", default=[], metavar="PATH", help="attach a file (repeat)")
 
     p = sub.add_parser("status", help="the service: scheduler running?, leader, last tick, next wake-up, errors")
     _common(p, json_flag=True)

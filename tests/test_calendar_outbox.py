@@ -97,7 +97,7 @@ def test_outbox_is_filled_with_the_record_and_delivered_once(mail_app, clock):
     assert verify(app).ok
 
 
-def test_the_calendar_commands(app, clock, db_url, capsys):
+def test_the_calendar_commands(app, clock, db_url, capsys, tmp_path):
     assert main(["tick", "--db", db_url, "--now", "2570-03-17", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["opened"] == 16 and result["started"] is True
@@ -106,9 +106,13 @@ def test_the_calendar_commands(app, clock, db_url, capsys):
     assert main(["calendar", "--db", db_url, "--fiscal-year", "2570"]) == 0
     out = capsys.readouterr().out
     assert "ปฏิทินปีงบประมาณ พ.ศ. 2570" in out and "31 มีนาคม 2570" in out and "officer_teacher_welfare" in out
-    assert main(["report", "submit", "2570/task_teacher_welfare", "H1", "--db", db_url,
-                 "--as", "officer_teacher_welfare", "--summary", "สรุปผล"]) == 0
-    assert "2570/semiannual_report/h1/task_teacher_welfare" in capsys.readouterr().out
+    scan = tmp_path / "report-h1.pdf"
+    scan.write_bytes(b"%PDF-1.4 summary report")
+    assert main(["report", "submit", "2570/task_teacher_welfare", "H1", "--db", db_url, "--json",
+                 "--as", "officer_teacher_welfare", "--summary", "สรุปผล", "--attach", str(scan)]) == 0
+    submitted = json.loads(capsys.readouterr().out)
+    assert submitted["data"]["item_id"] == "2570/semiannual_report/h1/task_teacher_welfare"
+    assert submitted["data"]["evidence"]["files"][0]["name"] == "report-h1.pdf"
     assert main(["report", "submit", "2570/task_teacher_welfare", "H1", "--db", db_url,
                  "--as", "officer_teacher_welfare", "--summary", "อีกครั้ง"]) == 1
     assert "ดำเนินการแล้ว" in capsys.readouterr().err
