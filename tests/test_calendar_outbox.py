@@ -179,3 +179,41 @@ def test_replay_rechecks_who_was_named_and_who_closed(app, clock):
     assert len(messages) == 2
     assert any("officer_cooperation_network did not hold" in m for m in messages)
     assert any("task_quality_assurance names ['officer_teacher_welfare']" in m for m in messages)
+
+
+def test_a_message_that_keeps_failing_is_given_up_and_stays_readable(mail_app, clock, monkeypatch):
+    from engine import outbox as ob
+
+    monkeypatch.setattr(ob, "MAX_ATTEMPTS", 2)
+    clock.set(bkk(2027, 1, 1))
+    tick(mail_app)
+    smtp = SmtpConfig(host="127.0.0.1", port=_free_port(), timeout=2)  # nobody listens there
+    assert deliver(mail_app, smtp) == {"sent": 0, "retry": 1, "failed": 0}
+    clock.advance(minutes=1)
+    assert deliver(mail_app, smtp) == {"sent": 0, "retry": 0, "failed": 1}
+    clock.advance(days=1)
+    assert deliver(mail_app, smtp) == {"sent": 0, "retry": 0, "failed": 0}
+    [failed] = outbox(mail_app, "failed")["messages"]
+    assert failed["person"] == "ktpn_mail" and failed["attempts"] == 2 and failed["last_error"]
+
+
+def test_an_item_nobody_holds_goes_to_the_director_until_someone_is_assigned(app, clock):
+    clock.set(bkk(2027, 2, 20, 9))
+    [mine] = [p for p in app.people() if p["id"] == "officer_teacher_welfare"][0]["assignments"]
+    app.end_assignment(mine["id"])
+    clock.set(bkk(2027, 3, 1))
+    tick(app)
+    h1 = "2570/semiannual_report/h1/task_teacher_welfare"
+    opened = next(r for r in app.log_records() if r.kind == "calendar.item_opened" and r.data["item_id"] == h1)
+    assert opened.data["responsible"] == [] and opened.responsible is None
+    told = [m for m in outbox(app)["messages"] if m["seq"] == opened.seq]
+    assert [m["person"] for m in told] == ["director_administration"] and "ไม่มีผู้รับผิดชอบ" in told[0]["subject"]
+    clock.set(bkk(2027, 3, 10, 9))
+    app.add_person("officer_welfare_2", "ผู้รับผิดชอบคนใหม่ (ตัวอย่าง)")
+    app.assign_role("officer_welfare_2", "responsible_officer", "task_teacher_welfare")
+    clock.set(bkk(2027, 3, 17))
+    tick(app)
+    reminder = next(r for r in app.log_records() if r.kind == "calendar.reminder_queued"
+                    and r.data["item_id"] == h1)
+    assert reminder.data["to"] == ["officer_welfare_2"]
+    assert verify(app).ok
