@@ -59,7 +59,7 @@ def _open_row(tx: Tx, app: Ruam, item_id: str, kind: str, now: dt.datetime) -> t
     return row, cal  # type: ignore[return-value]
 
 
-def _not_open_yet(app: Ruam, tx: Tx, item_id: str, fy: int, spec: CalendarItemSpec, round_id: str) -> Refused:
+def _not_open_yet(item_id: str, fy: int, spec: CalendarItemSpec, round_id: str) -> Refused:
     rnd = next((r for r in spec.rounds if r.id == round_id), None)
     if rnd is None:
         return NotFound("calendar item", item_id, "รายการในปฏิทิน")
@@ -120,7 +120,7 @@ def submit_report(app: Ruam, fiscal_year: int, task: str, round_id: str, actor: 
             raise NotFound("task", task, "งาน")
         iid = wc.item_id(fiscal_year, spec.id, round_id, task)
         if tx.calendar_item(iid) is None:
-            raise _not_open_yet(app, tx, iid, fiscal_year, spec, round_id)
+            raise _not_open_yet(iid, fiscal_year, spec, round_id)
         row, row_cal = _open_row(tx, app, iid, "report", now)
         spec = row_cal.item(row["item"]) or spec
         role = _acting(tx, defs.organization, spec, task, actor, now, "submit report", iid)
@@ -156,7 +156,7 @@ def record_checkpoint(app: Ruam, item_id: str, actor: str, evidence: dict) -> Re
             spec = defs.calendar.item(parts[1]) if defs.calendar else None
             if spec is None:
                 raise NotFound("calendar item", item_id, "รายการในปฏิทิน")
-            raise _not_open_yet(app, tx, item_id, int(parts[0]), spec, parts[2])
+            raise _not_open_yet(item_id, int(parts[0]), spec, parts[2])
         row, cal = _open_row(tx, app, item_id, "checkpoint", now)
         spec = cal.item(row["item"])
         role = _acting(tx, org, spec, row["subject"], actor, now, "record checkpoint", item_id)
