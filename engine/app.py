@@ -312,29 +312,34 @@ class Ruam:
             if actor != SYSTEM and acting_role(tx.assignments(person=actor), actor, ("admin", "esa_director"),
                                                {None}, now) is None:
                 raise NotAllowed(actor, "open cycle", str(fiscal_year), ("admin", "esa_director"))
-            defs = self.active(tx)
-            existing = {p["task_id"] for p in tx.processes(fiscal_year=fiscal_year)}
-            assignments = tx.assignments(roles=("responsible_officer",))
-            entries, opened = [], []
-            for task in defs.organization.tasks:
-                if task.id in existing:
-                    continue
-                pid = f"{fiscal_year}/{task.id}"
-                tx.insert_process(id=pid, fiscal_year=fiscal_year, task_id=task.id,
-                                  procedure_version=defs.procedure.version,
-                                  organization_version=defs.organization.version,
-                                  state=defs.procedure.initial, version=0, opened_at=now, updated_at=now)
-                entries.append(Entry(kind="process.opened", at=now, actor=actor,
-                                     role=SYSTEM if actor == SYSTEM else "admin",
-                                     responsible=responsible_for(assignments, task.id, now), process=pid,
-                                     data={"fiscal_year": fiscal_year, "task": task.id,
-                                           "procedure": defs.procedure.version,
-                                           "organization": defs.organization.version,
-                                           "state": defs.procedure.initial}))
-                opened.append(pid)
-            tx.append(entries)
+            opened = self.open_cycle_in(tx, fiscal_year, actor, now)
         if opened:
             self.log.info("cycle.opened", fiscal_year=fiscal_year, processes=len(opened))
+        return opened
+
+    def open_cycle_in(self, tx: Tx, fiscal_year: int, actor: str, now: dt.datetime) -> list[str]:
+        """Open the missing processes of a fiscal year inside a caller's transaction (the tick's too)."""
+        defs = self.active(tx)
+        existing = {p["task_id"] for p in tx.processes(fiscal_year=fiscal_year)}
+        assignments = tx.assignments(roles=("responsible_officer",))
+        entries, opened = [], []
+        for task in defs.organization.tasks:
+            if task.id in existing:
+                continue
+            pid = f"{fiscal_year}/{task.id}"
+            tx.insert_process(id=pid, fiscal_year=fiscal_year, task_id=task.id,
+                              procedure_version=defs.procedure.version,
+                              organization_version=defs.organization.version,
+                              state=defs.procedure.initial, version=0, opened_at=now, updated_at=now)
+            entries.append(Entry(kind="process.opened", at=now, actor=actor,
+                                 role=SYSTEM if actor == SYSTEM else "admin",
+                                 responsible=responsible_for(assignments, task.id, now), process=pid,
+                                 data={"fiscal_year": fiscal_year, "task": task.id,
+                                       "procedure": defs.procedure.version,
+                                       "organization": defs.organization.version,
+                                       "state": defs.procedure.initial}))
+            opened.append(pid)
+        tx.append(entries)
         return opened
 
     def _load(self, tx: Tx, process_id: str) -> tuple[dict, Procedure, Organization]:

@@ -100,6 +100,9 @@ def verify(app: Ruam, progress: Callable[[int], None] | None = None) -> VerifyRe
                 findings.append(Finding("projection", None, f"role assignment {aid} differs from the ledger"))
         for aid in live_assign:
             findings.append(Finding("projection", None, f"role assignment {aid} was never recorded in the ledger"))
+        from engine.calendar_items import projection_findings
+
+        findings.extend(projection_findings(fold.calendar, tx))
         for d in tx.definitions():
             if lookup(d["version"]) is None:
                 findings.append(Finding("definition", None, f"stored {d['kind']} {d['version'][:12]} does not "

@@ -128,6 +128,47 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("verify", help="check the hash chain and that the state equals the replayed ledger")
     _common(p, json_flag=True)
 
+    p = sub.add_parser("tick", help="run one calendar tick now (for cron and tests; idempotent)")
+    _common(p, json_flag=True)
+    p.add_argument("--now", metavar="DATE", help="the moment to tick at (ISO or BE, Bangkok time); default now")
+
+    p = sub.add_parser("calendar", help="what is due, done and overdue, and who is responsible")
+    _common(p, json_flag=True)
+    p.add_argument("--fiscal-year", metavar="YEAR_BE", help="default: the current fiscal year")
+    p.add_argument("--overdue", action="store_true", help="only overdue items")
+
+    p = sub.add_parser("report", help="semiannual summary reports (seed §4.1)")
+    rsub = p.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser, required=True)
+    q = rsub.add_parser("submit", help="submit a task's H1 (6-month) or H2 (12-month) report")
+    _common(q, json_flag=True, as_flag="required")
+    q.add_argument("process", metavar="YEAR/TASK")
+    q.add_argument("round", metavar="H1|H2")
+    q.add_argument("--summary", required=True, help="summary of operating results")
+    q.add_argument("--document", help="document number of the report (e.g. ศธ ๐๔๐๘๖/๑๒๓)")
+    q.add_argument("--attach", action="append", default=[], metavar="PATH", help="attach a file (repeat)")
+
+    p = sub.add_parser("checkpoint", help="supervision checkpoints (seed §3.2, §3.3)")
+    ksub = p.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser, required=True)
+    q = ksub.add_parser("record", help="record a checkpoint's findings and advice")
+    _common(q, json_flag=True, as_flag="required")
+    q.add_argument("item", metavar="ID", help="as shown by 'ruam calendar', or FY/ITEM/extra for an extra round")
+    q.add_argument("--findings", help="overall findings")
+    q.add_argument("--advice", help="overall advice")
+    q.add_argument("--held-on", metavar="DATE", help="date of the checkpoint (BE or CE)")
+    q.add_argument("--task", action="append", default=[], metavar="TASK=FINDINGS|ADVICE",
+                   help="findings and advice for one task (repeat; every task of the group for a group checkpoint)")
+    q.add_argument("--evidence-file", metavar="FILE", help="JSON/YAML: {findings, advice, tasks: [{task, findings, advice}]}")
+    q.add_argument("--attach", action="append", default=[], metavar="PATH", help="attach a file (repeat)")
+
+    p = sub.add_parser("status", help="the service: scheduler running?, leader, last tick, next wake-up, errors")
+    _common(p, json_flag=True)
+
+    p = sub.add_parser("outbox", help="notifications: list them, or send the due ones by SMTP")
+    _common(p, json_flag=True)
+    p.add_argument("action", nargs="?", choices=("list", "send"), default="list")
+    p.add_argument("--status", choices=("pending", "sending", "sent", "failed", "no_address"))
+    p.add_argument("--limit", type=int, default=50)
+
     p = sub.add_parser("serve", help="run the service (web + API) until SIGINT/SIGTERM")
     _common(p)
     p.add_argument("--host", default=os.environ.get("RUAM_HOST", "127.0.0.1"))
@@ -157,11 +198,15 @@ def _print_json(data: Any) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2, default=_json_default))
 
 
+_STORES: list = []  # disposed when the command ends (main), so no pooled connection outlives it
+
+
 def _app(args: argparse.Namespace, *, check_schema: bool = True):
     from engine.app import Ruam
     from storage import Store
 
     store = Store(_db(args))
+    _STORES.append(store)
     if check_schema:
         store.ensure_current()
     return Ruam(store)
@@ -410,6 +455,10 @@ def _describe(rec, th: bool) -> str:
         what = f"{rec.kind} {d.get('person')}"
     elif rec.kind.startswith("role."):
         what = f"{rec.kind} {d.get('person', '')} {d.get('role', '')} {d.get('scope') or ''} [{d.get('assignment')}]"
+    elif rec.kind.startswith("calendar."):
+        from engine.calendar_cli import describe
+
+        what = describe(rec, th)
     elif rec.kind.startswith("definition."):
         what = f"{rec.kind} {d.get('kind')} {d.get('version', '')[:12]}"
     else:
@@ -524,13 +573,56 @@ def cmd_verify(args) -> int:
 def cmd_serve(args) -> int:
     from engine.service import serve
 
-    return serve(_db(args), args.host, args.port)
+    from engine.outbox import SmtpConfig
+
+    return serve(_db(args), args.host, args.port, smtp=SmtpConfig.from_env(os.environ),
+                 tick_minutes=float(os.environ.get("RUAM_TICK_MINUTES", "15")),
+                 leader_poll_seconds=float(os.environ.get("RUAM_LEADER_POLL_SECONDS", "10")))
+
+
+def cmd_tick(args) -> int:
+    from engine.calendar_cli import tick_command
+
+    return tick_command(args, _app, _moment, _lang(args), _print_json)
+
+
+def cmd_calendar(args) -> int:
+    from engine.calendar_cli import calendar_command
+
+    return calendar_command(args, _app(args), _fiscal_year(args.fiscal_year, "--fiscal-year"), _lang(args),
+                            _print_json)
+
+
+def cmd_report(args) -> int:
+    from engine.calendar_cli import report_command
+
+    return report_command(args, _app(args), _lang(args), _print_json)
+
+
+def cmd_checkpoint(args) -> int:
+    from engine.calendar_cli import checkpoint_command
+
+    return checkpoint_command(args, _app(args), _lang(args), _print_json)
+
+
+def cmd_status(args) -> int:
+    from engine.calendar_cli import status_command
+
+    return status_command(args, _app(args), _lang(args), _print_json)
+
+
+def cmd_outbox(args) -> int:
+    from engine.calendar_cli import outbox_command
+
+    return outbox_command(args, _app(args), _lang(args), _print_json)
 
 
 COMMANDS = {
     "init": cmd_init, "definitions": cmd_definitions, "people": cmd_people, "cycle": cmd_cycle,
     "processes": cmd_processes, "process": cmd_process, "advance": cmd_step, "send-back": cmd_step,
     "cancel": cmd_step, "log": cmd_log, "verify": cmd_verify, "serve": cmd_serve,
+    "tick": cmd_tick, "calendar": cmd_calendar, "report": cmd_report, "checkpoint": cmd_checkpoint,
+    "status": cmd_status, "outbox": cmd_outbox,
 }
 
 
@@ -569,6 +661,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ruam: internal error ({type(exc).__name__}); nothing was changed. See the log above.",
               file=sys.stderr)
         return EXIT_REFUSED
+    finally:
+        while _STORES:
+            _STORES.pop().dispose()
 
 
 if __name__ == "__main__":

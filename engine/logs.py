@@ -30,7 +30,9 @@ def configure(level: str = "INFO", *, json: bool | None = None) -> None:
         exc = [structlog.processors.ExceptionRenderer(
             structlog.tracebacks.ExceptionDictTransformer(show_locals=False))]
     else:
-        renderer = structlog.dev.ConsoleRenderer(colors=False)
+        # plain tracebacks: the default (rich) one prints local variables, which can
+        # put personal data in logs (the scheduler logs job errors with exc_info)
+        renderer = structlog.dev.ConsoleRenderer(colors=False, exception_formatter=structlog.dev.plain_traceback)
         exc = []
     structlog.configure(
         processors=[structlog.stdlib.filter_by_level, *shared,

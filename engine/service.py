@@ -39,13 +39,49 @@ def create_web(app: Ruam):
     return web
 
 
-def serve(db_url: str, host: str, port: int) -> int:
+def serve(db_url: str, host: str, port: int, *, smtp=None, tick_minutes: float = 15.0,
+          leader_poll_seconds: float = 10.0) -> int:
+    """Run the web service and (when this process is the leader) the scheduler,
+    until SIGINT/SIGTERM; then stop the scheduler, release the lock, exit 0.
+
+    SQLite: one process per file — a second ``serve`` is refused (exit 1) before
+    it touches the database. PostgreSQL: any number; the advisory-lock holder
+    runs the scheduler and another takes over within ``leader_poll_seconds``.
+    """
+    import signal
+
     import uvicorn
 
-    app = open_app(db_url)
+    from engine.scheduler import AlreadyRunning, Service, identity
+    from storage.db import normalize_url
+    from storage.leader import PgAdvisoryLock, SqliteFileLock
+
+    url = normalize_url(db_url)
+    lock = None
+    if url.startswith("sqlite"):
+        lock = SqliteFileLock(url)
+        if not lock.try_acquire():
+            raise AlreadyRunning(lock.path, lock.holder())
+    try:
+        app = open_app(url)
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
+    service = Service(app, lock or PgAdvisoryLock(app.store.url, identity()), smtp=smtp,
+                      interval_minutes=tick_minutes, poll_seconds=leader_poll_seconds)
     web = create_web(app)
-    log.info("service.start", host=host, port=port, db=app.store.dialect)
-    uvicorn.run(web, host=host, port=port, log_config=None)
-    app.store.dispose()
-    log.info("service.stopped")
+    server = uvicorn.Server(uvicorn.Config(web, host=host, port=port, log_config=None))
+    # uvicorn re-raises the signal it stopped on once it is done; make that a no-op
+    # here so the clean-up below runs and the exit status is 0.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: None)
+    log.info("service.start", host=host, port=port, db=app.store.dialect, instance=service.who)
+    service.start()
+    try:
+        server.run()
+    finally:
+        service.stop()
+        app.store.dispose()
+        log.info("service.stopped")
     return 0

@@ -6,12 +6,12 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (
-    BigInteger, Boolean, Column, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Table,
-    Text, TypeDecorator, UniqueConstraint, DateTime,
+    BigInteger, Boolean, Column, Date, Float, ForeignKey, Index, Integer, LargeBinary, MetaData, String,
+    Table, Text, TypeDecorator, Unicode, UniqueConstraint, DateTime,
 )
 
 # The Alembic revision this code expects; ``ruam init`` upgrades to it.
-SCHEMA_REVISION = "0001"
+SCHEMA_REVISION = "0002"
 
 metadata = MetaData(naming_convention={
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -144,6 +144,99 @@ feedback = Table(
     Column("received_at", UTCDateTime(), nullable=False),
     Column("decided", Boolean, nullable=False, default=False),
     Index(None, "process_id", "decided"),
+)
+
+# -- the calendar (revision 0002) ------------------------------------------------------
+# One row per round of a calendar item for one subject in one fiscal year. The
+# unique key is the fence that makes a second tick (or a second, stale leader)
+# unable to create an item twice.
+calendar_items = Table(
+    "calendar_items", metadata,
+    Column("id", String(255), primary_key=True),
+    Column("fiscal_year", Integer, nullable=False),
+    Column("item", String(64), nullable=False),
+    Column("round", String(64), nullable=False),
+    Column("subject", String(128), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("per", String(16), nullable=False),
+    Column("calendar_version", String(64), ForeignKey("definitions.version"), nullable=False),
+    Column("opens_on", Date, nullable=False),
+    Column("due_on", Date, nullable=False),
+    Column("opens_at", UTCDateTime(), nullable=False),
+    Column("due_at", UTCDateTime(), nullable=False),        # overdue from this instant on
+    Column("status", String(16), nullable=False),          # open | done | not_applicable
+    Column("responsible", Text, nullable=False),           # JSON [{person, role}] named when it opened
+    Column("recorded_at", UTCDateTime(), nullable=False),
+    Column("overdue_at", UTCDateTime(), nullable=True),
+    Column("escalated_to", Text, nullable=True),           # JSON [{person, role}]
+    Column("completed_at", UTCDateTime(), nullable=True),
+    Column("completed_by", String(64), nullable=True),
+    Column("late", Boolean, nullable=False, default=False),
+    Column("last_seq", BigInteger, nullable=False),
+    UniqueConstraint("fiscal_year", "item", "round", "subject"),
+    Index(None, "fiscal_year", "status"),
+)
+
+calendar_reminders = Table(
+    "calendar_reminders", metadata,
+    Column("item_id", String(255), ForeignKey("calendar_items.id"), primary_key=True),
+    Column("days_before", Integer, primary_key=True),
+    Column("status", String(16), nullable=False),          # queued | superseded
+    Column("recorded_at", UTCDateTime(), nullable=False),
+)
+
+calendar_state = Table(
+    "calendar_state", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("started_fy", Integer, nullable=False),
+    Column("last_tick_at", UTCDateTime(), nullable=True),
+)
+
+# Operational state of the scheduler (not a projection of the ledger): written by
+# the leader, read by ``ruam status`` from any process.
+service_status = Table(
+    "service_status", metadata,
+    Column("name", String(32), primary_key=True),
+    Column("leader", String(255), nullable=True),
+    Column("leader_since", UTCDateTime(), nullable=True),
+    Column("heartbeat_at", UTCDateTime(), nullable=True),
+    Column("running", Boolean, nullable=False, default=False),
+    Column("next_wakeup", UTCDateTime(), nullable=True),
+    Column("last_tick_at", UTCDateTime(), nullable=True),
+    Column("last_tick_summary", Text, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("last_error_at", UTCDateTime(), nullable=True),
+)
+
+# Notifications, written in the same transaction as the ledger record that
+# caused them; ``dedupe_key`` makes queuing one message twice impossible.
+outbox = Table(
+    "outbox", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("dedupe_key", String(255), nullable=False, unique=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("person", String(64), nullable=False),
+    Column("email", String(256), nullable=True),
+    Column("subject", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("status", String(16), nullable=False),          # pending | sending | sent | failed | no_address
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime(), nullable=False),
+    Column("claimed_at", UTCDateTime(), nullable=True),
+    Column("sent_at", UTCDateTime(), nullable=True),
+    Column("last_error", Text, nullable=True),
+    Index(None, "status", "next_attempt_at"),
+)
+
+# APScheduler 3's SQLAlchemy job store table, created here so the schema has one
+# owner (the job store's own create-if-missing then finds it).
+apscheduler_jobs = Table(
+    "apscheduler_jobs", metadata,
+    Column("id", Unicode(191), primary_key=True),
+    Column("next_run_time", Float(25), index=True),
+    Column("job_state", LargeBinary, nullable=False),
 )
 
 # SQL that makes the ledger refuse UPDATE and DELETE (defence in depth for

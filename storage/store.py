@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from storage import hotpath as hot
 from storage import schema as s
+from storage.calendar import CalendarTx
 from storage.db import make_engine, normalize_url
 from workflow.authority import Assignment
 from workflow.canonical import sha256_hex
@@ -124,6 +125,8 @@ def _integrity(exc: Exception) -> RuamError:
         return Duplicate("document number", "")
     if "processes" in message and ("fiscal_year" in message or "pk_processes" in message):
         return Duplicate("process", "")
+    if "calendar_items" in message or "calendar_reminders" in message or "calendar_state" in message:
+        return Duplicate("calendar item", "")
     if "ledger" in message:
         return StorageError("another writer appended to the ledger at the same time; try again",
                             "มีการบันทึกพร้อมกัน โปรดลองอีกครั้ง")
@@ -131,7 +134,7 @@ def _integrity(exc: Exception) -> RuamError:
                         f"ฐานข้อมูลไม่ยอมรับการเปลี่ยนแปลง: {message.splitlines()[0]}")
 
 
-class Tx:
+class Tx(CalendarTx):
     """Repository methods inside one transaction."""
 
     def __init__(self, conn: Connection) -> None:

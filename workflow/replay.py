@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from workflow.authority import Assignment, acting_role, responsible_for
+from workflow.calendar import CalendarFold, audit_record
 from workflow.canonical import sha256_hex
 from workflow.definitions import Definition, Organization, Procedure
 from workflow.errors import EvidenceInvalid, Finding
@@ -98,6 +99,7 @@ class Fold:
         self.until = until
         self.records = 0
         self.last: Record | None = None
+        self.calendar = CalendarFold()
 
     def _finding(self, kind: str, rec: Record, message: str) -> None:
         self.findings.append(Finding(kind, rec.seq, message))
@@ -105,6 +107,9 @@ class Fold:
     def apply(self, rec: Record) -> None:
         self.records += 1
         self.last = rec
+        if rec.kind.startswith("calendar."):
+            self._calendar(rec)
+            return
         handler = getattr(self, "_" + rec.kind.replace(".", "_"), None)
         if handler is None:
             return  # kinds added later (calendar, feedback …) are folded by their own modules
@@ -229,3 +234,20 @@ class Fold:
         proc = self.processes.get(rec.process or "")
         if proc is not None:
             proc.feedback.append(data["opinion"])
+
+    # -- the calendar (folded by workflow.calendar.CalendarFold) ----------------------
+    def _calendar(self, rec: Record) -> None:
+        before = len(self.calendar.problems)
+        try:
+            self.calendar.apply(rec.kind, rec.seq, rec.at, rec.actor, rec.data)
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            self._finding("legality", rec, f"malformed {rec.kind} record: {exc!r}")
+            return
+        for _seq, message in self.calendar.problems[before:]:
+            self._finding("calendar", rec, message)
+        if rec.kind in ("calendar.item_opened", "calendar.report_submitted", "calendar.checkpoint_recorded",
+                        "calendar.extra_round_recorded"):
+            problem = audit_record(self.calendar.items.get(rec.data["item_id"]), rec.kind, rec.actor, rec.role,
+                                   rec.moment, rec.data, self.assignments.values(), self.definition)
+            if problem:
+                self._finding("authority", rec, problem)
