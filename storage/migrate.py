@@ -23,6 +23,10 @@ def config() -> Config:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     cfg = config()
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Two services starting at once on an empty database: one migrates,
+            # the other waits here and then finds the schema current.
+            conn.execute(text("SELECT pg_advisory_xact_lock(7265610001)"))
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
         # A SQLite batch migration that rebuilds the ledger drops its triggers:
