@@ -13,7 +13,7 @@ from engine.audit import verify
 from engine.feedback import public_processes, public_summary, receive_feedback, require_process
 from engine.web.auth import Caller, client_ip, require_caller
 from engine.web.problems import Forbidden
-from workflow.errors import UsageError
+from workflow.errors import Conflict, UsageError
 from workflow.fiscal import fiscal_year_be, parse_moment
 
 router = APIRouter(prefix="/api")
@@ -45,6 +45,13 @@ def must_hold(who: Caller, roles: tuple[str, ...], what_en: str, what_th: str) -
     if not who.viewer.holds(*roles):
         raise Forbidden(f"{what_en} (needs one of: {', '.join(roles)})",
                         f"{what_th} (ต้องมีบทบาท: {', '.join(roles)})")
+
+
+def stale(request: Request, pid: str, expected: int) -> None:
+    """A stale version is a conflict, even when the step is no longer possible at all."""
+    current = web_of(request).app.process(pid)["version"]
+    if expected != current:
+        raise Conflict(pid, expected, current)
 
 
 def moment(text: str | None, name: str) -> dt.datetime | None:
@@ -127,6 +134,7 @@ def show_process(request: Request, fiscal_year: int, task_id: str, who: Caller =
 def advance(request: Request, fiscal_year: int, task_id: str, body: AdvanceIn,
             who: Caller = Depends(signed_in)) -> dict:
     must_see(request, who, task_id)
+    stale(request, process_id(fiscal_year, task_id), body.expected_version)
     rec = web_of(request).app.advance(process_id(fiscal_year, task_id), body.trigger, who.viewer.id,
                                       body.evidence, body.note, body.expected_version)
     return _record(rec)
@@ -136,6 +144,7 @@ def advance(request: Request, fiscal_year: int, task_id: str, body: AdvanceIn,
 def send_back(request: Request, fiscal_year: int, task_id: str, body: ReasonIn,
               who: Caller = Depends(signed_in)) -> dict:
     must_see(request, who, task_id)
+    stale(request, process_id(fiscal_year, task_id), body.expected_version)
     return _record(web_of(request).app.send_back(process_id(fiscal_year, task_id), who.viewer.id, body.reason,
                                                  body.expected_version))
 
@@ -144,6 +153,7 @@ def send_back(request: Request, fiscal_year: int, task_id: str, body: ReasonIn,
 def cancel(request: Request, fiscal_year: int, task_id: str, body: ReasonIn,
            who: Caller = Depends(signed_in)) -> dict:
     must_see(request, who, task_id)
+    stale(request, process_id(fiscal_year, task_id), body.expected_version)
     return _record(web_of(request).app.cancel(process_id(fiscal_year, task_id), who.viewer.id, body.reason,
                                               body.expected_version))
 

@@ -15,7 +15,7 @@ from engine.web import forms
 from engine.web.auth import SESSION_COOKIE, Caller, caller, check_csrf, client_ip, is_tls
 from engine.web.problems import Forbidden, NotSignedIn, lang_of
 from workflow.authority import acting_role
-from workflow.errors import RuamError, UsageError
+from workflow.errors import Conflict, RuamError, UsageError
 from workflow.fiscal import fiscal_year_be, fiscal_year_bounds, parse_moment
 
 router = APIRouter(include_in_schema=False)
@@ -241,6 +241,9 @@ async def fire(request: Request, fiscal_year: int, task_id: str) -> Response:
         except ValueError:
             raise UsageError("expected_version", "missing; reload the page", "ไม่มีรุ่นของข้อมูล โปรดโหลดหน้าใหม่") from None
         info = web.app.process(pid)
+        if expected != info["version"]:
+            # a double submit or a stale page: say so, before the engine calls the step illegal now
+            raise Conflict(pid, expected, info["version"])
         spec = web.app.definition(info["procedure_version"]).transition(trigger, info["state"])
         fields = spec.evidence if spec else ()
 
