@@ -91,7 +91,7 @@ class Accounts:
     def __init__(self, app: Ruam, hasher: PasswordHasher | None = None) -> None:
         self.app = app
         self.hasher = hasher or PasswordHasher()
-        self._dummy = self.hasher.hash("not a password of anyone")
+        self._dummy: str | None = None  # verified against for unknown people, so timing tells nothing
         self.log = app.log
 
     # -- administration ---------------------------------------------------------------------
@@ -139,7 +139,9 @@ class Accounts:
             raise TooManyAttempts(int(FAILURE_WINDOW.total_seconds() // 60))
         ok = False
         try:
-            ok = self.hasher.verify(stored or self._dummy, password or "") and stored is not None
+            if stored is None and self._dummy is None:
+                self._dummy = self.hasher.hash(secrets.token_hex(16))
+            ok = self.hasher.verify(stored or self._dummy, password or "") and stored is not None  # type: ignore[arg-type]
         except (VerificationError, InvalidHashError):
             ok = False
         with self.app.store.transaction() as tx:
