@@ -4,6 +4,8 @@ assignments cover, and calls the engine; the engine re-checks authority itself."
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
@@ -13,7 +15,7 @@ from engine.audit import verify
 from engine.feedback import public_processes, public_summary, receive_feedback, require_process
 from engine.web.auth import Caller, client_ip, require_caller
 from engine.web.problems import Forbidden
-from workflow.errors import Conflict, UsageError
+from workflow.errors import Conflict, InvalidTransition, UsageError
 from workflow.fiscal import fiscal_year_be, parse_moment
 
 router = APIRouter(prefix="/api")
@@ -47,11 +49,17 @@ def must_hold(who: Caller, roles: tuple[str, ...], what_en: str, what_th: str) -
                         f"{what_th} (ต้องมีบทบาท: {', '.join(roles)})")
 
 
-def stale(request: Request, pid: str, expected: int) -> None:
-    """A stale version is a conflict, even when the step is no longer possible at all."""
-    current = web_of(request).app.process(pid)["version"]
-    if expected != current:
-        raise Conflict(pid, expected, current)
+@contextmanager
+def stale_is_conflict(request: Request, pid: str, expected: int) -> Iterator[None]:
+    """A stale version is a conflict, even when the step is no longer possible at all
+    (the engine checks the step's legality before the version)."""
+    try:
+        yield
+    except InvalidTransition:
+        current = web_of(request).app.process(pid)["version"]
+        if expected != current:
+            raise Conflict(pid, expected, current) from None
+        raise
 
 
 def moment(text: str | None, name: str) -> dt.datetime | None:
@@ -134,9 +142,10 @@ def show_process(request: Request, fiscal_year: int, task_id: str, who: Caller =
 def advance(request: Request, fiscal_year: int, task_id: str, body: AdvanceIn,
             who: Caller = Depends(signed_in)) -> dict:
     must_see(request, who, task_id)
-    stale(request, process_id(fiscal_year, task_id), body.expected_version)
-    rec = web_of(request).app.advance(process_id(fiscal_year, task_id), body.trigger, who.viewer.id,
-                                      body.evidence, body.note, body.expected_version)
+    pid = process_id(fiscal_year, task_id)
+    with stale_is_conflict(request, pid, body.expected_version):
+        rec = web_of(request).app.advance(pid, body.trigger, who.viewer.id, body.evidence, body.note,
+                                          body.expected_version)
     return _record(rec)
 
 
@@ -144,18 +153,18 @@ def advance(request: Request, fiscal_year: int, task_id: str, body: AdvanceIn,
 def send_back(request: Request, fiscal_year: int, task_id: str, body: ReasonIn,
               who: Caller = Depends(signed_in)) -> dict:
     must_see(request, who, task_id)
-    stale(request, process_id(fiscal_year, task_id), body.expected_version)
-    return _record(web_of(request).app.send_back(process_id(fiscal_year, task_id), who.viewer.id, body.reason,
-                                                 body.expected_version))
+    pid = process_id(fiscal_year, task_id)
+    with stale_is_conflict(request, pid, body.expected_version):
+        return _record(web_of(request).app.send_back(pid, who.viewer.id, body.reason, body.expected_version))
 
 
 @router.post("/processes/{fiscal_year}/{task_id}/cancel", tags=["processes"], responses=ERRORS)
 def cancel(request: Request, fiscal_year: int, task_id: str, body: ReasonIn,
            who: Caller = Depends(signed_in)) -> dict:
     must_see(request, who, task_id)
-    stale(request, process_id(fiscal_year, task_id), body.expected_version)
-    return _record(web_of(request).app.cancel(process_id(fiscal_year, task_id), who.viewer.id, body.reason,
-                                              body.expected_version))
+    pid = process_id(fiscal_year, task_id)
+    with stale_is_conflict(request, pid, body.expected_version):
+        return _record(web_of(request).app.cancel(pid, who.viewer.id, body.reason, body.expected_version))
 
 
 @router.post("/attachments", tags=["processes"], responses=ERRORS)
