@@ -198,3 +198,14 @@ def test_sign_out_ends_the_session(browser):
     csrf = hidden(browser.get("/").text, "csrf")
     assert browser.post("/logout", data={"csrf": csrf}, follow_redirects=False).status_code == 303
     assert browser.get("/", follow_redirects=False).status_code == 303
+
+
+def test_a_large_board_shows_counts_per_group_then_the_groups_tasks(browser, monkeypatch):
+    import engine.board
+
+    monkeypatch.setattr(engine.board, "DETAIL_LIMIT", 5)
+    signed_in(browser, "auditor")
+    board = browser.get("/dashboard?fiscal_year=2570").text
+    assert "group=mission_administration" in board and 'class="here"' not in board
+    group = browser.get("/dashboard?fiscal_year=2570&group=mission_administration").text
+    assert group.count('class="here"') == 2

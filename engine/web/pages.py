@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from engine.audit import verify
+from engine.board import board, visible_rows
 from engine.feedback import opinions, public_processes, public_summary, receive_feedback, require_process
 from engine.web import forms
 from engine.web.auth import SESSION_COOKIE, Caller, caller, check_csrf, client_ip, is_tls
@@ -136,9 +137,10 @@ def my_work(request: Request, fiscal_year: int | None = None) -> Response:
     today = web.app.now().date()
     fy = fiscal_year or fiscal_year_be(today)
     waiting, others = [], []
-    for row in web.app.processes(fy):
-        if not who.viewer.sees_task(org, row["task_id"]):
-            continue
+    for row in visible_rows(web.app, who.viewer, fy):
+        procedure = web.app.definition(row["procedure_version"])
+        row["state_title"] = procedure.state(row["state"]).title.th
+        row["state_title_en"] = procedure.state(row["state"]).title.en
         steps = _allowed_now(web, who, row, org)
         final = web.app.definition(row["procedure_version"]).state(row["state"]).final
         if steps and not final:
@@ -152,27 +154,14 @@ def my_work(request: Request, fiscal_year: int | None = None) -> Response:
 
 
 @router.get("/dashboard")
-def dashboard(request: Request, fiscal_year: int | None = None) -> Response:
+def dashboard(request: Request, fiscal_year: int | None = None, group: str | None = None) -> Response:
     who = page_caller(request)
     web = web_of(request)
-    org = web.organization()
     today = web.app.now().date()
     fy = fiscal_year or fiscal_year_be(today)
-    rows = [r for r in web.app.processes(fy) if who.viewer.sees_task(org, r["task_id"])]
-    procedure = web.app.active().procedure
-    if rows:
-        procedure = web.app.definition(rows[0]["procedure_version"])
-    _, last_day = fiscal_year_bounds(fy)
-    ended = today > last_day
-    for r in rows:
-        r["overdue"] = ended and not web.app.definition(r["procedure_version"]).state(r["state"]).final
-    groups = []
-    for mg in org.mission_groups:
-        mine = [r for r in rows if r["mission_group"] == mg.id]
-        if mine:
-            groups.append((mg, mine))
-    return render(request, "dashboard.html", who=who, fiscal_year=fy, groups=groups, states=procedure.states,
-                  total=len(rows), years=range(fiscal_year_be(today) + 1, fiscal_year_be(today) - 4, -1))
+    data = board(web.app, who.viewer, fy, group)
+    return render(request, "dashboard.html", who=who, group=group, **data,
+                  years=range(fiscal_year_be(today) + 1, fiscal_year_be(today) - 4, -1))
 
 
 # ---------------------------------------------------------------------------- the process page
