@@ -182,7 +182,8 @@ def bench_dashboard(db: str, port: int, processes: int, renders: int) -> dict:
 
     texts = [(n, t) for n, t in shipped_texts() if "organization" not in n]
     app.register_definitions(texts + [("organization.yaml", organization_with(processes))])
-    app.load_demo()
+    app.add_person("auditor", "ผู้ตรวจสอบภายใน (ตัวอย่าง)", "ผู้ตรวจสอบ")
+    app.assign_role("auditor", "auditor")
     app.open_cycle(2570)
     setup = time.perf_counter() - t0
     accounts = Accounts(app)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from engine.audit import verify
-from engine.board import board, visible_rows
+from engine.board import board, index, visible_rows
 from engine.feedback import opinions, public_processes, public_summary, receive_feedback, require_process
 from engine.web import forms
 from engine.web.auth import SESSION_COOKIE, Caller, caller, check_csrf, client_ip, is_tls
@@ -121,9 +121,9 @@ async def logout(request: Request) -> Response:
 
 
 # ---------------------------------------------------------------------------- my work, dashboard
-def _allowed_now(web, who: Caller, row: dict, org) -> list:
+def _allowed_now(web, who: Caller, row: dict, idx) -> list:
     procedure = web.app.definition(row["procedure_version"])
-    scopes = org.scopes_covering(row["task_id"])
+    scopes = {None, *idx.scopes_of.get(row["task_id"], ())}
     now = web.app.now()
     return [t for t in procedure.transitions_from(row["state"])
             if acting_role(who.viewer.assignments, who.viewer.id, t.roles, scopes, now) is not None]
@@ -133,7 +133,7 @@ def _allowed_now(web, who: Caller, row: dict, org) -> list:
 def my_work(request: Request, fiscal_year: int | None = None) -> Response:
     who = page_caller(request)
     web = web_of(request)
-    org = web.organization()
+    idx = index(web.organization())
     today = web.app.now().date()
     fy = fiscal_year or fiscal_year_be(today)
     waiting, others = [], []
@@ -141,7 +141,7 @@ def my_work(request: Request, fiscal_year: int | None = None) -> Response:
         procedure = web.app.definition(row["procedure_version"])
         row["state_title"] = procedure.state(row["state"]).title.th
         row["state_title_en"] = procedure.state(row["state"]).title.en
-        steps = _allowed_now(web, who, row, org)
+        steps = _allowed_now(web, who, row, idx)
         final = web.app.definition(row["procedure_version"]).state(row["state"]).final
         if steps and not final:
             waiting.append((row, [s for s in steps if s.kind == "advance"] or steps))
