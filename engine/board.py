@@ -6,10 +6,10 @@ scan of the organization, which is fine for one office but not for 30,000."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from engine.accounts import Viewer
 from engine.app import Ruam
+from storage.views import process_states
 from workflow.definitions import Organization
 from workflow.fiscal import bangkok_date, fiscal_year_bounds
 
@@ -23,7 +23,10 @@ class TaskIndex:
     titles: dict[str, tuple[str, str]]       # task -> (th, en)
 
 
-@lru_cache(maxsize=8)
+_INDEXES: dict[str, TaskIndex] = {}
+_SUMMARIES: dict[tuple, tuple[int, dict]] = {}   # per ledger head: counts per group and state
+
+
 def _index(org: Organization) -> TaskIndex:
     group_of, scopes_of, titles = {}, {}, {}
     for mg in org.mission_groups:
@@ -35,7 +38,14 @@ def _index(org: Organization) -> TaskIndex:
 
 
 def index(org: Organization) -> TaskIndex:
-    return _index(org)
+    """Cached by the organization's version (hashing the frozen definition itself
+    walks every task, which costs more than the board)."""
+    found = _INDEXES.get(org.version)
+    if found is None:
+        if len(_INDEXES) > 8:
+            _INDEXES.clear()
+        found = _INDEXES[org.version] = _index(org)
+    return found
 
 
 def visible(viewer: Viewer, idx: TaskIndex, task_id: str) -> bool:
@@ -58,40 +68,55 @@ def board(app: Ruam, viewer: Viewer, fiscal_year: int, group: str | None = None)
     defs = app.active()
     org = defs.organization
     idx = index(org)
-    with app.store.reading() as tx:
-        rows = tx.processes(fiscal_year=fiscal_year)
     today = bangkok_date(app.now())
     _, last_day = fiscal_year_bounds(fiscal_year)
     ended = today > last_day
     finals: dict[str, set[str]] = {}
 
-    def final(row: dict) -> bool:
-        version = row["procedure_version"]
+    def final(version: str, state: str) -> bool:
         if version not in finals:
             finals[version] = {s.id for s in app.definition(version).states if s.final}  # type: ignore[union-attr]
-        return row["state"] in finals[version]
+        return state in finals[version]
 
-    mine = [r for r in rows if visible(viewer, idx, r["task_id"])]
-    summary = len(mine) > DETAIL_LIMIT and group is None
+    sight = "office" if viewer.office_wide() else frozenset(a.scope for a in viewer.assignments)
+    with app.store.reading() as tx:
+        # The board changes only when the ledger does: the head names the version of everything.
+        key = (app.store.url, fiscal_year, tx.head()[0], org.version, sight, ended)
+        cached = _SUMMARIES.get(key) if group is None else None
+        if cached is not None:
+            mine_count, groups = cached
+            return {"fiscal_year": fiscal_year, "states": defs.procedure.states, "total": mine_count,
+                    "summary": list(groups.values()), "groups": [], "ended": ended,
+                    "year_end": last_day, "today": today}
+        states = process_states(tx, fiscal_year)
+        mine = [r for r in states if visible(viewer, idx, r[0])]
+        summary = len(mine) > DETAIL_LIMIT and group is None
+        rows: list[dict] = []
+        if not summary:
+            tasks = [r[0] for r in mine if group is None or idx.group_of.get(r[0]) == group]
+            rows = tx.processes(fiscal_year=fiscal_year, tasks=tasks) if tasks else []
     groups: dict[str, GroupRow] = {}
-    detail: dict[str, list[dict]] = {}
-    for r in mine:
-        gid = idx.group_of.get(r["task_id"], "")
-        r["overdue"] = ended and not final(r)
-        if summary:
+    if summary:
+        for task_id, state, version in mine:
+            gid = idx.group_of.get(task_id, "")
             g = groups.get(gid)
             if g is None:
                 mg = org.mission_group(gid)
                 g = groups[gid] = GroupRow(gid, mg.title if mg else gid)
-            g.counts[r["state"]] = g.counts.get(r["state"], 0) + 1
+            g.counts[state] = g.counts.get(state, 0) + 1
             g.total += 1
-            g.overdue += r["overdue"]
-        elif group is None or gid == group:
-            th, en = idx.titles.get(r["task_id"], (r["task_id"], r["task_id"]))
-            r["task_title"], r["task_title_en"] = th, en
-            detail.setdefault(gid, []).append(r)
+            g.overdue += ended and not final(version, state)
+        if len(_SUMMARIES) > 64:
+            _SUMMARIES.clear()
+        _SUMMARIES[key] = (len(mine), groups)
+    detail: dict[str, list[dict]] = {}
+    for r in rows:
+        gid = idx.group_of.get(r["task_id"], "")
+        r["overdue"] = ended and not final(r["procedure_version"], r["state"])
+        r["task_title"], r["task_title_en"] = idx.titles.get(r["task_id"], (r["task_id"], r["task_id"]))
+        detail.setdefault(gid, []).append(r)
     return {"fiscal_year": fiscal_year, "states": defs.procedure.states, "total": len(mine),
-            "summary": [groups[g] for g in groups] if summary else None,
+            "summary": list(groups.values()) if summary else None,
             "groups": [(org.mission_group(g), detail[g]) for g in detail], "ended": ended,
             "year_end": last_day, "today": today}
 
