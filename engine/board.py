@@ -125,11 +125,9 @@ def visible_rows(app: Ruam, viewer: Viewer, fiscal_year: int) -> list[dict]:
     """The processes of a year the viewer may see, with task titles and mission group."""
     idx = index(app.active().organization)
     with app.store.reading() as tx:
-        rows = tx.processes(fiscal_year=fiscal_year)
-    out = []
+        tasks = [r[0] for r in process_states(tx, fiscal_year) if visible(viewer, idx, r[0])]
+        rows = tx.processes(fiscal_year=fiscal_year, tasks=tasks) if tasks else []
     for r in rows:
-        if visible(viewer, idx, r["task_id"]):
-            r["task_title"], r["task_title_en"] = idx.titles.get(r["task_id"], (r["task_id"], r["task_id"]))
-            r["mission_group"] = idx.group_of.get(r["task_id"])
-            out.append(r)
-    return out
+        r["task_title"], r["task_title_en"] = idx.titles.get(r["task_id"], (r["task_id"], r["task_id"]))
+        r["mission_group"] = idx.group_of.get(r["task_id"])
+    return rows

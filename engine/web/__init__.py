@@ -41,6 +41,17 @@ class Web:
         self.min_fill_seconds = min_fill_seconds
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
         self.templates.env.globals.update(word=text.word, when=text.when, day=text.day)
+        self.warm_up()
+
+    def warm_up(self) -> None:
+        """Parse the active definitions and index the organization now, not on the first page."""
+        from engine.board import index
+        from workflow.errors import NotFound
+
+        try:
+            index(self.organization())
+        except NotFound:
+            pass
 
     def organization(self):
         return self.app.active().organization

@@ -143,8 +143,9 @@ def my_work(request: Request, fiscal_year: int | None = None) -> Response:
         row["state_title_en"] = procedure.state(row["state"]).title.en
         steps = _allowed_now(web, who, row, idx)
         final = web.app.definition(row["procedure_version"]).state(row["state"]).final
-        if steps and not final:
-            waiting.append((row, [s for s in steps if s.kind == "advance"] or steps))
+        forward = [s for s in steps if s.kind == "advance"]
+        if forward and not final:  # a step only I (or my role) can take next; cancelling is not waiting
+            waiting.append((row, forward))
         elif not final:
             others.append(row)
     _, last_day = fiscal_year_bounds(fy)
