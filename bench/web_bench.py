@@ -63,13 +63,23 @@ def drop_db(db: str) -> None:
     eng.dispose()
 
 
+def make_web():
+    """The app factory for uvicorn (``--workers`` needs an import string)."""
+    from engine.service import open_app
+    from engine.web import create_web
+
+    return create_web(open_app(os.environ["RUAM_BENCH_DB"]))
+
+
+WORKERS = 1
+
+
 def serve(db: str, port: int) -> subprocess.Popen:
-    code = ("import sys; sys.path.insert(0, %r); from engine.service import open_app; from engine.web import create_web;"
-            "import uvicorn; app = open_app(%r); uvicorn.run(create_web(app), host='127.0.0.1', port=%d, "
-            "log_config=None, access_log=False)") % (str(ROOT), db, port)
-    env = dict(os.environ, RUAM_LOG_LEVEL="WARNING")
-    proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+    env = dict(os.environ, RUAM_LOG_LEVEL="WARNING", RUAM_BENCH_DB=db,
+               PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "bench")]))
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "web_bench:make_web", "--host", "127.0.0.1",
+                             "--port", str(port), "--workers", str(WORKERS), "--no-access-log", "--log-level",
+                             "warning"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     import httpx
 
     for _ in range(200):
@@ -230,8 +240,12 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=30_000)
     parser.add_argument("--renders", type=int, default=20)
     parser.add_argument("--only", choices=("advance", "dashboard"))
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     args = parser.parse_args()
-    out = {"at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+    out: dict = {"at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+    global WORKERS
+    WORKERS = args.workers
+    out["workers"] = args.workers
     if args.only in (None, "advance"):
         db = make_db(args.db)
         try:
