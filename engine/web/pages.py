@@ -206,6 +206,7 @@ def _process_page(request: Request, who: Caller, fiscal_year: int, task_id: str,
     return render(request, "process.html", status=status, who=who, info=info, procedure=procedure,
                   actions=actions, error=error.message(lang) if error else None, errors=errors,
                   error_code=error.code if error else None, states=main,
+                  titles=_option_titles(web.app, lang, fields_too=True),
                   open_opinions=[waiting[o] for o in info["open_feedback"] if o in waiting],
                   done=request.query_params.get("done"))
 
@@ -330,13 +331,34 @@ def public_index(request: Request, fiscal_year: int | None = None) -> Response:
                   rows=public_processes(web.app, fy))
 
 
+def _option_titles(app, lang: str, fields_too: bool = False) -> dict[str, str]:
+    """Titles of every choice in the procedure's evidence (committee roles, decisions …),
+    and with ``fields_too`` of every evidence field, for showing recorded evidence."""
+    out: dict[str, str] = {}
+    if fields_too:
+        out.update({"__yes": "ใช่" if lang == "th" else "yes", "__no": "ไม่ใช่" if lang == "th" else "no"})
+
+    def walk(fields) -> None:
+        for f in fields:
+            for opt, title in (f.option_titles or {}).items():
+                out.setdefault(opt, title.get(lang))
+            if fields_too:
+                out.setdefault(f.id, f.title.get(lang))
+            walk(f.fields)
+
+    for t in app.active().procedure.transitions:
+        walk(t.evidence)
+    return out
+
+
 def _public_page(request: Request, fiscal_year: int, task_id: str, status: int = 200, error: str | None = None,
                  received: str | None = None, opinion: str = "", name: str = "") -> Response:
     web = web_of(request)
     pid = f"{fiscal_year}/{task_id}"
     require_process(web.app, pid)
+    summary = public_summary(web.app, pid)
     return render(request, "public_process.html", status=status, who=caller(request, web.accounts),
-                  summary=public_summary(web.app, pid), token=web.signer.issue("feedback:" + pid),
+                  summary=summary, titles=_option_titles(web.app, lang_of(request)), token=web.signer.issue("feedback:" + pid),
                   error=error, received=received, opinion=opinion, name=name)
 
 
