@@ -198,3 +198,18 @@ def test_public_feedback_is_rate_limited_per_address(client):
     url = "/api/public/processes/2570/task_teacher_welfare/feedback"
     codes = [client.post(url, json={"opinion": f"ความเห็น {i}"}).status_code for i in range(6)]
     assert codes == [201] * 5 + [429]
+
+
+def test_definitions_are_loaded_by_the_admin_only(client, tokens):
+    from definitions import shipped_texts
+
+    docs = {"documents": [{"name": n, "text": t} for n, t in shipped_texts()]}
+    for person in VISIBLE:
+        if person != "admin":
+            assert client.post("/api/definitions", json=docs, headers=as_(tokens, person)).status_code == 403
+    r = client.post("/api/definitions", json=docs, headers=as_(tokens, "admin"))
+    assert r.status_code == 200 and not any(d["activated"] for d in r.json())
+    bad = {"documents": [{"name": "procedure.yaml", "text": "kind: procedure\nid: x\n"}]}
+    r = client.post("/api/definitions", json=bad, headers=as_(tokens, "admin"))
+    assert r.status_code == 422 and r.json()["code"] == "definition_invalid"
+    assert all(e["file"] == "procedure.yaml" and e["field"] for e in r.json()["errors"])

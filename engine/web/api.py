@@ -102,6 +102,15 @@ class EndIn(BaseModel):
     until: str | None = Field(default=None, max_length=40)
 
 
+class DocumentIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200, description="file name, for messages")
+    text: str = Field(min_length=1, max_length=2_000_000, description="the YAML document")
+
+
+class DefinitionsIn(BaseModel):
+    documents: list[DocumentIn] = Field(min_length=1, max_length=10)
+
+
 class FeedbackIn(BaseModel):
     opinion: str = Field(min_length=1, max_length=5000)
     name: str | None = Field(default=None, max_length=200)
@@ -202,6 +211,14 @@ def end_assignment(request: Request, assignment_id: int, body: EndIn, who: Calle
     must_hold(who, ("admin",), "end role assignments", "สิ้นสุดการมอบหมาย")
     return _record(web_of(request).app.end_assignment(assignment_id, moment(body.until, "until"),
                                                       actor=who.viewer.id))
+
+
+@router.post("/definitions", tags=["people"], responses=ERRORS)
+def load_definitions(request: Request, body: DefinitionsIn, who: Caller = Depends(signed_in)) -> list[dict]:
+    """Validate, store and activate definition documents (procedure, organization, calendar)."""
+    must_hold(who, ("admin",), "load definitions", "โหลดนิยาม")
+    return web_of(request).app.register_definitions([(d.name, d.text) for d in body.documents],
+                                                    actor=who.viewer.id)
 
 
 # ---------------------------------------------------------------------------- audit

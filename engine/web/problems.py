@@ -61,7 +61,8 @@ def problem_body(exc: RuamError, lang: str, instance: str | None = None) -> dict
     elif isinstance(exc, UsageError):
         errors = [{"field": exc.field, "problem": exc.message(lang).partition(": ")[2] or exc.message(lang)}]
     elif "problems" in details:
-        errors = [{"field": p.get("field"), "problem": p.get("problem")} for p in details["problems"]]
+        errors = [{k: p.get(k) for k in ("field", "problem", "file", "line") if p.get(k) is not None}
+                  for p in details["problems"]]
     if errors:
         body["errors"] = errors
     if isinstance(exc, Conflict):
