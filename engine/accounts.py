@@ -147,6 +147,7 @@ class Accounts:
         with self.app.store.transaction() as tx:
             rows = AccountRows(tx)
             if not ok:
+                rows.forget_login_failures_before(now - FAILURE_WINDOW)
                 rows.add_login_failure(account, now)
             else:
                 rows.clear_login_failures(account)

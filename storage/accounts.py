@@ -73,6 +73,9 @@ class AccountRows:
         return self.conn.execute(select(func.count()).select_from(s.login_failures)
                                  .where(c.account == account, c.at > since)).scalar_one()
 
+    def forget_login_failures_before(self, moment: dt.datetime) -> None:
+        self.conn.execute(delete(s.login_failures).where(s.login_failures.c.at < moment))
+
     def clear_login_failures(self, account: str) -> None:
         self.conn.execute(delete(s.login_failures).where(s.login_failures.c.account == account))
 

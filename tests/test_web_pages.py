@@ -209,3 +209,17 @@ def test_a_large_board_shows_counts_per_group_then_the_groups_tasks(browser, mon
     assert "group=mission_administration" in board and 'class="here"' not in board
     group = browser.get("/dashboard?fiscal_year=2570&group=mission_administration").text
     assert group.count('class="here"') == 2
+
+
+def test_the_session_cookie_is_secure_over_tls(web):
+    with TestClient(web, base_url="https://testserver") as tls:
+        r = login(tls, "director_administration")
+        assert r.status_code == 303 and "Secure" in r.headers["set-cookie"]
+
+
+def test_the_account_lock_lifts_after_the_window(browser, clock):
+    for _ in range(5):
+        login(browser, "auditor", "wrong password!")
+    assert login(browser, "auditor", PASSWORD).status_code == 429
+    clock.advance(minutes=16)
+    assert login(browser, "auditor", PASSWORD).status_code == 303
