@@ -346,8 +346,12 @@ def _option_titles(app, lang: str, fields_too: bool = False) -> dict[str, str]:
                 out.setdefault(f.id, f.title.get(lang))
             walk(f.fields)
 
-    for t in app.active().procedure.transitions:
+    active = app.active()
+    for t in active.procedure.transitions:
         walk(t.evidence)
+    if fields_too:
+        for role in active.organization.roles:
+            out.setdefault(role.id, role.title.get(lang))
     return out
 
 
