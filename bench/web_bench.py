@@ -19,7 +19,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import statistics
 import subprocess
 import sys
 import threading
@@ -36,7 +35,7 @@ PASSWORD = "bench password 1234"
 
 def pct(values: list[float], p: float) -> float:
     values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
 def make_db(base: str) -> str:
@@ -94,11 +93,11 @@ def serve(db: str, port: int) -> subprocess.Popen:
 
 def bench_advance(db: str, port: int, clients: int, years: int) -> dict:
     import httpx
+    from steps import analysis
 
     from engine.accounts import Accounts
     from engine.app import Ruam
     from engine.logs import configure
-    from steps import analysis
     from storage import Store
 
     configure("WARNING")
@@ -122,7 +121,7 @@ def bench_advance(db: str, port: int, clients: int, years: int) -> dict:
     def client(chunk: list[str]) -> None:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
             for pid in chunk:
-                fy, task = pid.split("/")
+                task = pid.split("/")[1]
                 for token, path, body in (
                         (tokens[task], "advance", {"trigger": "complete_analysis", "evidence": evidence,
                                                    "expected_version": 0}),
@@ -242,7 +241,7 @@ def main() -> None:
     parser.add_argument("--only", choices=("advance", "dashboard"))
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     args = parser.parse_args()
-    out: dict = {"at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+    out: dict = {"at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
     global WORKERS
     WORKERS = args.workers
     out["workers"] = args.workers

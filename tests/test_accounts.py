@@ -54,8 +54,9 @@ def test_short_passwords_and_unknown_people_are_refused(db, monkeypatch, capsys)
 
 
 def test_only_hashes_are_stored(app):
-    from engine.accounts import Accounts
     from sqlalchemy import text
+
+    from engine.accounts import Accounts
 
     accounts = Accounts(app)
     accounts.set_password("admin", "a long enough password")

@@ -180,13 +180,13 @@ def test_a_session_cookie_needs_the_csrf_header_for_writes(client, tokens):
 
 
 def test_public_feedback_lands_in_the_ledger_and_the_review(client, tokens, opened):
-    r = client.post(f"/api/public/processes/2570/task_teacher_welfare/feedback",
+    r = client.post("/api/public/processes/2570/task_teacher_welfare/feedback",
                     json={"opinion": "ขอให้แจ้งผลการประชุมทางเว็บไซต์"})
     assert r.status_code == 201
     opinion = r.json()["id"]
     info = client.get(P, headers=as_(tokens, "officer_teacher_welfare")).json()
     assert info["open_feedback"] == [opinion]
-    record = [h for h in info["history"] if h["kind"] == "feedback.received"][0]
+    record = next(h for h in info["history"] if h["kind"] == "feedback.received")
     assert record["actor"] == "public" and record["data"]["opinion"] == opinion
     assert client.get("/api/audit/verify", headers=as_(tokens, "auditor")).json()["ok"] is True
     public = client.get("/api/public/processes/2570/task_teacher_welfare").json()

@@ -34,7 +34,10 @@ class Web:
     def __init__(self, app: Ruam, hasher: PasswordHasher | None = None, min_fill_seconds: float = 3.0) -> None:
         self.app = app
         self.accounts = Accounts(app, hasher)
-        clock = lambda: app.now().timestamp()  # noqa: E731 - the engine's clock, injectable in tests
+
+        def clock() -> float:  # the engine's clock, injectable in tests
+            return app.now().timestamp()
+
         self.signer = FormSigner(self.accounts.secret(), clock)
         self.login_ip = RateLimit(20, 300, clock)        # sign-in attempts per address per 5 minutes
         self.feedback_ip = RateLimit(5, 600, clock)      # public opinions per address per 10 minutes

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from pydantic import BaseModel, Field
@@ -31,6 +31,9 @@ def web_of(request: Request):
 
 def signed_in(request: Request) -> Caller:
     return require_caller(request, web_of(request).accounts)
+
+
+SignedIn = Annotated[Caller, Depends(signed_in)]
 
 
 def process_id(fiscal_year: int, task_id: str) -> str:
@@ -122,7 +125,7 @@ def _record(rec) -> dict:
 
 # ---------------------------------------------------------------------------- me
 @router.get("/me", tags=["accounts"], responses=ERRORS)
-def me(who: Caller = Depends(signed_in)) -> dict:
+def me(who: SignedIn) -> dict:
     v = who.viewer
     return {"id": v.id, "name": v.name, "position": v.position, "via": who.via,
             "assignments": [{"id": a.id, "role": a.role, "scope": a.scope} for a in v.assignments]}
@@ -130,7 +133,7 @@ def me(who: Caller = Depends(signed_in)) -> dict:
 
 # ---------------------------------------------------------------------------- processes
 @router.get("/processes", tags=["processes"], responses=ERRORS)
-def list_processes(request: Request, who: Caller = Depends(signed_in),
+def list_processes(request: Request, who: SignedIn,
                    fiscal_year: int | None = Query(default=None, ge=2400, le=2800),
                    group: str | None = Query(default=None, max_length=128),
                    state: str | None = Query(default=None, max_length=64)) -> list[dict]:
@@ -141,7 +144,7 @@ def list_processes(request: Request, who: Caller = Depends(signed_in),
 
 
 @router.get("/processes/{fiscal_year}/{task_id}", tags=["processes"], responses=ERRORS)
-def show_process(request: Request, fiscal_year: int, task_id: str, who: Caller = Depends(signed_in)) -> dict:
+def show_process(request: Request, fiscal_year: int, task_id: str, who: SignedIn) -> dict:
     """State, history, and the triggers the caller may fire now with their evidence fields."""
     must_see(request, who, task_id)
     return web_of(request).app.process(process_id(fiscal_year, task_id), who.viewer.id)
@@ -149,7 +152,7 @@ def show_process(request: Request, fiscal_year: int, task_id: str, who: Caller =
 
 @router.post("/processes/{fiscal_year}/{task_id}/advance", tags=["processes"], responses=ERRORS)
 def advance(request: Request, fiscal_year: int, task_id: str, body: AdvanceIn,
-            who: Caller = Depends(signed_in)) -> dict:
+            who: SignedIn) -> dict:
     must_see(request, who, task_id)
     pid = process_id(fiscal_year, task_id)
     with stale_is_conflict(request, pid, body.expected_version):
@@ -160,7 +163,7 @@ def advance(request: Request, fiscal_year: int, task_id: str, body: AdvanceIn,
 
 @router.post("/processes/{fiscal_year}/{task_id}/send-back", tags=["processes"], responses=ERRORS)
 def send_back(request: Request, fiscal_year: int, task_id: str, body: ReasonIn,
-              who: Caller = Depends(signed_in)) -> dict:
+              who: SignedIn) -> dict:
     must_see(request, who, task_id)
     pid = process_id(fiscal_year, task_id)
     with stale_is_conflict(request, pid, body.expected_version):
@@ -169,7 +172,7 @@ def send_back(request: Request, fiscal_year: int, task_id: str, body: ReasonIn,
 
 @router.post("/processes/{fiscal_year}/{task_id}/cancel", tags=["processes"], responses=ERRORS)
 def cancel(request: Request, fiscal_year: int, task_id: str, body: ReasonIn,
-           who: Caller = Depends(signed_in)) -> dict:
+           who: SignedIn) -> dict:
     must_see(request, who, task_id)
     pid = process_id(fiscal_year, task_id)
     with stale_is_conflict(request, pid, body.expected_version):
@@ -177,7 +180,7 @@ def cancel(request: Request, fiscal_year: int, task_id: str, body: ReasonIn,
 
 
 @router.post("/attachments", tags=["processes"], responses=ERRORS)
-async def upload(request: Request, file: UploadFile = File(...), who: Caller = Depends(signed_in)) -> dict:
+async def upload(request: Request, file: Annotated[UploadFile, File()], who: SignedIn) -> dict:
     """Store a file by its sha256; name it in evidence as ``{"sha256": …}``."""
     must_hold(who, ("responsible_officer", "group_director"), "upload evidence", "แนบไฟล์หลักฐาน")
     content = await file.read()
@@ -186,20 +189,20 @@ async def upload(request: Request, file: UploadFile = File(...), who: Caller = D
 
 # ---------------------------------------------------------------------------- people (admin)
 @router.get("/people", tags=["people"], responses=ERRORS)
-def people(request: Request, who: Caller = Depends(signed_in)) -> list[dict]:
+def people(request: Request, who: SignedIn) -> list[dict]:
     must_hold(who, ("admin", "auditor"), "list people", "ดูรายชื่อบุคคล")
     return web_of(request).app.people()
 
 
 @router.post("/people", tags=["people"], responses=ERRORS, status_code=201)
-def add_person(request: Request, body: PersonIn, who: Caller = Depends(signed_in)) -> dict:
+def add_person(request: Request, body: PersonIn, who: SignedIn) -> dict:
     must_hold(who, ("admin",), "add people", "เพิ่มบุคคล")
     return _record(web_of(request).app.add_person(body.id, body.name, body.position, body.email,
                                                   actor=who.viewer.id))
 
 
 @router.post("/people/{person_id}/assignments", tags=["people"], responses=ERRORS, status_code=201)
-def assign(request: Request, person_id: str, body: AssignIn, who: Caller = Depends(signed_in)) -> dict:
+def assign(request: Request, person_id: str, body: AssignIn, who: SignedIn) -> dict:
     must_hold(who, ("admin",), "assign roles", "มอบหมายบทบาท")
     return _record(web_of(request).app.assign_role(person_id, body.role, body.scope or None,
                                                    moment(body.valid_from, "valid_from"),
@@ -207,14 +210,14 @@ def assign(request: Request, person_id: str, body: AssignIn, who: Caller = Depen
 
 
 @router.post("/assignments/{assignment_id}/end", tags=["people"], responses=ERRORS)
-def end_assignment(request: Request, assignment_id: int, body: EndIn, who: Caller = Depends(signed_in)) -> dict:
+def end_assignment(request: Request, assignment_id: int, body: EndIn, who: SignedIn) -> dict:
     must_hold(who, ("admin",), "end role assignments", "สิ้นสุดการมอบหมาย")
     return _record(web_of(request).app.end_assignment(assignment_id, moment(body.until, "until"),
                                                       actor=who.viewer.id))
 
 
 @router.post("/definitions", tags=["people"], responses=ERRORS)
-def load_definitions(request: Request, body: DefinitionsIn, who: Caller = Depends(signed_in)) -> list[dict]:
+def load_definitions(request: Request, body: DefinitionsIn, who: SignedIn) -> list[dict]:
     """Validate, store and activate definition documents (procedure, organization, calendar)."""
     must_hold(who, ("admin",), "load definitions", "โหลดนิยาม")
     return web_of(request).app.register_definitions([(d.name, d.text) for d in body.documents],
@@ -223,7 +226,7 @@ def load_definitions(request: Request, body: DefinitionsIn, who: Caller = Depend
 
 # ---------------------------------------------------------------------------- audit
 @router.get("/audit/verify", tags=["audit"], responses=ERRORS)
-def audit_verify(request: Request, who: Caller = Depends(signed_in)) -> dict:
+def audit_verify(request: Request, who: SignedIn) -> dict:
     """Hash chain intact, every step legal, the live state equal to the replay."""
     must_hold(who, ("auditor", "admin"), "run the audit", "ตรวจสอบบันทึก")
     return verify(web_of(request).app).as_dict()

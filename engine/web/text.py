@@ -79,16 +79,16 @@ WORDS: dict[str, tuple[str, str]] = {
     "your_name": ("ชื่อหรือหน่วยงานของท่าน (ไม่บังคับ)", "Your name or organisation (optional)"),
     "send": ("ส่งความคิดเห็น", "Send"),
     "thanks": ("ได้รับความคิดเห็นของท่านแล้ว เลขที่อ้างอิง {id}", "Your opinion was received; reference {id}"),
-    "handling": (
+    "handling": ((
         "ความคิดเห็นของท่านจะถูกบันทึกในทะเบียนที่แก้ไขไม่ได้ และส่งถึงผู้รับผิดชอบงานนี้ "
         "ผู้อำนวยการกลุ่มต้องพิจารณาทุกความคิดเห็น (นำไปปรับปรุง นำไปปรับปรุงบางส่วน หรือไม่นำไปปรับปรุง พร้อมเหตุผล) "
         "ก่อนปิดรอบการดำเนินงาน และผลการพิจารณาจะเผยแพร่ในหน้านี้ ระบบไม่เก็บที่อยู่ IP อีเมล หรือเบอร์โทรศัพท์ของท่าน "
-        "ชื่อที่ท่านกรอก (ถ้ามี) จะเห็นได้เฉพาะเจ้าหน้าที่และไม่เผยแพร่ โปรดอย่าใส่ข้อมูลส่วนบุคคลอื่นในข้อความ",
+        "ชื่อที่ท่านกรอก (ถ้ามี) จะเห็นได้เฉพาะเจ้าหน้าที่และไม่เผยแพร่ โปรดอย่าใส่ข้อมูลส่วนบุคคลอื่นในข้อความ"), (
         "Your opinion is kept in a record that cannot be altered and goes to the officer responsible for this task. "
         "The group director must decide on every opinion (adopt, adopt in part, or decline with a reason) before "
         "the round closes, and the decisions are published on this page. We keep no IP address, email or phone "
         "number; a name you give (optional) is seen only by staff and never published. Please put no other "
-        "personal data in the text."),
+        "personal data in the text.")),
     "website": ("เว็บไซต์ (เว้นว่างไว้)", "Website (leave blank)"),
     "members": ("ผู้ได้รับแต่งตั้ง", "Members appointed"),
     "attendees": ("ผู้เข้าร่วม", "Attendees"),
@@ -110,7 +110,7 @@ def when(value, lang: str) -> str:
     if not value:
         return ""
     if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        value = dt.datetime.fromisoformat(value)
     if lang == "th":
         return format_datetime_be(value)
     local = to_bangkok(value)
