@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from pydantic import BaseModel, Field
 
 from engine.audit import verify
+from engine.board import index, visible
 from engine.feedback import public_processes, public_summary, receive_feedback, require_process
 from engine.web.auth import Caller, client_ip, require_caller
 from engine.web.problems import Forbidden
@@ -138,9 +139,9 @@ def list_processes(request: Request, who: SignedIn,
                    group: str | None = Query(default=None, max_length=128),
                    state: str | None = Query(default=None, max_length=64)) -> list[dict]:
     web = web_of(request)
-    org = web.organization()
+    idx = index(web.organization())
     rows = web.app.processes(fiscal_year, group, state)
-    return [r for r in rows if who.viewer.sees_task(org, r["task_id"])]
+    return [r for r in rows if visible(who.viewer, idx, r["task_id"])]
 
 
 @router.get("/processes/{fiscal_year}/{task_id}", tags=["processes"], responses=ERRORS)
