@@ -63,7 +63,9 @@ class Web:
 def create_web(app: Ruam, *, hasher: PasswordHasher | None = None, min_fill_seconds: float = 3.0) -> FastAPI:
     from engine.web import api, pages
 
-    web = FastAPI(title="Ruam", version="0.1.0",
+    # No /docs or /redoc: they load scripts from a CDN, which the pages' CSP forbids
+    # and an office network may not reach; /openapi.json is the document.
+    web = FastAPI(title="Ruam", version="0.1.0", docs_url=None, redoc_url=None,
                   description="Ruam (ร่วม): the stakeholder participation workflow. Errors are RFC 7807 "
                               "problem details (application/problem+json) naming each bad field. "
                               "Authenticate with a session cookie (browser) or 'Authorization: Bearer TOKEN' "
