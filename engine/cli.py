@@ -81,6 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--until", metavar="DATE", help="default now")
     q = psub.add_parser("list", help="people and their roles")
     _common(q, json_flag=True)
+    q = psub.add_parser("set-password", help="set a person's web password (read from stdin or a prompt)")
+    _common(q)
+    q.add_argument("person", metavar="PERSON_ID")
+    q = psub.add_parser("token", help="issue an API token for a person (printed once)")
+    _common(q)
+    q.add_argument("person", metavar="PERSON_ID")
+    q.add_argument("--label", default="", help="what the token is for")
 
     p = sub.add_parser("cycle", help="fiscal-year cycles")
     csub = p.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser, required=True)
@@ -391,6 +398,18 @@ def cmd_people(args) -> int:
                               _moment(args.until, "--until"), actor=actor)
         print(f"{'มอบหมาย' if th else 'assigned'} {args.person} → {args.role}"
               f"{' / ' + args.scope if args.scope else ''} (assignment {rec.data['assignment']}, #{rec.seq})")
+    elif args.action == "set-password":
+        from engine.accounts import Accounts
+
+        Accounts(app).set_password(args.person, _read_password(th))
+        print(f"{'ตั้งรหัสผ่านของ' if th else 'password set for'} {args.person}")
+    elif args.action == "token":
+        from engine.accounts import Accounts
+
+        token = Accounts(app).new_token(args.person, args.label)
+        print(token)
+        print("เก็บรหัสนี้ไว้ให้ดี ระบบจะไม่แสดงอีก" if th else "keep it safe: it is not shown again",
+              file=sys.stderr)
     elif args.action == "end":
         rec = app.end_assignment(args.assignment, _moment(args.until, "--until"), actor=actor)
         print(f"{'สิ้นสุดการมอบหมาย' if th else 'ended assignment'} {args.assignment} (#{rec.seq})")
@@ -409,6 +428,20 @@ def cmd_people(args) -> int:
                 print(f"    [{a['id']}] {a['role']:<20} {a['scope'] or '(ทั้งสำนักงาน)' if th else a['scope'] or '(office)'}"
                       f"  {format_datetime_be(a['valid_from'])} – {until}{mark}")
     return EXIT_OK
+
+
+def _read_password(th: bool) -> str:
+    """From a prompt (twice) on a terminal, else the first line of stdin; never from argv."""
+    from workflow.errors import UsageError
+
+    if sys.stdin.isatty():
+        import getpass
+
+        first = getpass.getpass("รหัสผ่านใหม่: " if th else "new password: ")
+        if getpass.getpass("ยืนยันรหัสผ่าน: " if th else "repeat it: ") != first:
+            raise UsageError("password", "the two entries differ", "รหัสผ่านสองครั้งไม่ตรงกัน")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
 
 
 def cmd_cycle(args) -> int:

@@ -7,6 +7,7 @@ definitions. The web face and the scheduler attach here.
 from __future__ import annotations
 
 from engine.app import Ruam
+from engine.web import create_web
 from engine.logs import get_logger
 from storage import Store
 
@@ -21,22 +22,6 @@ def open_app(db_url: str) -> Ruam:
     else:
         store.ensure_current()
     return Ruam(store)
-
-
-def create_web(app: Ruam):
-    from fastapi import FastAPI
-
-    web = FastAPI(title="Ruam", version="0.1.0")
-
-    @web.get("/healthz")
-    def healthz() -> dict:
-        return {"ok": True}
-
-    @web.get("/api/processes")
-    def processes(fiscal_year: int | None = None, state: str | None = None) -> list[dict]:
-        return app.processes(fiscal_year, None, state)
-
-    return web
 
 
 def serve(db_url: str, host: str, port: int, *, smtp=None, tick_minutes: float = 15.0,

@@ -11,7 +11,7 @@ from sqlalchemy import (
 )
 
 # The Alembic revision this code expects; ``ruam init`` upgrades to it.
-SCHEMA_REVISION = "0002"
+SCHEMA_REVISION = "0003"
 
 metadata = MetaData(naming_convention={
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -237,6 +237,50 @@ apscheduler_jobs = Table(
     Column("id", Unicode(191), primary_key=True),
     Column("next_run_time", Float(25), index=True),
     Column("job_state", LargeBinary, nullable=False),
+)
+
+
+# -- web accounts (revision 0003). Secrets are never stored: only argon2 hashes of
+# passwords and sha256 hashes of session ids and API tokens.
+credentials = Table(
+    "credentials", metadata,
+    Column("person_id", String(64), ForeignKey("people.id"), primary_key=True),
+    Column("password_hash", String(256), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("person_id", String(64), ForeignKey("people.id"), nullable=False),
+    Column("label", String(128), nullable=False, default=""),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("revoked_at", UTCDateTime(), nullable=True),
+    Index(None, "person_id"),
+)
+
+web_sessions = Table(
+    "web_sessions", metadata,
+    Column("session_hash", String(64), primary_key=True),
+    Column("person_id", String(64), ForeignKey("people.id"), nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Index(None, "person_id"),
+)
+
+login_failures = Table(
+    "login_failures", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account", String(64), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Index(None, "account", "at"),
+)
+
+web_settings = Table(
+    "web_settings", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
 )
 
 # SQL that makes the ledger refuse UPDATE and DELETE (defence in depth for

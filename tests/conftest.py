@@ -105,3 +105,25 @@ def app(store, clock):
 def opened(app):
     app.open_cycle(2570)
     return app
+
+
+@pytest.fixture
+def web(opened):
+    """The web face over an opened FY 2570, with the demo people able to sign in."""
+    from engine.web import create_web
+    from tests.webkit import FAST_HASHER, PASSWORD, PEOPLE
+
+    web = create_web(opened, hasher=FAST_HASHER, min_fill_seconds=3)
+    accounts = web.state.web.accounts
+    for person in PEOPLE:
+        accounts.set_password(person, PASSWORD)
+    return web
+
+
+@pytest.fixture
+def tokens(web):
+    """An API token for each demo person."""
+    accounts = web.state.web.accounts
+    from tests.webkit import PEOPLE
+
+    return {person: accounts.new_token(person, "tests") for person in PEOPLE}

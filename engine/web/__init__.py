@@ -1,0 +1,119 @@
+"""The web face of Ruam: an HTTP API (``/api``, OpenAPI at ``/openapi.json``)
+and server-rendered Thai-first pages, both calling the engine only.
+
+``create_web(app)`` builds the FastAPI application; ``ruam serve`` runs it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from argon2 import PasswordHasher
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from engine.accounts import Accounts
+from engine.app import Ruam
+from engine.web import text
+from engine.web.auth import FormSigner, RateLimit
+from engine.web.problems import PROBLEM_JSON, lang_of, problem_response, validation_response
+from workflow.errors import RuamError
+
+__all__ = ["Web", "create_web"]
+
+HERE = Path(__file__).parent
+
+
+class Web:
+    """What every route needs: the engine, accounts, signer, limits, templates."""
+
+    def __init__(self, app: Ruam, hasher: PasswordHasher | None = None, min_fill_seconds: float = 3.0) -> None:
+        self.app = app
+        self.accounts = Accounts(app, hasher)
+
+        def clock() -> float:  # the engine's clock, injectable in tests
+            return app.now().timestamp()
+
+        self.signer = FormSigner(self.accounts.secret(), clock)
+        self.login_ip = RateLimit(20, 300, clock)        # sign-in attempts per address per 5 minutes
+        self.feedback_ip = RateLimit(5, 600, clock)      # public opinions per address per 10 minutes
+        self.min_fill_seconds = min_fill_seconds
+        self.templates = Jinja2Templates(directory=str(HERE / "templates"))
+        self.templates.env.globals.update(word=text.word, when=text.when, day=text.day)
+        self.warm_up()
+
+    def warm_up(self) -> None:
+        """Parse the active definitions and index the organization now, not on the first page."""
+        from engine.board import index
+        from workflow.errors import NotFound
+
+        try:
+            index(self.organization())
+        except NotFound:
+            pass
+
+    def organization(self):
+        return self.app.active().organization
+
+
+def create_web(app: Ruam, *, hasher: PasswordHasher | None = None, min_fill_seconds: float = 3.0) -> FastAPI:
+    from engine.web import api, pages
+
+    # No /docs or /redoc: they load scripts from a CDN, which the pages' CSP forbids
+    # and an office network may not reach; /openapi.json is the document.
+    web = FastAPI(title="Ruam", version="0.1.0", docs_url=None, redoc_url=None,
+                  description="Ruam (ร่วม): the stakeholder participation workflow. Errors are RFC 7807 "
+                              "problem details (application/problem+json) naming each bad field. "
+                              "Authenticate with a session cookie (browser) or 'Authorization: Bearer TOKEN' "
+                              "(from 'ruam people token').")
+    web.state.web = Web(app, hasher, min_fill_seconds)
+
+    @web.exception_handler(RuamError)
+    async def ruam_error(request: Request, exc: RuamError):
+        if request.url.path.startswith("/api/"):
+            return problem_response(exc, request)
+        return pages.error_page(request, exc)
+
+    @web.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError):
+        return validation_response(exc, request)
+
+    @web.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        if request.url.path.startswith("/api/") or exc.status_code != 404:
+            return JSONResponse({"type": "about:blank", "title": str(exc.detail), "status": exc.status_code,
+                                 "detail": str(exc.detail)}, status_code=exc.status_code,
+                                media_type=PROBLEM_JSON, headers=getattr(exc, "headers", None))
+        return pages.not_found(request)
+
+    @web.exception_handler(Exception)
+    async def internal(request: Request, exc: Exception):  # no traceback reaches a user
+        app.log.error("web.internal_error", path=request.url.path, error=repr(exc))
+        th = lang_of(request) == "th"
+        return JSONResponse({"type": "/problems/internal", "title": "internal", "status": 500,
+                             "detail": "ระบบขัดข้อง ไม่มีการเปลี่ยนแปลงข้อมูล" if th else
+                             "internal error; nothing was changed"}, status_code=500, media_type=PROBLEM_JSON)
+
+    @web.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Content-Security-Policy",
+                                    "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                                    "script-src 'self'; form-action 'self'; frame-ancestors 'none'")
+        return response
+
+    @web.get("/healthz", include_in_schema=False)
+    def healthz() -> dict:
+        return {"ok": True}
+
+    web.include_router(api.router)
+    web.include_router(pages.router)
+    web.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    return web

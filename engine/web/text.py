@@ -1,0 +1,133 @@
+"""Words of the web face, Thai first; and how dates are shown (BE, Bangkok time)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from workflow.fiscal import BE_OFFSET, format_date_be, format_datetime_be, parse_date, to_bangkok
+
+WORDS: dict[str, tuple[str, str]] = {
+    "app": ("ร่วม — ระบบการมีส่วนร่วมของผู้มีส่วนได้ส่วนเสีย", "Ruam — stakeholder participation"),
+    "skip": ("ข้ามไปยังเนื้อหา", "Skip to content"),
+    "my_work": ("งานของฉัน", "My work"),
+    "dashboard": ("ภาพรวมปีงบประมาณ", "Fiscal-year dashboard"),
+    "admin": ("จัดการบุคคล", "People"),
+    "audit": ("ตรวจสอบ", "Audit"),
+    "public": ("หน้าสาธารณะ", "Public pages"),
+    "sign_in": ("เข้าสู่ระบบ", "Sign in"),
+    "sign_out": ("ออกจากระบบ", "Sign out"),
+    "person_id": ("รหัสผู้ใช้", "Person id"),
+    "password": ("รหัสผ่าน", "Password"),
+    "waiting": ("รอการดำเนินการของฉัน", "Waiting for me"),
+    "nothing_waiting": ("ไม่มีงานที่รอคุณในขณะนี้", "Nothing waits for you now"),
+    "my_groups": ("งานในกลุ่มของฉันที่ยังไม่เสร็จ", "Open tasks in my groups"),
+    "due_note": ("ปีงบประมาณนี้สิ้นสุด", "This fiscal year ends on"),
+    "days_left": ("เหลือ {n} วัน", "{n} days left"),
+    "task": ("งาน", "Task"),
+    "state": ("ขั้นตอน", "State"),
+    "updated": ("ปรับปรุงล่าสุด", "Last change"),
+    "version": ("รุ่น", "Version"),
+    "fiscal_year": ("ปีงบประมาณ", "Fiscal year"),
+    "show": ("แสดง", "Show"),
+    "overdue": ("เกินกำหนด", "Overdue"),
+    "no_processes": ("ยังไม่มีกระบวนการในปีงบประมาณนี้", "No processes in this fiscal year yet"),
+    "responsible": ("ผู้รับผิดชอบ", "Responsible officer"),
+    "history": ("ลำดับเหตุการณ์", "Timeline"),
+    "diagram": ("แผนภาพขั้นตอน", "State diagram"),
+    "current": ("ขั้นตอนปัจจุบัน", "current state"),
+    "actions": ("สิ่งที่คุณทำได้ตอนนี้", "What you can do now"),
+    "no_actions": ("คุณไม่มีขั้นตอนที่ทำได้ในกระบวนการนี้ขณะนี้", "You have nothing to do on this process now"),
+    "submit": ("บันทึก", "Save"),
+    "add_row": ("เพิ่มแถว", "Add a row"),
+    "note": ("หมายเหตุ (ไม่บังคับ)", "Note (optional)"),
+    "required": ("จำเป็น", "required"),
+    "yes": ("ใช่", "yes"),
+    "no": ("ไม่ใช่", "no"),
+    "choose": ("— เลือก —", "— choose —"),
+    "by": ("โดย", "by"),
+    "as_role": ("ในฐานะ", "as"),
+    "open_feedback": ("ความคิดเห็นที่รอพิจารณา", "Opinions awaiting a decision"),
+    "saved": ("บันทึกแล้ว", "Saved"),
+    "people": ("บุคคลและบทบาท", "People and roles"),
+    "add_person": ("เพิ่มบุคคล", "Add a person"),
+    "assign": ("มอบหมายบทบาท", "Assign a role"),
+    "end": ("สิ้นสุด", "End"),
+    "name": ("ชื่อ-สกุล", "Name"),
+    "position": ("ตำแหน่ง", "Position"),
+    "email": ("อีเมล (ไม่บังคับ)", "Email (optional)"),
+    "role": ("บทบาท", "Role"),
+    "scope": ("กลุ่ม/งาน (เว้นว่าง = ทั้งสำนักงาน)", "Group or task (blank = whole office)"),
+    "valid_from": ("มีผลตั้งแต่ (เว้นว่าง = ตอนนี้)", "From (blank = now)"),
+    "valid_until": ("ถึง (ไม่บังคับ)", "Until (optional)"),
+    "inactive": ("ไม่มีผล", "inactive"),
+    "whole_office": ("ทั้งสำนักงาน", "whole office"),
+    "verify": ("ตรวจสอบความครบถ้วนของบันทึก", "Verify the ledger"),
+    "run_verify": ("ตรวจสอบตอนนี้", "Verify now"),
+    "verify_ok": ("ผ่าน: บันทึก {records} รายการต่อเนื่องครบถ้วน และสถานะตรงกับบันทึก ({processes} กระบวนการ)",
+                  "Passed: {records} records, chain intact, state equals the replay ({processes} processes)"),
+    "verify_bad": ("ไม่ผ่าน: พบปัญหา {n} ข้อ", "FAILED: {n} finding(s)"),
+    "head": ("หัวสายบันทึก", "Chain head"),
+    "not_here": ("การย้อนดูสถานะ ณ วันที่ และการส่งออกบันทึก จะเพิ่มในรุ่นถัดไป",
+                 "Replay as of a date and export come in a later release"),
+    "public_title": ("การมีส่วนร่วมของผู้มีส่วนได้ส่วนเสีย", "Stakeholder participation"),
+    "public_intro": ("สิ่งที่สำนักงานดำเนินการร่วมกับผู้มีส่วนได้ส่วนเสียในแต่ละงาน และช่องทางแสดงความคิดเห็น",
+                     "What the office did with stakeholders in each task, and where you can give your opinion"),
+    "what_done": ("สิ่งที่ดำเนินการแล้ว", "What was done"),
+    "nothing_yet": ("ยังไม่มีการเผยแพร่ในปีงบประมาณนี้", "Nothing published yet this fiscal year"),
+    "give_opinion": ("แสดงความคิดเห็น", "Give your opinion"),
+    "opinion": ("ความคิดเห็นหรือข้อเสนอแนะ", "Your opinion or suggestion"),
+    "your_name": ("ชื่อหรือหน่วยงานของท่าน (ไม่บังคับ)", "Your name or organisation (optional)"),
+    "send": ("ส่งความคิดเห็น", "Send"),
+    "thanks": ("ได้รับความคิดเห็นของท่านแล้ว เลขที่อ้างอิง {id}", "Your opinion was received; reference {id}"),
+    "handling": ((
+        "ความคิดเห็นของท่านจะถูกบันทึกในทะเบียนที่แก้ไขไม่ได้ และส่งถึงผู้รับผิดชอบงานนี้ "
+        "ผู้อำนวยการกลุ่มต้องพิจารณาทุกความคิดเห็น (นำไปปรับปรุง นำไปปรับปรุงบางส่วน หรือไม่นำไปปรับปรุง พร้อมเหตุผล) "
+        "ก่อนปิดรอบการดำเนินงาน และผลการพิจารณาจะเผยแพร่ในหน้านี้ ระบบไม่เก็บที่อยู่ IP อีเมล หรือเบอร์โทรศัพท์ของท่าน "
+        "ชื่อที่ท่านกรอก (ถ้ามี) จะเห็นได้เฉพาะเจ้าหน้าที่และไม่เผยแพร่ โปรดอย่าใส่ข้อมูลส่วนบุคคลอื่นในข้อความ"), (
+        "Your opinion is kept in a record that cannot be altered and goes to the officer responsible for this task. "
+        "The group director must decide on every opinion (adopt, adopt in part, or decline with a reason) before "
+        "the round closes, and the decisions are published on this page. We keep no IP address, email or phone "
+        "number; a name you give (optional) is seen only by staff and never published. Please put no other "
+        "personal data in the text.")),
+    "website": ("เว็บไซต์ (เว้นว่างไว้)", "Website (leave blank)"),
+    "members": ("ผู้ได้รับแต่งตั้ง", "Members appointed"),
+    "attendees": ("ผู้เข้าร่วม", "Attendees"),
+    "received_count": ("ความคิดเห็นที่ได้รับ {n} รายการ", "{n} opinion(s) received"),
+    "language": ("English", "ภาษาไทย"),
+    "not_found": ("ไม่พบหน้าที่ต้องการ", "Page not found"),
+    "error": ("ไม่สามารถดำเนินการได้", "Could not be done"),
+}
+
+
+def word(key: str, lang: str, **kw) -> str:
+    pair = WORDS.get(key)
+    text = key if pair is None else (pair[0] if lang == "th" else pair[1])
+    return text.format(**kw) if kw else text
+
+
+def when(value, lang: str) -> str:
+    """An instant (datetime or ISO text) in Bangkok time, BE in Thai."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if lang == "th":
+        return format_datetime_be(value)
+    local = to_bangkok(value)
+    return f"{local:%d %b %Y %H:%M} (BE {local.year + BE_OFFSET})"
+
+
+def day(value, lang: str) -> str:
+    """A calendar day (date or ISO text) in BE."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        try:
+            value = parse_date(value)
+        except ValueError:
+            return value
+    if isinstance(value, dt.datetime):
+        value = to_bangkok(value).date()
+    if lang == "th":
+        return format_date_be(value)
+    return f"{value:%d %b %Y} (BE {value.year + BE_OFFSET})"

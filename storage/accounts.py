@@ -1,0 +1,88 @@
+"""Rows behind web accounts: credentials, API tokens, sessions, login failures,
+settings. Used inside a ``Tx`` (``AccountRows(tx)``), so a command's writes
+still commit together. Only hashes of secrets reach these tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import delete, func, insert, select, update
+
+from storage import schema as s
+from storage.store import Tx
+
+
+class AccountRows:
+    def __init__(self, tx: Tx) -> None:
+        self.conn = tx.conn
+
+    # -- passwords ---------------------------------------------------------------------
+    def password_hash(self, person_id: str) -> str | None:
+        return self.conn.execute(select(s.credentials.c.password_hash)
+                                 .where(s.credentials.c.person_id == person_id)).scalar()
+
+    def set_password_hash(self, person_id: str, password_hash: str, at: dt.datetime) -> None:
+        done = self.conn.execute(update(s.credentials).where(s.credentials.c.person_id == person_id)
+                                 .values(password_hash=password_hash, updated_at=at)).rowcount
+        if not done:
+            self.conn.execute(insert(s.credentials).values(person_id=person_id, password_hash=password_hash,
+                                                           updated_at=at))
+
+    # -- API tokens ------------------------------------------------------------------------
+    def add_token(self, token_hash: str, person_id: str, label: str, at: dt.datetime) -> None:
+        self.conn.execute(insert(s.api_tokens).values(token_hash=token_hash, person_id=person_id,
+                                                      label=label, created_at=at))
+
+    def token_owner(self, token_hash: str) -> str | None:
+        c = s.api_tokens.c
+        return self.conn.execute(select(c.person_id).where(c.token_hash == token_hash,
+                                                           c.revoked_at.is_(None))).scalar()
+
+    def revoke_tokens(self, person_id: str, at: dt.datetime) -> int:
+        c = s.api_tokens.c
+        return self.conn.execute(update(s.api_tokens).where(c.person_id == person_id, c.revoked_at.is_(None))
+                                 .values(revoked_at=at)).rowcount
+
+    # -- sessions ----------------------------------------------------------------------------
+    def add_session(self, session_hash: str, person_id: str, csrf: str, at: dt.datetime,
+                    expires_at: dt.datetime) -> None:
+        self.conn.execute(insert(s.web_sessions).values(session_hash=session_hash, person_id=person_id,
+                                                        csrf=csrf, created_at=at, expires_at=expires_at))
+
+    def session(self, session_hash: str, now: dt.datetime) -> dict | None:
+        c = s.web_sessions.c
+        row = self.conn.execute(select(c.person_id, c.csrf, c.expires_at)
+                                .where(c.session_hash == session_hash, c.expires_at > now)).first()
+        return dict(row._mapping) if row else None
+
+    def end_session(self, session_hash: str) -> None:
+        self.conn.execute(delete(s.web_sessions).where(s.web_sessions.c.session_hash == session_hash))
+
+    def end_sessions_of(self, person_id: str) -> None:
+        self.conn.execute(delete(s.web_sessions).where(s.web_sessions.c.person_id == person_id))
+
+    def purge_sessions(self, now: dt.datetime) -> None:
+        self.conn.execute(delete(s.web_sessions).where(s.web_sessions.c.expires_at <= now))
+
+    # -- login throttling ----------------------------------------------------------------------
+    def add_login_failure(self, account: str, at: dt.datetime) -> None:
+        self.conn.execute(insert(s.login_failures).values(account=account, at=at))
+
+    def login_failures_since(self, account: str, since: dt.datetime) -> int:
+        c = s.login_failures.c
+        return self.conn.execute(select(func.count()).select_from(s.login_failures)
+                                 .where(c.account == account, c.at > since)).scalar_one()
+
+    def forget_login_failures_before(self, moment: dt.datetime) -> None:
+        self.conn.execute(delete(s.login_failures).where(s.login_failures.c.at < moment))
+
+    def clear_login_failures(self, account: str) -> None:
+        self.conn.execute(delete(s.login_failures).where(s.login_failures.c.account == account))
+
+    # -- settings ----------------------------------------------------------------------------
+    def setting(self, key: str) -> str | None:
+        return self.conn.execute(select(s.web_settings.c.value).where(s.web_settings.c.key == key)).scalar()
+
+    def put_setting_if_absent(self, key: str, value: str) -> None:
+        if self.setting(key) is None:
+            self.conn.execute(insert(s.web_settings).values(key=key, value=value))
