@@ -167,12 +167,15 @@ class Tx:
             q = q.limit(limit)
         return [Record.from_text(b) for (b,) in self.conn.execute(q)]
 
-    def stream_rows(self, batch: int = 2000) -> Iterator[StoredRow]:
-        """Every ledger row in sequence order, in constant memory (keyset pages)."""
+    def stream_rows(self, batch: int = 2000, process_id: str | None = None) -> Iterator[StoredRow]:
+        """Every ledger row (of one process, if given) in sequence order, in constant memory (keyset pages)."""
         last = None
         c = s.ledger.c
         while True:
-            q = select(c.seq, c.prev_hash, c.hash, c.kind, c.process_id, c.body).order_by(c.seq).limit(batch)
+            q = (select(c.seq, c.prev_hash, c.hash, c.kind, c.process_id, c.body, c.actor, c.recorded_at)
+                 .order_by(c.seq).limit(batch))
+            if process_id is not None:
+                q = q.where(c.process_id == process_id)
             if last is not None:
                 q = q.where(c.seq > last)
             rows = self.conn.execute(q).all()
@@ -193,6 +196,12 @@ class Tx:
         self.conn.execute(insert(s.definitions).values(version=version, kind=kind, name=name,
                                                        content=content, registered_at=at))
         return True
+
+    def definition_rows(self) -> list[dict]:
+        """Every stored definition with its content, in registration order (for exports)."""
+        c = s.definitions.c
+        return [dict(r._mapping) for r in self.conn.execute(
+            select(c.version, c.kind, c.name, c.content, c.registered_at).order_by(c.registered_at, c.version))]
 
     def definition_content(self, version: str) -> str | None:
         return self.conn.execute(select(s.definitions.c.content)
