@@ -84,7 +84,10 @@ def check_chain(rows: Iterable[StoredRow], findings: list[Finding],
         if _sha256(body.encode("utf-8")).hexdigest() != row.hash:
             append(Finding("chain", seq, "content changed: its hash does not match its stored text"))
         if row.prev_hash != prev:
-            append(Finding("chain", seq, "chain broken: prev_hash is not the previous record's hash"))
+            append(Finding("chain", seq, "chain broken: prev_hash is not " + (
+                f"the hash of record {expected_seq - 1} (that record was changed and rehashed, or records "
+                "were removed, inserted or reordered here)" if expected_seq > start_seq or prev != GENESIS
+                else "the genesis hash (the first record is missing or replaced)")))
         record = None
         try:
             parsed = _loads(body)
