@@ -77,10 +77,28 @@ def run(args: argparse.Namespace) -> int:
             "export": run_export}[args.action](args)
 
 
+class _opened:
+    """The application for one command; its connections are closed when the command ends."""
+
+    def __enter__(self):
+        return self
+
+    def __call__(self, args: argparse.Namespace):
+        from engine.cli import _app
+
+        self.app = _app(args)
+        return self.app
+
+    def __exit__(self, *exc) -> None:
+        app = getattr(self, "app", None)
+        if app is not None:
+            app.store.dispose()
+
+
 # --------------------------------------------------------------------------- verify
 
 def run_verify(args: argparse.Namespace) -> int:
-    from engine.cli import _app, _print_json
+    from engine.cli import _print_json
 
     seal = _seal_arg(getattr(args, "seal", None))
     bar = _progress(args, "verify")
@@ -92,7 +110,8 @@ def run_verify(args: argparse.Namespace) -> int:
         else:
             from engine.audit import verify
 
-            report = verify(_app(args), progress=bar, seal=seal, total=bar.set_total if bar else None)
+            with _opened() as opened:
+                report = verify(opened(args), progress=bar, seal=seal, total=bar.set_total if bar else None)
     finally:
         if bar is not None:
             bar.close()
@@ -144,14 +163,15 @@ def print_report(report, th: bool, out=None) -> None:
 
 def run_replay(args: argparse.Namespace) -> int:
     from engine.audit import replay_as_of
-    from engine.cli import _app, _moment, _print_json
+    from engine.cli import _moment, _print_json
     from workflow.fiscal import format_datetime_be
     from workflow.ledger import parse_instant
 
     moment = _moment(args.as_of, "--as-of")
     bar = _progress(args, "replay")
     try:
-        state = replay_as_of(_app(args), moment, progress=bar, total=bar.set_total if bar else None)
+        with _opened() as opened:
+            state = replay_as_of(opened(args), moment, progress=bar, total=bar.set_total if bar else None)
     finally:
         if bar is not None:
             bar.close()
@@ -187,9 +207,10 @@ def run_replay(args: argparse.Namespace) -> int:
 
 def run_history(args: argparse.Namespace) -> int:
     from engine.audit import history
-    from engine.cli import _app, _print_json
+    from engine.cli import _print_json
 
-    data = history(_app(args), args.process)
+    with _opened() as opened:
+        data = history(opened(args), args.process)
     if args.json:
         _print_json(data)
         return EXIT_OK if data["intact"] else EXIT_FAILED
@@ -223,12 +244,14 @@ def run_history(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- export
 
 def run_export(args: argparse.Namespace) -> int:
-    from engine.cli import _app, _print_json
+    from engine.cli import _print_json
     from engine.export import export, seal_path
 
     bar = _progress(args, "export")
     try:
-        seal = export(_app(args), args.format, args.output, progress=bar, total=bar.set_total if bar else None)
+        with _opened() as opened:
+            seal = export(opened(args), args.format, args.output, progress=bar,
+                          total=bar.set_total if bar else None)
     finally:
         if bar is not None:
             bar.close()
