@@ -291,6 +291,21 @@ class Tx:
             q = q.limit(limit).offset(offset)
         return [dict(r._mapping) for r in self.conn.execute(q)]
 
+    def stream_processes(self, batch: int = 5000) -> Iterator[dict]:
+        """Every process row, ordered by id, in constant memory (keyset pages)."""
+        c = s.processes.c
+        last = None
+        while True:
+            q = select(c.id, c.task_id, c.procedure_version, c.organization_version, c.state,
+                       c.version).order_by(c.id).limit(batch)
+            if last is not None:
+                q = q.where(c.id > last)
+            rows = [dict(r._mapping) for r in self.conn.execute(q)]
+            yield from rows
+            if len(rows) < batch:
+                return
+            last = rows[-1]["id"]
+
     def move_process(self, process_id: str, expected_version: int, state: str, at: dt.datetime) -> int:
         """Set the new state if the process is still at ``expected_version``.
 

@@ -24,7 +24,7 @@ from typing import Any
 from workflow.authority import Assignment, acting_role, responsible_for
 from workflow.definitions import Definition, Organization, Procedure, TransitionSpec
 from workflow.errors import EvidenceInvalid, Finding
-from workflow.evidence import normalize_doc_number, validate_evidence
+from workflow.evidence import is_normalized, normalize_doc_number, validate_evidence
 from workflow.guards import GuardContext, run_guards
 from workflow.ledger import GENESIS, Record, format_instant, parse_instant
 from workflow.machine import machine_for
@@ -100,10 +100,17 @@ def check_chain(rows: Iterable[StoredRow], findings: list[Finding],
             if (record.seq != seq or record.prev_hash != row.prev_hash or record.kind != row.kind
                     or record.process != row.process
                     or (row.actor is not None and record.actor != row.actor)
-                    or (row.recorded_at is not None and format_instant(row.recorded_at) != record.at)):
+                    or (row.recorded_at is not None and row.recorded_at != _instant(record.at))):
                 _column_mismatch(record, row, append)
             yield record
         expected_seq, prev = seq + 1, row.hash
+
+
+def _instant(text: str) -> dt.datetime | None:
+    try:
+        return parse_instant(text)
+    except (ValueError, TypeError):
+        return None
 
 
 def _column_mismatch(record: Record, row: StoredRow, append: Callable[[Finding], None]) -> None:
@@ -194,6 +201,7 @@ class Fold:
         self._scopes: dict[tuple[str, str], set[str | None]] = {}
         self._specs: dict[tuple[str, str, str], TransitionSpec | None] = {}
         self._handlers: dict[str, Callable[[Record, dict], None] | None] = {}
+        self._final_states: dict[str, frozenset[str]] = {}
 
     # -- plumbing ---------------------------------------------------------------------
     def finding(self, kind: str, rec: Record, message: str) -> None:
@@ -261,6 +269,12 @@ class Fold:
         if key not in self._specs:
             self._specs[key] = procedure.transition(trigger, state)
         return self._specs[key]
+
+    def _finals(self, procedure: Procedure) -> frozenset[str]:
+        found = self._final_states.get(procedure.version)
+        if found is None:
+            found = self._final_states[procedure.version] = frozenset(s.id for s in procedure.states if s.final)
+        return found
 
     def _require_admin(self, rec: Record) -> None:
         """Definitions, people and roles: the local operator, or a person holding admin then."""
@@ -388,7 +402,7 @@ class Fold:
                                             f"the assignment then was {responsible}")
         proc.state, proc.version, proc.last_seq, proc.last_at = data["to"], proc.version + 1, rec.seq, rec.at
         proc.responsible = rec.responsible
-        if isinstance(procedure, Procedure) and any(s.id == proc.state and s.final for s in procedure.states):
+        if isinstance(procedure, Procedure) and proc.state in self._finals(procedure):
             proc.final = True
             proc.history, proc.feedback = {}, []  # nothing leaves a final state: keep memory flat
             return
@@ -399,13 +413,15 @@ class Fold:
 
     def _recheck(self, rec: Record, proc: ProcessState, spec, data: dict, moment: dt.datetime) -> None:
         evidence = data.get("evidence") or {}
-        try:
-            normalized = validate_evidence(spec.trigger, spec.evidence, evidence)
-        except EvidenceInvalid as exc:
-            self._finding("legality", rec, f"recorded evidence does not satisfy the definition: {exc.message_en}")
-            return
-        if normalized != evidence:
-            self._finding("legality", rec, "recorded evidence is not in normalized form")
+        if not is_normalized(spec.evidence, evidence):  # the cheap question first; the messages only if needed
+            try:
+                normalized = validate_evidence(spec.trigger, spec.evidence, evidence)
+            except EvidenceInvalid as exc:
+                self._finding("legality", rec, "recorded evidence does not satisfy the definition: "
+                              + exc.message_en)
+                return
+            if normalized != evidence:
+                self._finding("legality", rec, "recorded evidence is not in normalized form")
         if spec.guards:
             ctx = GuardContext(now=moment, history=proc.history,
                                document_number_taken=lambda k, y, n: self.documents.get((k, y, n), proc.id)
