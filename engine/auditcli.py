@@ -29,7 +29,8 @@ def add_parser(sub: Any, common: Callable[..., None], parser_class: type) -> Non
     q = asub.add_parser("replay", help="the state of every process as it was at a moment")
     common(q, json_flag=True)
     q.add_argument("--as-of", required=True, metavar="DATE",
-                   help="Bangkok time, BE or CE: 2570-03-31, 31/3/2570, 2027-03-31T17:00")
+                   help="Bangkok time, BE or CE: 2570-03-31 (the end of that day), 31/3/2570, "
+                        "2570-03-31T09:00 (that moment)")
     q.add_argument("--no-progress", action="store_true", help="no progress bar or lines")
     q = asub.add_parser("history", help="the timeline of one process: when, what, who, role, responsible, "
                                         "evidence, note")
@@ -161,13 +162,28 @@ def print_report(report, th: bool, out=None) -> None:
 
 # --------------------------------------------------------------------------- replay, history
 
+def as_of_moment(text: str):
+    """``--as-of``: a date means the end of that day in Bangkok (everything recorded on it counts, as an
+    auditor's "as at 31 March" does); a date-time is taken as given (Bangkok time unless it names a zone)."""
+    import datetime as dt
+
+    from engine.cli import _moment
+    from workflow.fiscal import to_arabic_digits
+
+    moment = _moment(text, "--as-of")
+    raw = to_arabic_digits(str(text).strip())
+    if "T" not in raw and " " not in raw:
+        moment = moment + dt.timedelta(days=1) - dt.timedelta(microseconds=1)
+    return moment
+
+
 def run_replay(args: argparse.Namespace) -> int:
     from engine.audit import replay_as_of
-    from engine.cli import _moment, _print_json
+    from engine.cli import _print_json
     from workflow.fiscal import format_datetime_be
     from workflow.ledger import parse_instant
 
-    moment = _moment(args.as_of, "--as-of")
+    moment = as_of_moment(args.as_of)
     bar = _progress(args, "replay")
     try:
         with _opened() as opened:

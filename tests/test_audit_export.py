@@ -163,8 +163,12 @@ def test_cli_audit_verify_replay_history_export(closed, db_url, tmp_path, capsys
     code, out, _ = _cli(capsys, "audit", "replay", "--db", db_url, "--as-of", "2570-09-30", "--json")
     state = json.loads(out)
     assert code == 0 and next(p for p in state["processes"] if p["id"] == PROCESS)["state"] == "closed"
-    code, out, _ = _cli(capsys, "audit", "replay", "--db", db_url, "--as-of", "1/10/2569")
-    assert code == 0 and "-" in out
+    code, out, _ = _cli(capsys, "audit", "replay", "--db", db_url, "--as-of", "1/10/2569", "--lang", "en")
+    assert code == 0 and "state as of 1 ต.ค. 2569 23:59" in out and "2570/" not in out
+    code, out, _ = _cli(capsys, "audit", "replay", "--db", db_url, "--as-of", "๒๐/๑๑/๒๕๖๙", "--json")
+    assert code == 0 and {p["state"] for p in json.loads(out)["processes"]} >= {"closed", "analyzing_regulations"}
+    code, out, _ = _cli(capsys, "audit", "replay", "--db", db_url, "--as-of", "2569-11-20T09:59", "--json")
+    assert code == 0 and json.loads(out)["processes"] == []  # the cycle opened at 10:00 Bangkok
     code, out, _ = _cli(capsys, "audit", "history", PROCESS, "--db", db_url, "--lang", "en")
     assert code == 0 and "close: reviewing_feedback → closed" in out and f"by {DIRECTOR}" in out
     target = tmp_path / "x.jsonl"
@@ -253,7 +257,8 @@ def test_a_fold_extension_folds_its_kinds_and_shows_in_as_of(opened, db_url, clo
                                         role="system", data={"item": "report_h1", "status": "lost"}))
     report = audit.verify(opened)
     assert report.ok and report.unchecked == {"calendar.item_opened": 1, "calendar.item_done": 1}
-    assert "not checked" in report.checks["calendar"]
+    assert report.checks["calendar"] == "not checked by this version"
+    assert "calendar.item_done ×1" in report.checks["unchecked"]
     audit.FOLD_EXTENSIONS.append(Items)
     try:
         report = audit.verify(opened)

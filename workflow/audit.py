@@ -129,9 +129,15 @@ def replay(rows: Iterable[StoredRow], definition: Callable[[str], Definition | N
         for f in watch.findings():
             findings.append(f)
         report.seal = watch.as_dict()
+    if any(e.name == "calendar" for e in fold.extensions):
+        report.checks["calendar"] = "done"
+    elif any(k.startswith("calendar.") for k in fold.unchecked):
+        report.checks["calendar"] = "not checked by this version"
+    else:
+        report.checks["calendar"] = "no calendar records in the ledger"
     if fold.unchecked:
-        report.checks["calendar"] = ("not checked by this version: "
-                                     + ", ".join(f"{k} ×{n}" for k, n in sorted(fold.unchecked.items())))
+        report.checks["unchecked"] = ("records of kinds this version does not judge: "
+                                      + ", ".join(f"{k} ×{n}" for k, n in sorted(fold.unchecked.items())))
     return fold
 
 
