@@ -167,20 +167,23 @@ class Tx:
             q = q.limit(limit)
         return [Record.from_text(b) for (b,) in self.conn.execute(q)]
 
-    def stream_rows(self, batch: int = 2000, process_id: str | None = None) -> Iterator[StoredRow]:
-        """Every ledger row (of one process, if given) in sequence order, in constant memory (keyset pages)."""
-        last = None
-        c = s.ledger.c
+    def stream_rows(self, batch: int = 5000, process_id: str | None = None) -> Iterator[StoredRow]:
+        """Every ledger row (of one process, if given) in sequence order, in constant memory (keyset pages).
+
+        The audit's hot path: plain driver rows (no per-row type processing); ``recorded_at``
+        comes as the driver gives it (text on SQLite) and the audit compares it as an instant.
+        """
+        mark = "?" if self.dialect == "sqlite" else "%s"
+        where = f" AND process_id = {mark}" if process_id is not None else ""
+        sql = (f"SELECT seq, prev_hash, hash, kind, process_id, body, actor, recorded_at FROM ledger "
+               f"WHERE seq > {mark}{where} ORDER BY seq LIMIT {int(batch)}")
+        last = -(2 ** 62)
+        make = StoredRow._make
         while True:
-            q = (select(c.seq, c.prev_hash, c.hash, c.kind, c.process_id, c.body, c.actor, c.recorded_at)
-                 .order_by(c.seq).limit(batch))
-            if process_id is not None:
-                q = q.where(c.process_id == process_id)
-            if last is not None:
-                q = q.where(c.seq > last)
-            rows = self.conn.execute(q).all()
+            params = (last, process_id) if process_id is not None else (last,)
+            rows = self.conn.exec_driver_sql(sql, params).fetchall()
             for row in rows:
-                yield StoredRow(*row)
+                yield make(row)
             if len(rows) < batch:
                 return
             last = rows[-1][0]

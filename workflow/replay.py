@@ -19,7 +19,7 @@ import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from workflow.authority import Assignment, acting_role, responsible_for
 from workflow.definitions import Definition, Organization, Procedure, TransitionSpec
@@ -36,16 +36,36 @@ _sha256 = hashlib.sha256
 _loads = json.loads
 
 
-@dataclass(frozen=True)
-class StoredRow:
+class StoredRow(NamedTuple):
+    """A ledger row as stored: the hashed ``body`` and the columns kept beside it (compared with it)."""
+
     seq: int
     prev_hash: str
     hash: str
     kind: str
     process: str | None
     body: str
-    actor: str | None = None                # columns kept beside the body; compared when given
-    recorded_at: dt.datetime | None = None
+    actor: str | None = None
+    recorded_at: dt.datetime | str | None = None  # a datetime, or the raw text SQLite keeps
+
+
+_new = object.__new__
+
+
+def _record(parsed: dict) -> Record:
+    """``Record(**parsed)`` for a body whose keys were checked, without the frozen dataclass's slow init."""
+    rec = _new(Record)
+    rec.__dict__.update(parsed)
+    return rec
+
+
+def _same_instant(column: dt.datetime | str, at: str) -> bool:
+    try:
+        if type(column) is str:
+            column = dt.datetime.fromisoformat(column).replace(tzinfo=dt.timezone.utc)
+        return column == parse_instant(at)
+    except (ValueError, TypeError):
+        return False
 
 
 class Findings(list):
@@ -77,13 +97,13 @@ def check_chain(rows: Iterable[StoredRow], findings: list[Finding],
     expected_seq, prev = start_seq, start_hash
     append = findings.append
     for row in rows:
-        seq, body = row.seq, row.body
+        seq, prev_hash, digest, kind, process, body, actor, recorded_at = row
         if seq != expected_seq:
             what = "missing record(s) before it" if seq > expected_seq else "out of order or inserted"
             append(Finding("chain", seq, f"expected sequence {expected_seq}, found {seq}: {what}"))
-        if _sha256(body.encode("utf-8")).hexdigest() != row.hash:
+        if _sha256(body.encode("utf-8")).hexdigest() != digest:
             append(Finding("chain", seq, "content changed: its hash does not match its stored text"))
-        if row.prev_hash != prev:
+        if prev_hash != prev:
             append(Finding("chain", seq, "chain broken: prev_hash is not " + (
                 f"the hash of record {expected_seq - 1} (that record was changed and rehashed, or records "
                 "were removed, inserted or reordered here)" if expected_seq > start_seq or prev != GENESIS
@@ -93,24 +113,17 @@ def check_chain(rows: Iterable[StoredRow], findings: list[Finding],
             parsed = _loads(body)
             if type(parsed) is not dict or parsed.keys() != _FIELDS:
                 raise ValueError("not a ledger record body")
-            record = Record(**parsed)
+            record = _record(parsed)
         except (ValueError, TypeError) as exc:
             append(Finding("chain", seq, f"unreadable record: {exc}"))
         if record is not None:
-            if (record.seq != seq or record.prev_hash != row.prev_hash or record.kind != row.kind
-                    or record.process != row.process
-                    or (row.actor is not None and record.actor != row.actor)
-                    or (row.recorded_at is not None and row.recorded_at != _instant(record.at))):
-                _column_mismatch(record, row, append)
+            if (record.seq != seq or record.prev_hash != prev_hash or record.kind != kind
+                    or record.process != process
+                    or (actor is not None and record.actor != actor)
+                    or (recorded_at is not None and not _same_instant(recorded_at, record.at))):
+                _column_mismatch(record, StoredRow(*row), append)
             yield record
-        expected_seq, prev = seq + 1, row.hash
-
-
-def _instant(text: str) -> dt.datetime | None:
-    try:
-        return parse_instant(text)
-    except (ValueError, TypeError):
-        return None
+        expected_seq, prev = seq + 1, digest
 
 
 def _column_mismatch(record: Record, row: StoredRow, append: Callable[[Finding], None]) -> None:
@@ -118,13 +131,16 @@ def _column_mismatch(record: Record, row: StoredRow, append: Callable[[Finding],
              ("kind", record.kind, row.kind), ("process", record.process, row.process)]
     if row.actor is not None:
         pairs.append(("actor", record.actor, row.actor))
-    if row.recorded_at is not None:
-        pairs.append(("recorded_at", record.at, format_instant(row.recorded_at)))
     names = [name for name, a, b in pairs if a != b]
+    if row.recorded_at is not None and not _same_instant(row.recorded_at, record.at):
+        names.append("recorded_at")
     append(Finding("chain", row.seq, f"columns differ from the hashed text: {', '.join(names)}"))
 
 
-@dataclass
+_NO_HISTORY: dict = {}
+
+
+@dataclass(slots=True)
 class ProcessState:
     id: str
     fiscal_year: int
@@ -136,7 +152,7 @@ class ProcessState:
     last_seq: int
     opened_at: str
     history: dict = field(default_factory=dict)  # trigger -> latest evidence (dropped once final)
-    feedback: list = field(default_factory=list)  # received opinion ids not yet decided
+    feedback: tuple = ()  # received opinion ids not yet decided
     last_at: str = ""
     responsible: str | None = None
     final: bool = False
@@ -187,7 +203,7 @@ class Fold:
         self.definitions: set[str] = set()
         self.registered: dict[str, dict] = {}  # version -> kind, id, seq of its definition.registered
         self.active: dict[str, str] = {}
-        self.documents: dict[tuple[str, int, str], str] = {}
+        self.documents: dict[str, str] = {}  # "kind|year|number" -> the process that used it
         self.until = until
         self._until_text = format_instant(until) if until is not None else None
         self.records = 0
@@ -202,6 +218,7 @@ class Fold:
         self._specs: dict[tuple[str, str, str], TransitionSpec | None] = {}
         self._handlers: dict[str, Callable[[Record, dict], None] | None] = {}
         self._final_states: dict[str, frozenset[str]] = {}
+        self._strings: dict[str, str] = {}
 
     # -- plumbing ---------------------------------------------------------------------
     def finding(self, kind: str, rec: Record, message: str) -> None:
@@ -269,6 +286,12 @@ class Fold:
         if key not in self._specs:
             self._specs[key] = procedure.transition(trigger, state)
         return self._specs[key]
+
+    def _same(self, text: str | None) -> str | None:
+        """One shared copy of each repeated string (versions, tasks, states, people) across all processes."""
+        if text is None:
+            return None
+        return self._strings.setdefault(text, text)
 
     def _finals(self, procedure: Procedure) -> frozenset[str]:
         found = self._final_states.get(procedure.version)
@@ -359,10 +382,11 @@ class Fold:
         if rec.responsible != responsible:
             self._finding("authority", rec, f"names {rec.responsible} as responsible officer; "
                                             f"the assignment then was {responsible}")
+        same = self._same
         self.processes[rec.process] = ProcessState(
-            id=rec.process, fiscal_year=data["fiscal_year"], task=data["task"],
-            procedure=data["procedure"], organization=data["organization"], state=data["state"],
-            version=0, last_seq=rec.seq, opened_at=rec.at, last_at=rec.at, responsible=rec.responsible)
+            id=rec.process, fiscal_year=data["fiscal_year"], task=same(data["task"]),
+            procedure=same(data["procedure"]), organization=same(data["organization"]), state=same(data["state"]),
+            version=0, last_seq=rec.seq, opened_at=rec.at, last_at=rec.at, responsible=same(rec.responsible))
 
     def _process_transitioned(self, rec: Record, data: dict) -> None:
         proc = self.processes.get(rec.process)
@@ -400,16 +424,19 @@ class Fold:
         if rec.responsible != responsible:
             self._finding("authority", rec, f"names {rec.responsible} as responsible officer; "
                                             f"the assignment then was {responsible}")
-        proc.state, proc.version, proc.last_seq, proc.last_at = data["to"], proc.version + 1, rec.seq, rec.at
-        proc.responsible = rec.responsible
+        same = self._same
+        proc.state, proc.version, proc.last_seq, proc.last_at = same(data["to"]), proc.version + 1, rec.seq, rec.at
+        proc.responsible = same(rec.responsible)
         if isinstance(procedure, Procedure) and proc.state in self._finals(procedure):
             proc.final = True
-            proc.history, proc.feedback = {}, []  # nothing leaves a final state: keep memory flat
+            proc.history, proc.feedback = _NO_HISTORY, ()  # nothing leaves a final state: keep memory flat
             return
         proc.final = False
+        if proc.history is _NO_HISTORY:
+            proc.history = {}
         proc.history[trigger] = data.get("evidence") or {}
         if trigger in ("next_round", "close"):
-            proc.feedback = []
+            proc.feedback = ()
 
     def _recheck(self, rec: Record, proc: ProcessState, spec, data: dict, moment: dt.datetime) -> None:
         evidence = data.get("evidence") or {}
@@ -424,9 +451,9 @@ class Fold:
                 self._finding("legality", rec, "recorded evidence is not in normalized form")
         if spec.guards:
             ctx = GuardContext(now=moment, history=proc.history,
-                               document_number_taken=lambda k, y, n: self.documents.get((k, y, n), proc.id)
+                               document_number_taken=lambda k, y, n: self.documents.get(f"{k}|{y}|{n}", proc.id)
                                != proc.id,
-                               received_feedback=tuple(proc.feedback))
+                               received_feedback=proc.feedback)
             problems = run_guards(spec.guards, evidence, ctx)
             if problems:
                 self._finding("legality", rec, "guards fail on the recorded evidence: "
@@ -436,8 +463,8 @@ class Fold:
                 number = evidence.get(guard.params["field"])
                 day = evidence.get(guard.params["date_field"])
                 if number and day:
-                    key = (guard.params["document_kind"], dt.date.fromisoformat(day).year,
-                           normalize_doc_number(number))
+                    key = (f"{guard.params['document_kind']}|{dt.date.fromisoformat(day).year}|"
+                           f"{normalize_doc_number(number)}")
                     self.documents.setdefault(key, proc.id)
 
     def _feedback_received(self, rec: Record, data: dict) -> None:
@@ -445,4 +472,4 @@ class Fold:
         if proc is None:
             self._finding("legality", rec, f"opinion for unknown process {rec.process}")
             return
-        proc.feedback.append(data["opinion"])
+        proc.feedback = (*proc.feedback, data["opinion"])
