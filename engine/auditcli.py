@@ -63,7 +63,7 @@ def _seal_arg(text: str | None):
     if text is None:
         return None
     path = Path(text)
-    if not text.strip().startswith("{") and path.suffix == ".json":
+    if not text.strip().startswith("{") and (path.suffix == ".json" or path.is_file()):
         try:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
