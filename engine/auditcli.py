@@ -263,6 +263,11 @@ def run_export(args: argparse.Namespace) -> int:
     from engine.cli import _print_json
     from engine.export import export, seal_path
 
+    if not Path(args.output).parent.is_dir():  # before touching the database
+        from workflow.errors import UsageError
+
+        raise UsageError("-o", f"no such folder: {Path(args.output).parent}",
+                         f"ไม่พบโฟลเดอร์ {Path(args.output).parent}")
     bar = _progress(args, "export")
     try:
         with _opened() as opened:

@@ -80,6 +80,8 @@ def export(app: Any, fmt: str, path: str | os.PathLike, progress: Callable[[int]
         raise UsageError("--format", f"'{fmt}' is not one of: {', '.join(FORMATS)}")
     target = Path(path)
     tmp = target.with_name(target.name + ".partial")
+    if not target.parent.is_dir():
+        raise UsageError("-o", f"no such folder: {target.parent}", f"ไม่พบโฟลเดอร์ {target.parent}")
     now = app.now()
     with app.store.reading() as tx:
         if app.store.dialect == "postgresql":

@@ -199,6 +199,8 @@ def test_cli_usage_errors_exit_2(db_url, capsys, tmp_path):
     assert _cli(capsys, "audit", "verify", "--file", str(tmp_path / "x"), "--seal", "nonsense")[0] == 2
     code, _, err = _cli(capsys, "audit", "replay", "--db", db_url, "--as-of", "yesterday")
     assert code == 2 and "--as-of" in err
+    code, _, err = _cli(capsys, "audit", "export", "--db", db_url, "-o", str(tmp_path / "no" / "x.csv"))
+    assert code == 2 and ("no such folder" in err or "ไม่พบโฟลเดอร์" in err)
     (tmp_path / "bad.jsonl").write_text("hello\n", encoding="utf-8")
     assert _cli(capsys, "audit", "verify", "--file", str(tmp_path / "bad.jsonl"))[0] == 2
 
