@@ -2,110 +2,196 @@
 
 All reads happen in one snapshot (a read transaction; REPEATABLE READ on
 PostgreSQL), streaming ledger rows in sequence order in constant memory.
+
+Extension points (for kinds folded by other modules, e.g. the calendar):
+``FOLD_EXTENSIONS`` holds factories of ``workflow.replay.FoldExtension`` (each
+new audit gets fresh instances); ``PROJECTION_CHECKS`` holds functions
+``check(tx, fold, findings)`` that compare their live tables with the fold.
 """
 
 from __future__ import annotations
 
-import json
+import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from typing import Any
 
-from engine.app import Ruam
-from workflow.canonical import content_hash
+from engine.app import Ruam, parse_process_id
+from storage import Tx
+from workflow.calendar import CalendarExtension
+from workflow.audit import AuditReport, definition_from_content, replay, sort_findings, state_as_of, timeline_entry
 from workflow.definitions import Definition
-from workflow.errors import Finding
-from workflow.replay import Fold, check_chain
+from workflow.errors import Finding, NotFound
+from workflow.ledger import Record
+from workflow.replay import Fold, FoldExtension
+from workflow.seal import Seal
+
+def _calendar_tables(tx: Tx, fold: Fold, findings: list[Finding]) -> None:
+    from engine.calendar_items import projection_findings
+
+    ext = next((e for e in fold.extensions if isinstance(e, CalendarExtension)), None)
+    if ext is not None:
+        findings.extend(projection_findings(ext.state, tx))
 
 
-@dataclass
-class VerifyReport:
-    records: int = 0
-    head_seq: int = 0
-    head_hash: str = ""
-    processes: int = 0
-    findings: list[Finding] = field(default_factory=list)
+FOLD_EXTENSIONS: list[Callable[[], FoldExtension]] = [CalendarExtension]
+PROJECTION_CHECKS: list[Callable[[Tx, Fold, list[Finding]], None]] = [_calendar_tables]
 
-    @property
-    def ok(self) -> bool:
-        return not self.findings
+Progress = Callable[[int], None]
 
-    def as_dict(self) -> dict:
-        return {"ok": self.ok, "records": self.records, "head_seq": self.head_seq,
-                "head_hash": self.head_hash, "processes": self.processes,
-                "findings": [{"kind": f.kind, "seq": f.seq, "message": f.message} for f in self.findings]}
+# The report of ``verify`` (kept under its first name for callers of the spine).
+VerifyReport = AuditReport
 
 
-def _intact_definitions(app: Ruam, tx) -> Callable[[str], Definition | None]:
-    """Definitions read afresh in this snapshot, each only if its content hashes to its version."""
+def _snapshot(app: Ruam, tx: Tx) -> None:
+    if app.store.dialect == "postgresql":
+        tx.conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+
+
+def _intact_definitions(tx: Tx) -> Callable[[str], Definition | None]:
+    """Definitions read afresh in this snapshot, each only if its content hashes to its version.
+
+    Never from the application's cache: the audit trusts only what is stored now.
+    """
     seen: dict[str, Definition | None] = {}
 
     def lookup(version: str) -> Definition | None:
         if version not in seen:
-            content = tx.definition_content(version)
-            ok = False
-            if content is not None:
-                try:
-                    ok = content_hash(json.loads(content)) == version
-                except ValueError:
-                    ok = False
-            seen[version] = app.definition_or_none(version, tx) if ok else None
+            seen[version] = definition_from_content(version, tx.definition_content(version))
         return seen[version]
 
     return lookup
 
 
-def verify(app: Ruam, progress: Callable[[int], None] | None = None) -> VerifyReport:
-    report = VerifyReport()
+def verify(app: Ruam, progress: Progress | None = None, seal: Seal | None = None,
+           total: Callable[[int], None] | None = None) -> AuditReport:
+    """Everything an auditor checks, on the live database. ``total`` is told the head's sequence number."""
+    report = AuditReport(source=app.store.dialect)
     findings = report.findings
     store = app.store
     if not store.ledger_guards_present():
         findings.append(Finding("storage", None, "the triggers that keep the ledger append-only are missing"))
     with store.reading() as tx:
-        if store.dialect == "postgresql":
-            tx.conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        lookup = _intact_definitions(app, tx)
-        fold = Fold(lookup, findings)
-        last_seq, last_hash = 0, None
-        for record in check_chain(tx.stream_rows(), findings):
-            fold.apply(record)
-            if progress and fold.records % 10_000 == 0:
-                progress(fold.records)
-        if fold.last is not None:
-            last_seq, last_hash = fold.last.seq, fold.last.hash
+        _snapshot(app, tx)
         head_seq, head_hash = tx.head()
-        report.records, report.head_seq, report.head_hash = fold.records, head_seq, head_hash
-        if (head_seq, head_hash) != (last_seq, last_hash or head_hash):
-            findings.append(Finding("chain", head_seq, f"the chain head says record {head_seq} but the ledger "
-                                                       f"ends at {last_seq}: records were removed or added"))
-        live = {p["id"]: p for p in tx.processes()}
-        report.processes = len(live)
+        if total is not None:
+            total(head_seq)
+        lookup = _intact_definitions(tx)
+        fold = replay(tx.stream_rows(), lookup, report=report, seal=seal, progress=progress,
+                      extensions=[make() for make in FOLD_EXTENSIONS])
+        report.head_seq, report.head_hash = head_seq, head_hash
+        if (head_seq, head_hash) != (report.last_seq, report.last_hash or head_hash):
+            findings.append(Finding("chain", head_seq if head_seq > report.last_seq else report.last_seq,
+                                    f"the chain head says record {head_seq} ({head_hash[:16]}…) but the ledger "
+                                    f"ends at record {report.last_seq}: records were removed or added"))
+        _compare_projection(tx, fold, findings, lookup)
+        for check in PROJECTION_CHECKS:
+            check(tx, fold, findings)
+        report.checks["projection"] = "done"
+    sort_findings(report)
+    return report
+
+
+def _compare_projection(tx: Tx, fold: Fold, findings: list[Finding],
+                        lookup: Callable[[str], Definition | None]) -> None:
+    """The live tables must equal the fold of the ledger (invariant 3)."""
+    matched = 0
+    for row in tx.stream_processes():  # streamed: millions of processes must not sit in memory twice
+        pid = row["id"]
+        state = fold.processes.get(pid)
+        if state is None:
+            findings.append(Finding("projection", None, f"{pid} is in the process table but never in the ledger"))
+            continue
+        matched += 1
+        for key, want, have in (("state", state.state, row["state"]), ("version", state.version, row["version"]),
+                                ("procedure version", state.procedure, row["procedure_version"]),
+                                ("organization version", state.organization, row["organization_version"]),
+                                ("task", state.task, row["task_id"])):
+            if want != have:
+                findings.append(Finding("projection", state.last_seq,
+                                        f"{pid}: {key} is '{have}' in the table but '{want}' by the ledger"))
+    if matched != len(fold.processes):
+        live = {row["id"] for row in tx.stream_processes()}
         for pid, state in fold.processes.items():
-            row = live.pop(pid, None)
-            if row is None:
+            if pid not in live:
                 findings.append(Finding("projection", state.last_seq, f"{pid} is in the ledger but not in the "
                                                                       "process table"))
-                continue
-            for key, want, have in (("state", state.state, row["state"]), ("version", state.version, row["version"]),
-                                    ("procedure version", state.procedure, row["procedure_version"]),
-                                    ("task", state.task, row["task_id"])):
-                if want != have:
-                    findings.append(Finding("projection", state.last_seq,
-                                            f"{pid}: {key} is '{have}' in the table but '{want}' by the ledger"))
-        for pid in live:
-            findings.append(Finding("projection", None, f"{pid} is in the process table but never in the ledger"))
-        live_assign = {a.id: a for a in tx.assignments()}
-        for aid, a in fold.assignments.items():
-            have = live_assign.pop(aid, None)
-            if have != a:
-                findings.append(Finding("projection", None, f"role assignment {aid} differs from the ledger"))
-        for aid in live_assign:
-            findings.append(Finding("projection", None, f"role assignment {aid} was never recorded in the ledger"))
-        from engine.calendar_items import projection_findings
+    live_assign = {a.id: a for a in tx.assignments()}
+    for aid, a in fold.assignments.items():
+        have = live_assign.pop(aid, None)
+        if have != a:
+            findings.append(Finding("projection", None, f"role assignment {aid} differs from the ledger"
+                                    if have else f"role assignment {aid} is in the ledger but not in the table"))
+    for aid in live_assign:
+        findings.append(Finding("projection", None, f"role assignment {aid} was never recorded in the ledger"))
+    live_people = {p["id"]: p for p in tx.people()}
+    for pid, data in fold.people.items():
+        row = live_people.pop(pid, None)
+        if row is None or any(row.get(k) != data.get(k) for k in ("name", "position", "email") if k in data):
+            findings.append(Finding("projection", None, f"person {pid} differs from the ledger"))
+    for pid in live_people:
+        findings.append(Finding("projection", None, f"person {pid} was never recorded in the ledger"))
+    active = tx.active_definitions()
+    if fold.active and active != fold.active:
+        findings.append(Finding("projection", None, "the active definitions differ from the ledger's last "
+                                                    "activation"))
+    for d in tx.definitions():
+        if lookup(d["version"]) is None:
+            seq = fold.registered.get(d["version"], {}).get("seq")
+            findings.append(Finding("definition", seq, f"stored {d['kind']} {d['version'][:12]} does not "
+                                                       "hash to its version"))
+        elif d["version"] not in fold.registered:
+            findings.append(Finding("definition", None, f"stored {d['kind']} {d['version'][:12]} was never "
+                                                        "registered in the ledger"))
 
-        findings.extend(projection_findings(fold.calendar, tx))
-        for d in tx.definitions():
-            if lookup(d["version"]) is None:
-                findings.append(Finding("definition", None, f"stored {d['kind']} {d['version'][:12]} does not "
-                                                            "hash to its version"))
-    findings.sort(key=lambda f: (f.seq is None, f.seq or 0))
-    return report
+
+def replay_as_of_fold(app: Ruam, moment: dt.datetime, progress: Progress | None = None,
+                      total: Callable[[int], None] | None = None) -> tuple[Fold, AuditReport]:
+    """The fold of every record stamped up to ``moment`` (the whole chain is still checked)."""
+    report = AuditReport(source=app.store.dialect)
+    with app.store.reading() as tx:
+        _snapshot(app, tx)
+        if total is not None:
+            total(tx.head()[0])
+        fold = replay(tx.stream_rows(), _intact_definitions(tx), report=report, until=moment,
+                      progress=progress, extensions=[make() for make in FOLD_EXTENSIONS])
+    sort_findings(report)
+    return fold, report
+
+
+def replay_as_of(app: Ruam, moment: dt.datetime, progress: Progress | None = None,
+                 total: Callable[[int], None] | None = None) -> dict[str, Any]:
+    """The state of every process (and everything else folded) as it was at ``moment``."""
+    fold, report = replay_as_of_fold(app, moment, progress, total)
+    out = state_as_of(fold, moment)
+    out["ledger_ok"] = report.ok
+    out["findings_total"] = report.findings.total
+    out["first_finding"] = (None if not report.findings else
+                            {"kind": report.findings[0].kind, "seq": report.findings[0].seq,
+                             "message": report.findings[0].message})
+    return out
+
+
+def history(app: Ruam, process_id: str) -> dict[str, Any]:
+    """The timeline of one process; each entry carries its hash and whether its text still matches it."""
+    from workflow.canonical import sha256_hex
+
+    parse_process_id(process_id)
+    with app.store.reading() as tx:
+        proc = tx.get_process(process_id)
+        rows = list(tx.stream_rows(process_id=process_id))
+    if proc is None and not rows:
+        raise NotFound("process", process_id, "กระบวนการ")
+    entries = []
+    for row in rows:
+        try:
+            rec = Record.from_text(row.body)
+        except (ValueError, TypeError):
+            entries.append({"seq": row.seq, "kind": row.kind, "intact": False, "hash": row.hash,
+                            "problem": "unreadable record"})
+            continue
+        entry = timeline_entry(rec, row.hash)
+        entry["intact"] = sha256_hex(row.body) == row.hash and rec.seq == row.seq
+        entries.append(entry)
+    return {"process": process_id, "state": proc["state"] if proc else None,
+            "version": proc["version"] if proc else None, "entries": entries,
+            "intact": all(e["intact"] for e in entries)}

@@ -132,8 +132,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("process", nargs="?", metavar="YEAR/TASK")
     p.add_argument("--limit", type=int)
 
-    p = sub.add_parser("verify", help="check the hash chain and that the state equals the replayed ledger")
+    p = sub.add_parser("verify", help="check the hash chain and that the state equals the replayed ledger "
+                                      "(same as 'audit verify')")
     _common(p, json_flag=True)
+    p.add_argument("--seal", metavar="HEAD", help="an earlier seal: HASH, SEQ:HASH or a .seal.json file")
+
+    from engine.auditcli import add_parser as add_audit_parser
+
+    add_audit_parser(sub, _common, _Parser)
 
     p = sub.add_parser("tick", help="run one calendar tick now (for cron and tests; idempotent)")
     _common(p, json_flag=True)
@@ -579,28 +585,15 @@ def cmd_log(args) -> int:
 
 
 def cmd_verify(args) -> int:
-    from engine.audit import verify
+    from engine.auditcli import run_verify
 
-    app = _app(args)
-    report = verify(app)
-    if args.json:
-        _print_json(report.as_dict())
-    else:
-        th = _lang(args) == "th"
-        for f in report.findings:
-            where = f"#{f.seq}" if f.seq is not None else "-"
-            print(f"{where:<8} {f.kind:<11} {f.message}", file=sys.stderr)
-        if report.ok:
-            print((f"ผ่าน: บันทึก {report.records} รายการ ต่อเนื่องครบถ้วน สถานะตรงกับบันทึก "
-                   f"({report.processes} กระบวนการ); หัวสาย #{report.head_seq} {report.head_hash}") if th else
-                  (f"ok: {report.records} records, chain intact, projection equals the replay "
-                   f"({report.processes} processes); head #{report.head_seq} {report.head_hash}"))
-        else:
-            first = report.findings[0]
-            where = f"record {first.seq}" if first.seq is not None else "database"
-            print((f"ไม่ผ่าน: พบปัญหา {len(report.findings)} ข้อ แรกสุดที่ {where}" if th else
-                   f"FAILED: {len(report.findings)} finding(s); first at {where}"), file=sys.stderr)
-    return EXIT_OK if report.ok else EXIT_REFUSED
+    return run_verify(args)
+
+
+def cmd_audit(args) -> int:
+    from engine.auditcli import run
+
+    return run(args)
 
 
 def cmd_serve(args) -> int:
@@ -656,6 +649,7 @@ COMMANDS = {
     "cancel": cmd_step, "log": cmd_log, "verify": cmd_verify, "serve": cmd_serve,
     "tick": cmd_tick, "calendar": cmd_calendar, "report": cmd_report, "checkpoint": cmd_checkpoint,
     "status": cmd_status, "outbox": cmd_outbox,
+    "audit": cmd_audit,
 }
 
 

@@ -202,17 +202,23 @@ class Tx(CalendarTx):
             q = q.limit(limit)
         return [Record.from_text(b) for (b,) in self.conn.execute(q)]
 
-    def stream_rows(self, batch: int = 2000) -> Iterator[StoredRow]:
-        """Every ledger row in sequence order, in constant memory (keyset pages)."""
-        last = None
-        c = s.ledger.c
+    def stream_rows(self, batch: int = 5000, process_id: str | None = None) -> Iterator[StoredRow]:
+        """Every ledger row (of one process, if given) in sequence order, in constant memory (keyset pages).
+
+        The audit's hot path: plain driver rows (no per-row type processing); ``recorded_at``
+        comes as the driver gives it (text on SQLite) and the audit compares it as an instant.
+        """
+        mark = "?" if self.dialect == "sqlite" else "%s"
+        where = f" AND process_id = {mark}" if process_id is not None else ""
+        sql = (f"SELECT seq, prev_hash, hash, kind, process_id, body, actor, recorded_at FROM ledger "
+               f"WHERE seq > {mark}{where} ORDER BY seq LIMIT {int(batch)}")
+        last = -(2 ** 62)
+        make = StoredRow._make
         while True:
-            q = select(c.seq, c.prev_hash, c.hash, c.kind, c.process_id, c.body).order_by(c.seq).limit(batch)
-            if last is not None:
-                q = q.where(c.seq > last)
-            rows = self.conn.execute(q).all()
+            params = (last, process_id) if process_id is not None else (last,)
+            rows = self.conn.exec_driver_sql(sql, params).fetchall()
             for row in rows:
-                yield StoredRow(*row)
+                yield make(row)
             if len(rows) < batch:
                 return
             last = rows[-1][0]
@@ -228,6 +234,12 @@ class Tx(CalendarTx):
         self.conn.execute(insert(s.definitions).values(version=version, kind=kind, name=name,
                                                        content=content, registered_at=at))
         return True
+
+    def definition_rows(self) -> list[dict]:
+        """Every stored definition with its content, in registration order (for exports)."""
+        c = s.definitions.c
+        return [dict(r._mapping) for r in self.conn.execute(
+            select(c.version, c.kind, c.name, c.content, c.registered_at).order_by(c.registered_at, c.version))]
 
     def definition_content(self, version: str) -> str | None:
         return self.conn.execute(select(s.definitions.c.content)
@@ -331,6 +343,21 @@ class Tx(CalendarTx):
             return None
         return {"state": row[0], "version": row[1], "task_id": row[2], "procedure_version": row[3],
                 "organization_version": row[4]}
+
+    def stream_processes(self, batch: int = 5000) -> Iterator[dict]:
+        """Every process row, ordered by id, in constant memory (keyset pages)."""
+        c = s.processes.c
+        last = None
+        while True:
+            q = select(c.id, c.task_id, c.procedure_version, c.organization_version, c.state,
+                       c.version).order_by(c.id).limit(batch)
+            if last is not None:
+                q = q.where(c.id > last)
+            rows = [dict(r._mapping) for r in self.conn.execute(q)]
+            yield from rows
+            if len(rows) < batch:
+                return
+            last = rows[-1]["id"]
 
     def move_process(self, process_id: str, expected_version: int, state: str, at: dt.datetime) -> int:
         """Set the new state if the process is still at ``expected_version``.

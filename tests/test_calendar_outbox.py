@@ -154,13 +154,14 @@ def test_replay_rechecks_who_was_named_and_who_closed(app, clock):
     import dataclasses
 
     from engine.calendar_items import submit_report
+    from workflow.calendar import CalendarExtension
     from workflow.replay import Fold
 
     clock.set(bkk(2027, 3, 2))
     tick(app)
     submit_report(app, 2570, "task_teacher_welfare", "h1", "officer_teacher_welfare", "สรุป")
     records = app.log_records()
-    honest = Fold(app.definition_or_none)
+    honest = Fold(app.definition_or_none, extensions=[CalendarExtension()])
     for rec in records:
         honest.apply(rec)
     assert not honest.findings
@@ -172,7 +173,7 @@ def test_replay_rechecks_who_was_named_and_who_closed(app, clock):
             rec = dataclasses.replace(rec, data=dict(rec.data, responsible=[
                 {"person": "officer_teacher_welfare", "role": "responsible_officer"}]))
         forged.append(rec)
-    fold = Fold(app.definition_or_none)
+    fold = Fold(app.definition_or_none, extensions=[CalendarExtension()])
     for rec in forged:
         fold.apply(rec)
     messages = [f.message for f in fold.findings if f.kind == "authority"]

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from workflow.authority import Assignment, holders
 from workflow.definitions import Calendar, CalendarItemSpec, MonthDay, Organization, RoundSpec
 from workflow.fiscal import BANGKOK, fiscal_year_bounds, fiscal_year_be, format_date_be
+from workflow.replay import Fold, FoldExtension
 
 OFFICE = "office"
 
@@ -311,3 +312,32 @@ def audit_record(item: dict | None, kind: str, actor: str, role: str, moment: dt
         return (f"{actor} did not hold a responsible role ({', '.join(spec.responsible_roles)}) for "
                 f"{data.get('item_id')} at {moment.isoformat()} (recorded role: {role})")
     return None
+
+
+_CHECKED_CLOSINGS = ("calendar.item_opened", "calendar.report_submitted", "calendar.checkpoint_recorded",
+                     "calendar.extra_round_recorded")
+
+
+class CalendarExtension(FoldExtension):
+    """Folds ``calendar.*`` records for the audit: item states, and who was named
+    and who closed each item checked against the role assignments of the time."""
+
+    name = "calendar"
+    prefixes = ("calendar.",)
+
+    def __init__(self) -> None:
+        self.state = CalendarFold()
+
+    def apply(self, fold: Fold, rec) -> None:
+        before = len(self.state.problems)
+        self.state.apply(rec.kind, rec.seq, rec.at, rec.actor, rec.data)
+        for _seq, message in self.state.problems[before:]:
+            fold.finding("calendar", rec, message)
+        if rec.kind in _CHECKED_CLOSINGS:
+            problem = audit_record(self.state.items.get(rec.data["item_id"]), rec.kind, rec.actor, rec.role,
+                                   rec.moment, rec.data, fold.assignments.values(), fold.definition)
+            if problem:
+                fold.finding("authority", rec, problem)
+
+    def snapshot(self, fold: Fold) -> dict:
+        return {iid: dict(item) for iid, item in sorted(self.state.items.items())}

@@ -25,6 +25,15 @@ def format_instant(moment: dt.datetime) -> str:
 
 
 def parse_instant(text: str) -> dt.datetime:
+    # The ledger's one spelling (27 characters, 'T', '.', 'Z') takes the fast path
+    # (fromisoformat, ~50x quicker than strptime; replay parses every record's time).
+    if len(text) == 27 and text[10] == "T" and text[19] == "." and text[26] == "Z" and text[4] == "-":
+        try:
+            moment = dt.datetime.fromisoformat(text[:26])
+        except ValueError:
+            moment = None
+        if moment is not None and moment.tzinfo is None:
+            return moment.replace(tzinfo=dt.timezone.utc)
     return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.timezone.utc)
 
 

@@ -6,65 +6,151 @@ against the machine of the procedure version the record names, re-runs the
 guards on the recorded evidence, checks the actor's authority and the named
 responsible officer, and updates the folded state. Memory grows with the number
 of processes and assignments, never with the number of records.
+
+Kinds this module does not know (``calendar.*`` and later ones) are handed to
+``FoldExtension`` objects that claim their prefix, or counted as unchecked.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from workflow.authority import Assignment, acting_role, responsible_for
-from workflow.calendar import CalendarFold, audit_record
-from workflow.canonical import sha256_hex
-from workflow.definitions import Definition, Organization, Procedure
+from workflow.definitions import Definition, Organization, Procedure, TransitionSpec
 from workflow.errors import EvidenceInvalid, Finding
-from workflow.evidence import normalize_doc_number, validate_evidence
+from workflow.evidence import is_normalized, normalize_doc_number, validate_evidence
 from workflow.guards import GuardContext, run_guards
-from workflow.ledger import GENESIS, Record, parse_instant
-from workflow.machine import machine_for
+from workflow.ledger import GENESIS, Record, format_instant, parse_instant
+
+SYSTEM = "system"
+ADMIN_KINDS = ("definition.", "person.", "role.")
+_FIELDS = frozenset({"seq", "prev_hash", "kind", "at", "actor", "role", "responsible", "process", "data"})
+_sha256 = hashlib.sha256
+_loads = json.loads
 
 
-@dataclass(frozen=True)
-class StoredRow:
+class StoredRow(NamedTuple):
+    """A ledger row as stored: the hashed ``body`` and the columns kept beside it (compared with it)."""
+
     seq: int
     prev_hash: str
     hash: str
     kind: str
     process: str | None
     body: str
+    actor: str | None = None
+    recorded_at: dt.datetime | str | None = None  # a datetime, or the raw text SQLite keeps
+
+
+_new = object.__new__
+
+
+def _record(parsed: dict) -> Record:
+    """``Record(**parsed)`` for a body whose keys were checked, without the frozen dataclass's slow init."""
+    rec = _new(Record)
+    rec.__dict__.update(parsed)
+    return rec
+
+
+def _same_instant(column: dt.datetime | str, at: str) -> bool:
+    if type(column) is str and len(column) == 26 and len(at) == 27:  # SQLite's text: compare the spellings
+        if column[:10] == at[:10] and column[11:] == at[11:26]:
+            return True
+    try:
+        if type(column) is str:
+            column = dt.datetime.fromisoformat(column).replace(tzinfo=dt.timezone.utc)
+        return column == parse_instant(at)
+    except (ValueError, TypeError):
+        return False
+
+
+class Findings(list):
+    """Findings in ledger order, bounded: past ``limit`` only the count grows (constant memory)."""
+
+    def __init__(self, limit: int = 10_000) -> None:
+        super().__init__()
+        self.limit = limit
+        self.total = 0
+        self.by_kind: Counter = Counter()
+
+    def append(self, finding: Finding) -> None:  # type: ignore[override]
+        self.total += 1
+        self.by_kind[finding.kind] += 1
+        if len(self) < self.limit:
+            super().append(finding)
+
+    def extend(self, findings) -> None:  # type: ignore[override]
+        for finding in findings:
+            self.append(finding)
+
+    def __iadd__(self, findings):  # type: ignore[override]
+        self.extend(findings)
+        return self
+
+    @property
+    def dropped(self) -> int:
+        return self.total - len(self)
 
 
 def check_chain(rows: Iterable[StoredRow], findings: list[Finding],
                 start_seq: int = 1, start_hash: str = GENESIS) -> Iterator[Record]:
-    """Yield each parseable record; append a finding for every break."""
+    """Yield each parseable record; append a finding for every break.
+
+    The one hot loop of an audit: each body is hashed once and parsed once.
+    """
     expected_seq, prev = start_seq, start_hash
+    append = findings.append
     for row in rows:
-        if row.seq != expected_seq:
-            what = "missing record(s) before it" if row.seq > expected_seq else "out of order or inserted"
-            findings.append(Finding("chain", row.seq, f"expected sequence {expected_seq}, found {row.seq}: {what}"))
-        if sha256_hex(row.body) != row.hash:
-            findings.append(Finding("chain", row.seq, "content changed: its hash does not match its stored text"))
-        if row.prev_hash != prev:
-            findings.append(Finding("chain", row.seq, "chain broken: prev_hash is not the previous record's hash"))
+        seq, prev_hash, digest, kind, process, body, actor, recorded_at = row
+        if seq != expected_seq:
+            what = "missing record(s) before it" if seq > expected_seq else "out of order or inserted"
+            append(Finding("chain", seq, f"expected sequence {expected_seq}, found {seq}: {what}"))
+        if _sha256(body.encode("utf-8")).hexdigest() != digest:
+            append(Finding("chain", seq, "content changed: its hash does not match its stored text"))
+        if prev_hash != prev:
+            append(Finding("chain", seq, "chain broken: prev_hash is not " + (
+                f"the hash of record {expected_seq - 1} (that record was changed and rehashed, or records "
+                "were removed, inserted or reordered here)" if expected_seq > start_seq or prev != GENESIS
+                else "the genesis hash (the first record is missing or replaced)")))
+        record = None
         try:
-            record = Record.from_text(row.body)
+            parsed = _loads(body)
+            if type(parsed) is not dict or parsed.keys() != _FIELDS:
+                raise ValueError("not a ledger record body")
+            record = _record(parsed)
         except (ValueError, TypeError) as exc:
-            findings.append(Finding("chain", row.seq, f"unreadable record: {exc}"))
-            record = None
+            append(Finding("chain", seq, f"unreadable record: {exc}"))
         if record is not None:
-            mismatch = [name for name, a, b in (
-                ("seq", record.seq, row.seq), ("prev_hash", record.prev_hash, row.prev_hash),
-                ("kind", record.kind, row.kind), ("process", record.process, row.process),
-            ) if a != b]
-            if mismatch:
-                findings.append(Finding("chain", row.seq, f"columns differ from the hashed text: {', '.join(mismatch)}"))
+            if (record.seq != seq or record.prev_hash != prev_hash or record.kind != kind
+                    or record.process != process
+                    or (actor is not None and record.actor != actor)
+                    or (recorded_at is not None and not _same_instant(recorded_at, record.at))):
+                _column_mismatch(record, StoredRow(*row), append)
             yield record
-        expected_seq, prev = row.seq + 1, row.hash
+        expected_seq, prev = seq + 1, digest
 
 
-@dataclass
+def _column_mismatch(record: Record, row: StoredRow, append: Callable[[Finding], None]) -> None:
+    pairs = [("seq", record.seq, row.seq), ("prev_hash", record.prev_hash, row.prev_hash),
+             ("kind", record.kind, row.kind), ("process", record.process, row.process)]
+    if row.actor is not None:
+        pairs.append(("actor", record.actor, row.actor))
+    names = [name for name, a, b in pairs if a != b]
+    if row.recorded_at is not None and not _same_instant(row.recorded_at, record.at):
+        names.append("recorded_at")
+    append(Finding("chain", row.seq, f"columns differ from the hashed text: {', '.join(names)}"))
+
+
+_NO_HISTORY: dict = {}
+
+
+@dataclass(slots=True)
 class ProcessState:
     id: str
     fiscal_year: int
@@ -75,8 +161,11 @@ class ProcessState:
     version: int
     last_seq: int
     opened_at: str
-    history: dict = field(default_factory=dict)  # trigger -> latest evidence
-    feedback: list = field(default_factory=list)  # received opinion ids not yet decided
+    history: dict = field(default_factory=dict)  # trigger -> latest evidence (dropped once final)
+    feedback: tuple = ()  # received opinion ids not yet decided
+    last_at: str = ""
+    responsible: str | None = None
+    final: bool = False
 
     def projection(self) -> dict[str, Any]:
         return {"id": self.id, "fiscal_year": self.fiscal_year, "task": self.task,
@@ -84,97 +173,238 @@ class ProcessState:
                 "last_seq": self.last_seq}
 
 
+class FoldExtension:
+    """Folds the records of the kinds it owns (by prefix, e.g. ``calendar.``).
+
+    Give instances to ``Fold(extensions=...)``. ``apply`` sees each record of its
+    kinds in order (and may call ``fold.finding``); ``finish`` runs once at the
+    end of the ledger (rules that need the whole picture, e.g. calendar counts);
+    ``snapshot`` is the folded state for ``audit replay --as-of`` and must be JSON.
+    """
+
+    name = "extension"
+    prefixes: tuple[str, ...] = ()
+
+    def apply(self, fold: Fold, rec: Record) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def finish(self, fold: Fold) -> None:
+        return None
+
+    def snapshot(self, fold: Fold) -> Any:
+        return None
+
+
 class Fold:
-    """Replays records one by one; collects findings as it goes."""
+    """Replays records one by one; collects findings as it goes.
+
+    ``until`` (an aware instant) makes an as-of replay: records stamped later are
+    still counted (the chain is checked in full by the caller) but not folded.
+    """
 
     def __init__(self, definition: Callable[[str], Definition | None],
-                 findings: list[Finding] | None = None, until: dt.datetime | None = None) -> None:
+                 findings: list[Finding] | None = None, until: dt.datetime | None = None,
+                 extensions: Sequence[FoldExtension] = ()) -> None:
         self.definition = definition
         self.findings = findings if findings is not None else []
         self.processes: dict[str, ProcessState] = {}
         self.assignments: dict[int, Assignment] = {}
         self.people: dict[str, dict] = {}
         self.definitions: set[str] = set()
-        self.documents: dict[tuple[str, int, str], str] = {}
+        self.registered: dict[str, dict] = {}  # version -> kind, id, seq of its definition.registered
+        self.active: dict[str, str] = {}
+        self.documents: dict[str, str] = {}  # "kind|year|number" -> the process that used it
         self.until = until
+        self._until_text = format_instant(until) if until is not None else None
         self.records = 0
+        self.folded = 0
         self.last: Record | None = None
-        self.calendar = CalendarFold()
+        self.last_folded: Record | None = None
+        self.unchecked: Counter = Counter()
+        self.extensions = list(extensions)
+        self._by_person: dict[str, list[Assignment]] = {}
+        self._by_role_scope: dict[tuple[str, str | None], list[Assignment]] = {}
+        self._scopes: dict[tuple[str, str], set[str | None]] = {}
+        self._specs: dict[tuple[str, str, str], TransitionSpec | None] = {}
+        self._handlers: dict[str, Callable[[Record, dict], None] | None] = {}
+        self._final_states: dict[str, frozenset[str]] = {}
+        self._strings: dict[str, str] = {}
 
-    def _finding(self, kind: str, rec: Record, message: str) -> None:
+    # -- plumbing ---------------------------------------------------------------------
+    def finding(self, kind: str, rec: Record, message: str) -> None:
         self.findings.append(Finding(kind, rec.seq, message))
+
+    _finding = finding
+
+    def _handler(self, kind: str) -> Callable[[Record, dict], None] | None:
+        if kind not in self._handlers:
+            own = getattr(self, "_" + kind.replace(".", "_"), None)
+            if own is None:
+                ext = next((e for e in self.extensions if kind.startswith(e.prefixes)), None)
+                if ext is not None:
+                    own = lambda rec, _data, ext=ext: ext.apply(self, rec)  # noqa: E731
+            self._handlers[kind] = own
+        return self._handlers[kind]
 
     def apply(self, rec: Record) -> None:
         self.records += 1
         self.last = rec
-        if rec.kind.startswith("calendar."):
-            self._calendar(rec)
+        if self._until_text is not None and rec.at > self._until_text:
             return
-        handler = getattr(self, "_" + rec.kind.replace(".", "_"), None)
+        self.folded += 1
+        self.last_folded = rec
+        handler = self._handler(rec.kind)
         if handler is None:
-            return  # kinds added later (calendar, feedback …) are folded by their own modules
+            self.unchecked[rec.kind] += 1  # kinds this version does not know: not judged, counted
+            return
         try:
             handler(rec, rec.data)
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
             self._finding("legality", rec, f"malformed {rec.kind} record: {exc!r}")
+
+    def finish(self) -> None:
+        for ext in self.extensions:
+            ext.finish(self)
+
+    # -- authority helpers --------------------------------------------------------------
+    def _index(self, a: Assignment, old: Assignment | None = None) -> None:
+        for bucket in (self._by_person.setdefault(a.person, []),
+                       self._by_role_scope.setdefault((a.role, a.scope), [])):
+            if old is not None and old in bucket:
+                bucket[bucket.index(old)] = a
+            else:
+                bucket.append(a)
+
+    def held_by(self, person: str) -> list[Assignment]:
+        return self._by_person.get(person, [])
+
+    def responsible_at(self, task: str, moment: dt.datetime) -> str | None:
+        return responsible_for(self._by_role_scope.get(("responsible_officer", task), ()), task, moment)
+
+    def assignments_at(self, moment: dt.datetime) -> list[Assignment]:
+        return [a for a in self.assignments.values() if a.valid_at(moment)]
+
+    def _scopes_for(self, organization: str, task: str) -> set[str | None] | None:
+        key = (organization, task)
+        if key not in self._scopes:
+            org = self.definition(organization)
+            self._scopes[key] = org.scopes_covering(task) if isinstance(org, Organization) else None
+        return self._scopes[key]
+
+    def _spec(self, procedure: Procedure, trigger: str, state: str) -> TransitionSpec | None:
+        key = (procedure.version, trigger, state)
+        if key not in self._specs:
+            self._specs[key] = procedure.transition(trigger, state)
+        return self._specs[key]
+
+    def _same(self, text: str | None) -> str | None:
+        """One shared copy of each repeated string (versions, tasks, states, people) across all processes."""
+        if text is None:
+            return None
+        return self._strings.setdefault(text, text)
+
+    def _finals(self, procedure: Procedure) -> frozenset[str]:
+        found = self._final_states.get(procedure.version)
+        if found is None:
+            found = self._final_states[procedure.version] = frozenset(s.id for s in procedure.states if s.final)
+        return found
+
+    def _require_admin(self, rec: Record) -> None:
+        """Definitions, people and roles: the local operator, or a person holding admin then."""
+        if rec.actor == SYSTEM and rec.role == SYSTEM:
+            return
+        if rec.role != "admin" or acting_role(self.held_by(rec.actor), rec.actor, ("admin",), {None},
+                                              rec.moment) is None:
+            self._finding("authority", rec, f"{rec.actor} did not hold the admin role at {rec.at} "
+                                            f"(recorded role: {rec.role})")
 
     # -- people, roles, definitions -------------------------------------------------
     def _definition_registered(self, rec: Record, data: dict) -> None:
+        self._require_admin(rec)
         version = data["version"]
         if self.definition(version) is None:
             self._finding("definition", rec, f"definition {version[:12]} is not stored or its content "
                                              "does not hash to its version")
         self.definitions.add(version)
+        self.registered[version] = {"kind": data.get("kind"), "id": data.get("id"), "version": version,
+                                    "seq": rec.seq}
+
+    def _definition_activated(self, rec: Record, data: dict) -> None:
+        self._require_admin(rec)
+        if data["version"] not in self.definitions:
+            self._finding("legality", rec, f"activates {data['version'][:12]}, which was never registered")
+        self.active[data["kind"]] = data["version"]
 
     def _person_added(self, rec: Record, data: dict) -> None:
+        self._require_admin(rec)
         self.people[data["person"]] = dict(data)
 
     def _person_updated(self, rec: Record, data: dict) -> None:
+        self._require_admin(rec)
         self.people.setdefault(data["person"], {}).update(data)
 
     def _role_assigned(self, rec: Record, data: dict) -> None:
+        self._require_admin(rec)
         if data["person"] not in self.people:
             self._finding("legality", rec, f"role given to unknown person '{data['person']}'")
         until = data.get("valid_until")
-        self.assignments[data["assignment"]] = Assignment(
+        a = Assignment(
             id=data["assignment"], person=data["person"], role=data["role"], scope=data.get("scope"),
             valid_from=parse_instant(data["valid_from"]),
             valid_until=parse_instant(until) if until else None,
         )
+        old = self.assignments.get(a.id)
+        if old is not None:
+            self._finding("legality", rec, f"assignment id {a.id} used twice")
+        self.assignments[a.id] = a
+        self._index(a, old)
 
     def _role_ended(self, rec: Record, data: dict) -> None:
+        self._require_admin(rec)
         old = self.assignments.get(data["assignment"])
         if old is None:
             self._finding("legality", rec, f"ends unknown assignment {data['assignment']}")
             return
-        self.assignments[old.id] = Assignment(id=old.id, person=old.person, role=old.role, scope=old.scope,
-                                              valid_from=old.valid_from,
-                                              valid_until=parse_instant(data["valid_until"]))
+        new = Assignment(id=old.id, person=old.person, role=old.role, scope=old.scope,
+                         valid_from=old.valid_from, valid_until=parse_instant(data["valid_until"]))
+        self.assignments[old.id] = new
+        self._index(new, old)
 
     # -- processes -------------------------------------------------------------------
     def _process_opened(self, rec: Record, data: dict) -> None:
-        pid = rec.process or ""
-        if pid in self.processes:
+        if rec.process in self.processes:
             self._finding("legality", rec, f"{rec.process} opened twice")
             return
+        if rec.actor != SYSTEM or rec.role != SYSTEM:
+            # the engine lets admin or esa_director open a cycle (and records 'admin' for both)
+            if acting_role(self.held_by(rec.actor), rec.actor, ("admin", "esa_director"), {None},
+                           rec.moment) is None:
+                self._finding("authority", rec, f"{rec.actor} did not hold admin or esa_director at {rec.at} "
+                                                f"to open {rec.process} (recorded role: {rec.role})")
         procedure = self.definition(data["procedure"])
         if not isinstance(procedure, Procedure):
             self._finding("definition", rec, f"unknown procedure version {data['procedure'][:12]}")
         elif data["state"] != procedure.initial:
             self._finding("legality", rec, f"opened in '{data['state']}', not the initial state")
-        self.processes[pid] = ProcessState(
-            id=pid, fiscal_year=data["fiscal_year"], task=data["task"],
-            procedure=data["procedure"], organization=data["organization"], state=data["state"],
-            version=0, last_seq=rec.seq, opened_at=rec.at)
+        if rec.process != f"{data['fiscal_year']}/{data['task']}":
+            self._finding("legality", rec, f"process id {rec.process} does not match fiscal year and task")
+        responsible = self.responsible_at(data["task"], rec.moment)
+        if rec.responsible != responsible:
+            self._finding("authority", rec, f"names {rec.responsible} as responsible officer; "
+                                            f"the assignment then was {responsible}")
+        same = self._same
+        self.processes[rec.process] = ProcessState(
+            id=rec.process, fiscal_year=data["fiscal_year"], task=same(data["task"]),
+            procedure=same(data["procedure"]), organization=same(data["organization"]), state=same(data["state"]),
+            version=0, last_seq=rec.seq, opened_at=rec.at, last_at=rec.at, responsible=same(rec.responsible))
 
     def _process_transitioned(self, rec: Record, data: dict) -> None:
-        proc = self.processes.get(rec.process or "")
+        proc = self.processes.get(rec.process)
         if proc is None:
             self._finding("legality", rec, f"transition on unknown process {rec.process}")
             return
         moment = rec.moment
         procedure = self.definition(data["procedure"])
-        organization = self.definition(proc.organization)
         trigger = data["trigger"]
         if data["procedure"] != proc.procedure:
             self._finding("legality", rec, "made under another procedure version than the process runs")
@@ -183,71 +413,73 @@ class Fold:
         if data.get("version") != proc.version + 1:
             self._finding("legality", rec, f"process version {data.get('version')} after {proc.version}")
         if isinstance(procedure, Procedure):
-            spec = procedure.transition(trigger, proc.state)
-            if spec is None or not machine_for(procedure).is_legal(proc.state, trigger, data["to"]):
+            spec = self._spec(procedure, trigger, proc.state)  # what machine_for(procedure).is_legal asks, cached
+            if spec is None or spec.dest != data["to"]:
                 self._finding("legality", rec, f"'{trigger}' from '{proc.state}' to '{data['to']}' is not a "
                                                f"transition of procedure {procedure.version[:12]}")
             else:
                 self._recheck(rec, proc, spec, data, moment)
-                if isinstance(organization, Organization):
-                    scopes = organization.scopes_covering(proc.task)
-                    role = acting_role(self.assignments.values(), rec.actor, (rec.role,), scopes, moment)
+                scopes = self._scopes_for(proc.organization, proc.task)
+                if scopes is not None:
+                    role = acting_role(self.held_by(rec.actor), rec.actor, (rec.role,), scopes, moment)
                     if rec.role not in spec.roles or role is None:
                         self._finding("authority", rec, f"{rec.actor} did not hold an allowed role "
                                                         f"({', '.join(spec.roles)}) for {proc.task} at {rec.at}"
                                                         f" (recorded role: {rec.role})")
-        responsible = responsible_for(self.assignments.values(), proc.task, moment)
+                else:
+                    self._finding("definition", rec, f"unknown organization version {proc.organization[:12]}")
+        else:
+            self._finding("definition", rec, f"unknown procedure version {str(data['procedure'])[:12]}")
+        responsible = self.responsible_at(proc.task, moment)
         if rec.responsible != responsible:
             self._finding("authority", rec, f"names {rec.responsible} as responsible officer; "
                                             f"the assignment then was {responsible}")
-        proc.state, proc.version, proc.last_seq = data["to"], proc.version + 1, rec.seq
+        same = self._same
+        proc.state, proc.version, proc.last_seq, proc.last_at = same(data["to"]), proc.version + 1, rec.seq, rec.at
+        proc.responsible = same(rec.responsible)
+        if isinstance(procedure, Procedure) and proc.state in self._finals(procedure):
+            proc.final = True
+            proc.history, proc.feedback = _NO_HISTORY, ()  # nothing leaves a final state: keep memory flat
+            return
+        proc.final = False
+        if proc.history is _NO_HISTORY:
+            proc.history = {}
         proc.history[trigger] = data.get("evidence") or {}
         if trigger in ("next_round", "close"):
-            proc.feedback = []
+            proc.feedback = ()
 
     def _recheck(self, rec: Record, proc: ProcessState, spec, data: dict, moment: dt.datetime) -> None:
         evidence = data.get("evidence") or {}
-        try:
-            normalized = validate_evidence(spec.trigger, spec.evidence, evidence)
-        except EvidenceInvalid as exc:
-            self._finding("legality", rec, f"recorded evidence does not satisfy the definition: {exc.message_en}")
-            return
-        if normalized != evidence:
-            self._finding("legality", rec, "recorded evidence is not in normalized form")
-        ctx = GuardContext(now=moment, history=dict(proc.history),
-                           document_number_taken=lambda k, y, n: self.documents.get((k, y, n), proc.id) != proc.id,
-                           received_feedback=tuple(proc.feedback))
-        problems = run_guards(spec.guards, evidence, ctx)
-        if problems:
-            self._finding("legality", rec, "guards fail on the recorded evidence: "
-                          + "; ".join(f"{p.field}: {p.problem}" for p in problems))
+        if not is_normalized(spec.evidence, evidence):  # the cheap question first; the messages only if needed
+            try:
+                normalized = validate_evidence(spec.trigger, spec.evidence, evidence)
+            except EvidenceInvalid as exc:
+                self._finding("legality", rec, "recorded evidence does not satisfy the definition: "
+                              + exc.message_en)
+                return
+            if normalized != evidence:
+                self._finding("legality", rec, "recorded evidence is not in normalized form")
+        if spec.guards:
+            ctx = GuardContext(now=moment, history=proc.history,
+                               document_number_taken=lambda k, y, n: self.documents.get(f"{k}|{y}|{n}", proc.id)
+                               != proc.id,
+                               received_feedback=proc.feedback)
+            problems = run_guards(spec.guards, evidence, ctx)
+            if problems:
+                self._finding("legality", rec, "guards fail on the recorded evidence: "
+                              + "; ".join(f"{p.field}: {p.problem}" for p in problems))
         for guard in spec.guards:
             if guard.check == "unique_document_number":
                 number = evidence.get(guard.params["field"])
                 day = evidence.get(guard.params["date_field"])
                 if number and day:
-                    key = (guard.params["document_kind"], dt.date.fromisoformat(day).year,
-                           normalize_doc_number(number))
+                    key = (f"{guard.params['document_kind']}|{dt.date.fromisoformat(day).year}|"
+                           f"{normalize_doc_number(number)}")
                     self.documents.setdefault(key, proc.id)
 
     def _feedback_received(self, rec: Record, data: dict) -> None:
-        proc = self.processes.get(rec.process or "")
-        if proc is not None:
-            proc.feedback.append(data["opinion"])
-
-    # -- the calendar (folded by workflow.calendar.CalendarFold) ----------------------
-    def _calendar(self, rec: Record) -> None:
-        before = len(self.calendar.problems)
-        try:
-            self.calendar.apply(rec.kind, rec.seq, rec.at, rec.actor, rec.data)
-        except (KeyError, TypeError, ValueError, IndexError) as exc:
-            self._finding("legality", rec, f"malformed {rec.kind} record: {exc!r}")
+        proc = self.processes.get(rec.process)
+        if proc is None:
+            self._finding("legality", rec, f"opinion for unknown process {rec.process}")
             return
-        for _seq, message in self.calendar.problems[before:]:
-            self._finding("calendar", rec, message)
-        if rec.kind in ("calendar.item_opened", "calendar.report_submitted", "calendar.checkpoint_recorded",
-                        "calendar.extra_round_recorded"):
-            problem = audit_record(self.calendar.items.get(rec.data["item_id"]), rec.kind, rec.actor, rec.role,
-                                   rec.moment, rec.data, self.assignments.values(), self.definition)
-            if problem:
-                self._finding("authority", rec, problem)
+        proc.feedback = (*proc.feedback, data["opinion"])

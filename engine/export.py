@@ -1,0 +1,269 @@
+"""Exports an auditor can take away, and their verification with no database.
+
+JSON Lines (``--format jsonl``), one JSON object a line:
+
+1. a header ``{"ruam_export": 1, "format": "jsonl", "exported_at": …}``
+2. every stored definition ``{"definition": {"version", "kind", "name", "content"}}`` —
+   its exact canonical content, so an offline replay re-checks legality and
+   authority against the very definitions each record names (and the content
+   must hash to its version, so it cannot be swapped);
+3. every record ``{"seq", "prev_hash", "hash", "kind", "process", "body"}`` where
+   ``body`` is the exact canonical text that was hashed.
+
+CSV (``--format csv``) is for spreadsheets: UTF-8 with a byte-order mark (Excel
+and LibreOffice then read Thai correctly), CRLF rows, readable columns (Bangkok
+time with BE years, actor, role, step …) and the verifiable ``body`` and ``hash``
+columns. Its definitions go beside it in ``FILE.definitions.jsonl``.
+
+Each export writes its seal to ``FILE.seal.json`` and returns it for printing:
+record count, head sequence number and hash, the definitions (kind, id, version)
+and the file's own sha256. ``verify_file`` checks an export against an earlier seal.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from workflow.audit import AuditReport, definition_from_content, replay, sort_findings
+from workflow.definitions import Definition
+from workflow.errors import Finding, UsageError
+from workflow.fiscal import format_datetime_be
+from workflow.ledger import Record
+from workflow.replay import Findings, StoredRow
+from workflow.seal import Seal
+
+FORMATS = ("jsonl", "csv")
+CSV_COLUMNS = ("seq", "at_utc", "at_bangkok_be", "kind", "process", "actor", "role", "responsible",
+               "trigger", "from", "to", "note", "prev_hash", "hash", "body")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def seal_path(path: str | os.PathLike) -> Path:
+    return Path(str(path) + ".seal.json")
+
+
+def definitions_path(path: str | os.PathLike) -> Path:
+    return Path(str(path) + ".definitions.jsonl")
+
+
+class _HashingWriter(io.TextIOBase):
+    """Text out to a binary file, hashing exactly the bytes written."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self.raw = raw
+        self.digest = hashlib.sha256()
+
+    def write(self, text: str) -> int:
+        data = text.encode("utf-8")
+        self.digest.update(data)
+        self.raw.write(data)
+        return len(text)
+
+
+def _safe_cell(value: Any) -> str:
+    """A readable cell that a spreadsheet will not run as a formula (the body/hash columns stay exact)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def export(app: Any, fmt: str, path: str | os.PathLike, progress: Callable[[int], None] | None = None,
+           total: Callable[[int], None] | None = None) -> Seal:
+    """Write the whole ledger, as stored, in one snapshot; return its seal (``audit verify --file`` judges it)."""
+    if fmt not in FORMATS:
+        raise UsageError("--format", f"'{fmt}' is not one of: {', '.join(FORMATS)}")
+    target = Path(path)
+    tmp = target.with_name(target.name + ".partial")
+    if not target.parent.is_dir():
+        raise UsageError("-o", f"no such folder: {target.parent}", f"ไม่พบโฟลเดอร์ {target.parent}")
+    now = app.now()
+    with app.store.reading() as tx:
+        if app.store.dialect == "postgresql":
+            tx.conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        head_seq, head_hash = tx.head()
+        if total is not None:
+            total(head_seq)
+        defs = tx.definition_rows()
+        header = {"ruam_export": 1, "format": fmt, "exported_at": now.isoformat(), "source": app.store.dialect}
+        try:
+            with open(tmp, "wb") as raw:
+                out = _HashingWriter(raw)
+                if fmt == "jsonl":
+                    out.write(json.dumps(header, ensure_ascii=False) + "\n")
+                    for d in defs:
+                        out.write(_definition_line(d))
+                    count, last = _write_jsonl(out, tx.stream_rows(), progress)
+                else:
+                    out.write("\ufeff")
+                    count, last = _write_csv(out, tx.stream_rows(), progress)
+                file_digest = out.digest.hexdigest()
+            if fmt == "csv":
+                with open(definitions_path(target), "w", encoding="utf-8", newline="\n") as side:
+                    side.write(json.dumps(header | {"format": "definitions"}, ensure_ascii=False) + "\n")
+                    for d in defs:
+                        side.write(_definition_line(d))
+            os.replace(tmp, target)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+    used = []
+    for d in defs:
+        used.append({"kind": d["kind"], "id": d["name"], "version": d["version"]})
+    seal = Seal(head_hash=last[1] if count else head_hash, head_seq=last[0] if count else head_seq,
+                records=count, definitions=tuple(used),
+                extra={"format": fmt, "file": target.name, "file_sha256": file_digest,
+                       "exported_at": now.isoformat(), "exported_at_be": format_datetime_be(now),
+                       "database_head": f"{head_seq}:{head_hash}"})
+    seal_path(target).write_text(json.dumps(seal.as_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return seal
+
+
+def _definition_line(d: dict) -> str:
+    return json.dumps({"definition": {"version": d["version"], "kind": d["kind"], "name": d["name"],
+                                      "content": d["content"]}}, ensure_ascii=False) + "\n"
+
+
+def _write_jsonl(out: _HashingWriter, rows: Iterator[StoredRow],
+                 progress: Callable[[int], None] | None) -> tuple[int, tuple[int, str]]:
+    count, last = 0, (0, "")
+    dumps = json.dumps
+    for row in rows:
+        out.write(dumps({"seq": row.seq, "prev_hash": row.prev_hash, "hash": row.hash, "kind": row.kind,
+                         "process": row.process, "body": row.body}, ensure_ascii=False) + "\n")
+        count += 1
+        last = (row.seq, row.hash)
+        if progress is not None and count % 8192 == 0:
+            progress(count)
+    return count, last
+
+
+def _write_csv(out: _HashingWriter, rows: Iterator[StoredRow],
+               progress: Callable[[int], None] | None) -> tuple[int, tuple[int, str]]:
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    count, last = 0, (0, "")
+    for row in rows:
+        try:
+            rec: Record | None = Record.from_text(row.body)
+        except (ValueError, TypeError):
+            rec = None
+        d = rec.data if rec is not None and isinstance(rec.data, dict) else {}
+        writer.writerow([
+            row.seq, rec.at if rec else "", format_datetime_be(rec.moment) if rec else "", row.kind,
+            row.process or "", _safe_cell(rec.actor if rec else ""), _safe_cell(rec.role if rec else ""),
+            _safe_cell(rec.responsible if rec else ""), _safe_cell(d.get("trigger")), _safe_cell(d.get("from")),
+            _safe_cell(d.get("to")), _safe_cell(d.get("note")), row.prev_hash, row.hash, row.body,
+        ])
+        count += 1
+        last = (row.seq, row.hash)
+        if progress is not None and count % 8192 == 0:
+            progress(count)
+    return count, last
+
+
+# --------------------------------------------------------------------------- offline verification
+
+
+def _read_definitions(lines: Iterator[str], where: str, report: AuditReport,
+                      defs: dict[str, Definition | None]) -> None:
+    for n, line in enumerate(lines, start=2):
+        try:
+            item = json.loads(line)["definition"]
+            version, content = item["version"], item["content"]
+        except (ValueError, KeyError, TypeError):
+            report.findings.append(Finding("definition", None, f"{where} line {n}: not a definition"))
+            continue
+        defs[version] = definition_from_content(version, content)
+        if defs[version] is None:
+            report.findings.append(Finding("definition", None, f"{where}: definition {version[:12]} does not "
+                                                               "hash to its version (altered)"))
+
+
+def _jsonl_rows(lines: Iterator[tuple[int, str]], report: AuditReport,
+                defs: dict[str, Definition | None]) -> Iterator[StoredRow]:
+    for n, line in lines:
+        try:
+            item = json.loads(line)
+        except ValueError:
+            report.findings.append(Finding("chain", None, f"line {n}: not JSON (the file is damaged)"))
+            continue
+        if "definition" in item:
+            _read_definitions(iter([line]), f"line {n}", report, defs)
+            continue
+        try:
+            yield StoredRow(item["seq"], item["prev_hash"], item["hash"], item["kind"], item["process"],
+                            item["body"])
+        except (KeyError, TypeError):
+            report.findings.append(Finding("chain", item.get("seq") if isinstance(item, dict) else None,
+                                           f"line {n}: not a ledger line"))
+
+
+def _csv_rows(handle: IO[str], report: AuditReport) -> Iterator[StoredRow]:
+    reader = csv.reader(handle)
+    header = next(reader, None)
+    if header is None or tuple(header) != CSV_COLUMNS:
+        raise UsageError("--file", "not a Ruam CSV export (unexpected header)", "ไม่ใช่ไฟล์ CSV ที่ส่งออกจาก Ruam")
+    index = {name: i for i, name in enumerate(CSV_COLUMNS)}
+    for n, cells in enumerate(reader, start=2):
+        try:
+            yield StoredRow(int(cells[index["seq"]]), cells[index["prev_hash"]], cells[index["hash"]],
+                            cells[index["kind"]], cells[index["process"]] or None, cells[index["body"]])
+        except (ValueError, IndexError):
+            report.findings.append(Finding("chain", None, f"row {n}: not a ledger row (the file is damaged)"))
+
+
+def verify_file(path: str | os.PathLike, seal: Seal | None = None,
+                progress: Callable[[int], None] | None = None) -> AuditReport:
+    """Verify an export with no database: chain, seal, legality and authority (with its definitions)."""
+    source = Path(path)
+    if not source.is_file():
+        raise UsageError("--file", f"no such file: {source}", f"ไม่พบไฟล์ {source}")
+    report = AuditReport(source=f"file {source.name}")
+    defs: dict[str, Definition | None] = {}
+    try:
+        with open(source, "r", encoding="utf-8-sig", newline="") as handle:
+            first = handle.readline()
+            if first.startswith("{"):
+                try:
+                    header = json.loads(first)
+                except ValueError:
+                    header = {}
+                if header.get("ruam_export") != 1:
+                    raise UsageError("--file", "not a Ruam export (no header line)", "ไม่ใช่ไฟล์ที่ส่งออกจาก Ruam")
+                rows = _jsonl_rows(((n, line) for n, line in enumerate(handle, start=2) if line.strip()),
+                                   report, defs)
+            else:
+                handle.seek(0)
+                side = definitions_path(source)
+                if side.is_file():
+                    with open(side, encoding="utf-8") as s:
+                        s.readline()
+                        _read_definitions((line for line in s if line.strip()), side.name, report, defs)
+                else:
+                    report.checks["legality"] = f"skipped: {side.name} (the definitions) is not beside the file"
+                    report.checks["authority"] = report.checks["legality"]
+                rows = _csv_rows(handle, report)
+            replay(rows, defs.get, report=report, seal=seal, progress=progress)
+    except UnicodeDecodeError:
+        raise UsageError("--file", "is not UTF-8 text", "ไม่ใช่ข้อความ UTF-8") from None
+    except OSError as exc:
+        raise UsageError("--file", f"cannot read {source}: {exc.strerror}") from None
+    if "skipped" in report.checks.get("legality", ""):
+        # without definitions every transition would read as 'unknown procedure': keep only the chain's word
+        kept = Findings()
+        for f in report.findings:
+            if f.kind in ("chain", "seal"):
+                kept.append(f)
+        report.findings = kept
+    report.head_seq, report.head_hash = report.last_seq, report.last_hash
+    report.checks["projection"] = "skipped: no database (an export holds the ledger only)"
+    if report.records == 0:
+        report.findings.append(Finding("chain", None, "the file holds no ledger records"))
+    sort_findings(report)
+    return report
