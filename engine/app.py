@@ -309,15 +309,18 @@ class Ruam:
                              f"{fiscal_year} ไม่ใช่ปีงบประมาณ พ.ศ. เช่น 2570")
         now = self.now()
         with self.store.transaction() as tx:
-            if actor != SYSTEM and acting_role(tx.assignments(person=actor), actor, ("admin", "esa_director"),
-                                               {None}, now) is None:
-                raise NotAllowed(actor, "open cycle", str(fiscal_year), ("admin", "esa_director"))
-            opened = self.open_cycle_in(tx, fiscal_year, actor, now)
+            role = SYSTEM
+            if actor != SYSTEM:
+                role = acting_role(tx.assignments(person=actor), actor, ("admin", "esa_director"), {None}, now)
+                if role is None:
+                    raise NotAllowed(actor, "open cycle", str(fiscal_year), ("admin", "esa_director"))
+            opened = self.open_cycle_in(tx, fiscal_year, actor, now, role)
         if opened:
             self.log.info("cycle.opened", fiscal_year=fiscal_year, processes=len(opened))
         return opened
 
-    def open_cycle_in(self, tx: Tx, fiscal_year: int, actor: str, now: dt.datetime) -> list[str]:
+    def open_cycle_in(self, tx: Tx, fiscal_year: int, actor: str, now: dt.datetime,
+                      role: str = SYSTEM) -> list[str]:
         """Open the missing processes of a fiscal year inside a caller's transaction (the tick's too)."""
         defs = self.active(tx)
         existing = {p["task_id"] for p in tx.processes(fiscal_year=fiscal_year)}
@@ -331,8 +334,7 @@ class Ruam:
                               procedure_version=defs.procedure.version,
                               organization_version=defs.organization.version,
                               state=defs.procedure.initial, version=0, opened_at=now, updated_at=now)
-            entries.append(Entry(kind="process.opened", at=now, actor=actor,
-                                 role=SYSTEM if actor == SYSTEM else "admin",
+            entries.append(Entry(kind="process.opened", at=now, actor=actor, role=role,
                                  responsible=responsible_for(assignments, task.id, now), process=pid,
                                  data={"fiscal_year": fiscal_year, "task": task.id,
                                        "procedure": defs.procedure.version,
@@ -363,6 +365,8 @@ class Ruam:
             procedure: Procedure = self.definition(proc["procedure_version"], tx)  # type: ignore[assignment]
             org: Organization = self.definition(proc["organization_version"], tx)  # type: ignore[assignment]
             state = proc["state"]
+            if expected_version is not None and expected_version != proc["version"]:
+                raise Conflict(process_id, expected_version, proc["version"])
             if trigger not in procedure.triggers():
                 raise UsageError("trigger", f"unknown trigger '{trigger}' (known: "
                                  f"{', '.join(sorted(procedure.triggers()))})", f"ไม่รู้จักคำสั่ง '{trigger}'")
@@ -377,8 +381,6 @@ class Ruam:
                 if tx.get_person(actor) is None and actor != SYSTEM:
                     raise NotFound("person", actor, "บุคคล")
                 raise NotAllowed(actor, trigger, process_id, spec.roles)
-            if expected_version is not None and expected_version != proc["version"]:
-                raise Conflict(process_id, expected_version, proc["version"])
             responsible = responsible_for(assignments, proc["task_id"], now)
             if responsible is None:
                 raise Refused(

@@ -185,3 +185,20 @@ def test_admin_commands_need_the_admin_role(opened):
     with pytest.raises(NotAllowed):
         opened.open_cycle(2571, actor=OFFICER)
     assert verify(opened).ok
+
+
+def test_a_stale_version_is_a_conflict_even_when_the_step_is_no_longer_possible(opened):
+    steps.run(opened, steps.HAPPY_PATH[:1])
+    # a second tab still showing version 0 submits the same step
+    with pytest.raises(Conflict) as err:
+        opened.advance(PROCESS, "complete_analysis", OFFICER, steps.analysis(), expected_version=0)
+    assert (err.value.expected, err.value.found) == (0, 1)
+
+
+def test_the_cycle_records_the_role_its_opener_acted_in(app):
+    [rec] = [r for r in app.log_records() if r.kind == "process.opened"] or [None]
+    assert rec is None
+    app.open_cycle(2570, actor="esa_director")
+    opened = [r for r in app.log_records() if r.kind == "process.opened"]
+    assert {r.role for r in opened} == {"esa_director"}
+    assert verify(app).ok

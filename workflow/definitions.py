@@ -165,8 +165,12 @@ class Organization:
     def task(self, task_id: str) -> TaskSpec | None:
         return self._task_index.get(task_id)
 
+    @cached_property
+    def _group_index(self) -> dict[str, MissionGroupSpec]:
+        return {g.id: g for g in self.mission_groups}
+
     def mission_group(self, group_id: str) -> MissionGroupSpec | None:
-        return next((g for g in self.mission_groups if g.id == group_id), None)
+        return self._group_index.get(group_id)
 
     def role(self, role_id: str) -> RoleSpec | None:
         return next((r for r in self.roles if r.id == role_id), None)
