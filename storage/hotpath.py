@@ -27,6 +27,7 @@ SQL = {
     "document_owner": "SELECT process_id FROM document_numbers WHERE kind = ? AND year = ? AND number = ?",
     "open_feedback": "SELECT id FROM feedback WHERE process_id = ? AND decided = ? ORDER BY received_at",
     "decide_feedback": "UPDATE feedback SET decided = ? WHERE process_id = ? AND decided = ?",
+    "reserve_document": "INSERT INTO document_numbers (kind, year, number, process_id) VALUES (?, ?, ?, ?)",
     "assignments_in": "SELECT id, person_id, role, scope, valid_from, valid_until FROM role_assignments "
                       "WHERE scope IS NULL OR scope IN ({marks}) ORDER BY id",
 }

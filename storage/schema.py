@@ -99,7 +99,7 @@ role_assignments = Table(
     Column("scope", String(128), nullable=True),
     Column("valid_from", UTCDateTime(), nullable=False),
     Column("valid_until", UTCDateTime(), nullable=True),
-    Index(None, "role", "scope"),
+    Index(None, "scope", "role"),  # a step reads the assignments of a task's scopes
     Index(None, "person_id"),
 )
 

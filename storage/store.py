@@ -386,8 +386,7 @@ class Tx(CalendarTx):
             return  # the same process re-issuing its own order after a send-back
         if owner is not None:
             raise Duplicate("document number", f"{number} ({year + 543})")
-        self.conn.execute(insert(s.document_numbers).values(kind=kind, year=year, number=number,
-                                                            process_id=process_id))
+        self._run(hot.sql(self.dialect, "reserve_document"), (kind, year, number, process_id))
 
     def put_attachment(self, sha256: str, name: str, media_type: str, content: bytes,
                        at: dt.datetime) -> bool:

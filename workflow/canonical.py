@@ -29,6 +29,15 @@ def normalize(value: Any) -> Any:
 
 
 def canonical_text(value: Any) -> str:
+    """Canonical JSON text. Fast path: when the encoded text is already NFC it is the
+    answer (JSON's delimiters are ASCII starters, so NFC text means every string and
+    key in it is NFC); otherwise normalize each string and key, then encode."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError):
+        text = None  # a type or number with no canonical form: normalize() names it
+    if text is not None and unicodedata.is_normalized("NFC", text):
+        return text
     return json.dumps(normalize(value), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 

@@ -75,7 +75,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_role_assignments"),
         sa.ForeignKeyConstraint(["person_id"], ["people.id"], name="fk_role_assignments_person_id_people"),
     )
-    op.create_index("ix_role_assignments_role_scope", "role_assignments", ["role", "scope"])
+    op.create_index("ix_role_assignments_scope_role", "role_assignments", ["scope", "role"])
     op.create_index("ix_role_assignments_person_id", "role_assignments", ["person_id"])
     op.create_table(
         "processes",
