@@ -7,6 +7,10 @@ does the same writes with the plain driver in the same run.
         --pg postgresql://postgres@127.0.0.1:5432/test
     python bench/spine_bench.py --cold-start
 
+The baseline writes with the plain driver into Ruam's own schema (the same
+tables, indexes and triggers): the chain head read, the ledger row with its
+sha256, the process state, the chain head, one commit per transition.
+
 Target: Ruam's transitions/s at least 40% of the raw baseline's on each backend;
 ``ruam --help`` cold start under 10× ``python3 -c pass``.
 """
@@ -100,72 +104,72 @@ def _body(seq: int, prev: str, pid: str, trigger: str, evidence: dict) -> str:
     return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def setup_raw_sqlite(path: str, processes: int):
-    import sqlite3
+def _raw_schema(url: str, processes: int) -> None:
+    """The baseline writes into Ruam's own schema (same tables, indexes, triggers)."""
+    from storage import Store
 
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
-    conn.executescript("""
-        CREATE TABLE ledger (seq INTEGER PRIMARY KEY, prev_hash TEXT UNIQUE, hash TEXT UNIQUE, process_id TEXT,
-                             body TEXT);
-        CREATE TABLE head (id INTEGER PRIMARY KEY, seq INTEGER, hash TEXT);
-        INSERT INTO head VALUES (1, 0, '');
-        CREATE TABLE processes (id TEXT PRIMARY KEY, state TEXT, version INTEGER);
-    """)
-    conn.executemany("INSERT INTO processes VALUES (?, 'analyzing_regulations', 0)",
-                     [(f"p{i}",) for i in range(processes)])
+    store = Store(url)
+    store.migrate()
+    store.dispose()
+
+
+def _raw_writer(conn, mark: str, begin, commit, head_sql: str, moment, processes: int):
+    """Per transition, what a step must write: chain head read, ledger row with its
+    sha256, process state, chain head — one committed transaction each."""
+    m = ", ".join([mark] * 8)
+    cur = conn.cursor()
+    version = "0" * 64
+    begin()
+    cur.execute(f"INSERT INTO definitions (version, kind, name, content, registered_at) "
+                f"VALUES ({mark}, 'procedure', 'raw', '{{}}', {mark})", (version, moment))
+    cur.executemany(f"INSERT INTO processes (id, fiscal_year, task_id, procedure_version, organization_version, "
+                    f"state, version, opened_at, updated_at) VALUES ({mark}, 2570, {mark}, {mark}, {mark}, "
+                    f"'analyzing_regulations', 0, {mark}, {mark})",
+                    [(f"p{i}", f"t{i}", version, version, moment, moment) for i in range(processes)])
+    commit()
+
     def drive(indexes: range) -> int:
         count = 0
         for i in indexes:
             pid = f"p{i}"
             for trigger, _actor, evidence in path_for(i, "x"):
-                conn.execute("BEGIN IMMEDIATE")
-                seq, prev = conn.execute("SELECT seq, hash FROM head WHERE id = 1").fetchone()
+                begin()
+                cur.execute(head_sql)
+                seq, prev = cur.fetchone()
                 body = _body(seq + 1, prev, pid, trigger, evidence)
                 digest = hashlib.sha256(body.encode()).hexdigest()
-                conn.execute("INSERT INTO ledger VALUES (?, ?, ?, ?, ?)", (seq + 1, prev, digest, pid, body))
-                conn.execute("UPDATE processes SET state = ?, version = version + 1 WHERE id = ?", (trigger, pid))
-                conn.execute("UPDATE head SET seq = ?, hash = ? WHERE id = 1", (seq + 1, digest))
-                conn.execute("COMMIT")
+                cur.execute(f"INSERT INTO ledger (seq, prev_hash, hash, kind, process_id, actor, recorded_at, body) "
+                            f"VALUES ({m})", (seq + 1, prev, digest, "process.transitioned", pid, "x", moment, body))
+                cur.execute(f"UPDATE processes SET state = {mark}, version = version + 1, updated_at = {mark} "
+                            f"WHERE id = {mark}", (trigger, moment, pid))
+                cur.execute(f"UPDATE chain_head SET seq = {mark}, hash = {mark} WHERE id = 1", (seq + 1, digest))
+                commit()
                 count += 1
         return count
 
+    return drive
+
+
+def setup_raw_sqlite(path: str, processes: int):
+    import sqlite3
+
+    _raw_schema(path, processes)
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    drive = _raw_writer(conn, "?", lambda: conn.execute("BEGIN IMMEDIATE"), lambda: conn.execute("COMMIT"),
+                        "SELECT seq, hash FROM chain_head WHERE id = 1", "2026-11-20 03:00:00.000000", processes)
     return drive, conn.close
 
 
 def setup_raw_postgres(url: str, processes: int):
     import psycopg
 
-    conn = psycopg.connect(url, autocommit=True)
-    if True:
-        conn.execute("""
-            CREATE TABLE ledger (seq BIGINT PRIMARY KEY, prev_hash TEXT UNIQUE, hash TEXT UNIQUE, process_id TEXT,
-                                 body TEXT);
-            CREATE TABLE head (id INTEGER PRIMARY KEY, seq BIGINT, hash TEXT);
-            INSERT INTO head VALUES (1, 0, '');
-            CREATE TABLE processes (id TEXT PRIMARY KEY, state TEXT, version INTEGER);
-        """)
-        with conn.cursor() as cur:
-            cur.executemany("INSERT INTO processes VALUES (%s, 'analyzing_regulations', 0)",
-                            [(f"p{i}",) for i in range(processes)])
-
-    def drive(indexes: range) -> int:
-        count = 0
-        for i in indexes:
-            pid = f"p{i}"
-            for trigger, _actor, evidence in path_for(i, "x"):
-                with conn.transaction():
-                    seq, prev = conn.execute("SELECT seq, hash FROM head WHERE id = 1 FOR UPDATE").fetchone()
-                    body = _body(seq + 1, prev, pid, trigger, evidence)
-                    digest = hashlib.sha256(body.encode()).hexdigest()
-                    conn.execute("INSERT INTO ledger VALUES (%s, %s, %s, %s, %s)", (seq + 1, prev, digest, pid, body))
-                    conn.execute("UPDATE processes SET state = %s, version = version + 1 WHERE id = %s",
-                                  (trigger, pid))
-                    conn.execute("UPDATE head SET seq = %s, hash = %s WHERE id = 1", (seq + 1, digest))
-                count += 1
-        return count
-
+    _raw_schema(url, processes)
+    conn = psycopg.connect(url)
+    moment = dt.datetime(2026, 11, 20, 3, 0, tzinfo=dt.timezone.utc)
+    drive = _raw_writer(conn, "%s", lambda: None, conn.commit,
+                        "SELECT seq, hash FROM chain_head WHERE id = 1 FOR UPDATE", moment, processes)
     return drive, conn.close
 
 

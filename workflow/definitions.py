@@ -99,14 +99,30 @@ class Procedure:
     def state(self, state_id: str) -> StateSpec:
         return next(s for s in self.states if s.id == state_id)
 
+    @cached_property
+    def _by_source(self) -> dict[str, list[TransitionSpec]]:
+        index: dict[str, list[TransitionSpec]] = {}
+        for t in self.transitions:
+            for source in t.sources:
+                index.setdefault(source, []).append(t)
+        return index
+
+    @cached_property
+    def _by_trigger_source(self) -> dict[tuple[str, str], TransitionSpec]:
+        return {(t.trigger, s): t for s, ts in self._by_source.items() for t in reversed(ts)}
+
+    @cached_property
+    def _triggers(self) -> frozenset[str]:
+        return frozenset(t.trigger for t in self.transitions)
+
     def transitions_from(self, state: str) -> list[TransitionSpec]:
-        return [t for t in self.transitions if state in t.sources]
+        return list(self._by_source.get(state, ()))
 
     def transition(self, trigger: str, state: str) -> TransitionSpec | None:
-        return next((t for t in self.transitions_from(state) if t.trigger == trigger), None)
+        return self._by_trigger_source.get((trigger, state))
 
-    def triggers(self) -> set[str]:
-        return {t.trigger for t in self.transitions}
+    def triggers(self) -> frozenset[str]:
+        return self._triggers
 
     def trigger_title(self, trigger: str) -> Title:
         return next(t.title for t in self.transitions if t.trigger == trigger)
@@ -181,11 +197,19 @@ class Organization:
     def scopes_covering(self, task_id: str) -> set[str | None]:
         """Assignment scopes that include a task: the office (None), the task,
         its mission group, and each unit leading that mission group."""
-        task = self.task(task_id)
-        if task is None:
-            return {None}
-        group = self.mission_group(task.mission_group)
-        return {None, task_id, task.mission_group, *(group.units if group else ())}
+        found = self._scopes.get(task_id)
+        if found is None:
+            task = self.task(task_id)
+            if task is None:
+                return {None}
+            group = self.mission_group(task.mission_group)
+            found = self._scopes[task_id] = frozenset(
+                {None, task_id, task.mission_group, *(group.units if group else ())})
+        return set(found)
+
+    @cached_property
+    def _scopes(self) -> dict[str, frozenset[str | None]]:
+        return {}
 
     def scope_ids(self) -> set[str]:
         return {t.id for t in self.tasks} | {g.id for g in self.mission_groups} | {
