@@ -89,10 +89,6 @@ class Findings(list):
         for finding in findings:
             self.append(finding)
 
-    def __iadd__(self, findings):  # type: ignore[override]
-        self.extend(findings)
-        return self
-
     @property
     def dropped(self) -> int:
         return self.total - len(self)
