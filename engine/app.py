@@ -12,7 +12,7 @@ import datetime as dt
 import json
 import mimetypes
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,12 +50,22 @@ def parse_process_id(text: str) -> tuple[int, str]:
     return int(match.group(1)), match.group(2)
 
 
-def latest_evidence(records: Iterable[Record]) -> dict[str, dict]:
-    """Per trigger, the evidence of its latest firing (what guards compare against)."""
+def latest_evidence(bodies: list[str], wanted: set[str]) -> dict[str, dict]:
+    """For each wanted trigger, the evidence of its latest firing (what guards compare
+    against). Reads the process's stored record texts newest first and parses only
+    those that can be a wanted step (canonical text names its trigger verbatim)."""
     history: dict[str, dict] = {}
-    for rec in records:
-        if rec.kind == "process.transitioned":
-            history[rec.data["trigger"]] = rec.data.get("evidence") or {}
+    needles = {t: f'"trigger":"{t}"' for t in wanted}
+    for body in reversed(bodies):
+        if len(history) == len(needles):
+            break
+        candidates = [t for t, needle in needles.items() if t not in history and needle in body]
+        if not candidates:
+            continue
+        rec = Record.from_text(body)
+        trigger = rec.data.get("trigger")
+        if rec.kind == "process.transitioned" and trigger in candidates:
+            history[trigger] = rec.data.get("evidence") or {}
     return history
 
 
@@ -387,9 +397,10 @@ class Ruam:
                     f"no responsible officer is assigned to {proc['task_id']} now; an administrator "
                     f"must assign one (ruam people assign PERSON responsible_officer --scope {proc['task_id']})",
                     f"ยังไม่มีผู้รับผิดชอบงาน {proc['task_id']} ในขณะนี้ ผู้ดูแลระบบต้องมอบหมายก่อน")
-            refs = any(g.check in ("not_before", "covers") for g in spec.guards)
+            refs = {g.params["ref"].split(".", 1)[0] for g in spec.guards
+                    if g.check in ("not_before", "covers") and "." in g.params["ref"].split("[", 1)[0]}
             decides = any(g.check == "decides_all_feedback" for g in spec.guards)
-            ctx = GuardContext(now=now, history=latest_evidence(tx.records_for(process_id)) if refs else {},
+            ctx = GuardContext(now=now, history=latest_evidence(tx.record_texts(process_id), refs) if refs else {},
                                document_number_taken=lambda kind, year, number: tx.document_owner(
                                    kind, year, number) not in (None, process_id),
                                received_feedback=tuple(tx.open_feedback(process_id)) if decides else ())

@@ -189,6 +189,10 @@ class Tx(CalendarTx):
     def head(self) -> tuple[int, str]:
         return tuple(self.conn.execute(select(s.chain_head.c.seq, s.chain_head.c.hash)).one())
 
+    def record_texts(self, process_id: str) -> list[str]:
+        """The stored canonical texts of a process's records, in sequence order."""
+        return [b for (b,) in self._run(hot.sql(self.dialect, "records_for"), (process_id,)).fetchall()]
+
     def records_for(self, process_id: str) -> list[Record]:
         rows = self._run(hot.sql(self.dialect, "records_for"), (process_id,)).fetchall()
         return [Record.from_text(b) for (b,) in rows]
