@@ -276,7 +276,8 @@ def calendar_view(app: Ruam, fiscal_year: int | None = None, overdue_only: bool 
         status = wc.status_of(r, now)
         items.append({
             "id": r["id"], "fiscal_year": r["fiscal_year"], "item": r["item"], "kind": r["kind"],
-            "round": r["round"], "subject": r["subject"],
+            "round": r["round"], "subject": r["subject"], "per": r["per"],
+            "responsible_roles": list(spec.responsible_roles) if spec else [],
             "title": spec.title.get(lang) if spec else r["item"],
             "round_title": rnd.title.get(lang) if rnd else r["round"],
             "subject_title": wc.subject_title(org, r["per"], r["subject"], lang),
@@ -294,7 +295,8 @@ def calendar_view(app: Ruam, fiscal_year: int | None = None, overdue_only: bool 
             status = "not_applicable" if started and occ.overdue_at <= started else "scheduled"
             items.append({
                 "id": occ.id, "fiscal_year": fy, "item": occ.item.id, "kind": occ.item.kind,
-                "round": occ.round.id, "subject": occ.subject, "title": occ.item.title.get(lang),
+                "round": occ.round.id, "subject": occ.subject, "per": occ.item.per,
+                "responsible_roles": list(occ.item.responsible_roles), "title": occ.item.title.get(lang),
                 "round_title": occ.round.title.get(lang),
                 "subject_title": wc.subject_title(org, occ.item.per, occ.subject, lang),
                 "opens_on": occ.opens_on, "due_on": occ.due_on, "status": status,
