@@ -347,6 +347,13 @@ def report_form(request: Request, fiscal_year: int, task_id: str, round_id: str)
 
 @router.post("/reports/{fiscal_year}/{task_id}/{round_id}")
 async def report_submit(request: Request, fiscal_year: int, task_id: str, round_id: str) -> Response:
+    try:
+        return await _report_submit(request, fiscal_year, task_id, round_id)
+    finally:
+        await request.close()  # uploaded files are temporary files
+
+
+async def _report_submit(request: Request, fiscal_year: int, task_id: str, round_id: str) -> Response:
     who = page_caller(request)
     form = await form_of(request, who)
     web = web_of(request)
@@ -357,6 +364,8 @@ async def report_submit(request: Request, fiscal_year: int, task_id: str, round_
         rec = submit_report(web.app, fiscal_year, task_id, round_id, who.viewer.id, values["summary"],
                             values["document"].strip() or None, files=_store_files(web, form))
     except RuamError as exc:
+        if exc.http_status in (403, 404):  # not theirs, or no such item: the error page, not the form
+            raise
         return _report_page(request, who, fiscal_year, task_id, round_id, status=exc.http_status, error=exc,
                             values=values)
     return RedirectResponse(f"/calendar?fiscal_year={fiscal_year}&done={quote(rec.data['item_id'])}",
@@ -399,6 +408,13 @@ def checkpoint_form(request: Request, item_id: str) -> Response:
 
 @router.post("/checkpoints/{item_id:path}")
 async def checkpoint_record(request: Request, item_id: str) -> Response:
+    try:
+        return await _checkpoint_record(request, item_id)
+    finally:
+        await request.close()  # uploaded files are temporary files
+
+
+async def _checkpoint_record(request: Request, item_id: str) -> Response:
     who = page_caller(request)
     form = await form_of(request, who)
     web = web_of(request)
@@ -421,6 +437,8 @@ async def checkpoint_record(request: Request, item_id: str) -> Response:
             evidence["files"] = files
         rec = record_checkpoint(web.app, item_id, who.viewer.id, evidence)
     except RuamError as exc:
+        if exc.http_status in (403, 404):
+            raise
         return _checkpoint_page(request, who, item_id, status=exc.http_status, error=exc, values=values)
     return RedirectResponse(f"/calendar?fiscal_year={item_id.split('/')[0]}&done={quote(rec.data['item_id'])}",
                             status_code=303)
