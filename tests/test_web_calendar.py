@@ -273,3 +273,24 @@ def test_audit_page_replays_and_exports_with_the_seal(client):
     download = client.get(f"/api/audit/exports/{export_id}/file")
     assert download.status_code == 200 and download.headers["x-ruam-seal"] == f"{seal[1]}:{seal[2]}"
     assert client.post("/audit/export", data={"format": "csv"}).status_code == 403
+
+
+# ---------------------------------------------------------------------------- the engine's per-viewer calendar
+def test_calendar_for_narrows_and_says_who_may_act(opened, clock):
+    from engine.accounts import Accounts
+    from engine.board import calendar_for, my_calendar, overdue_by_task
+
+    clock.set(bkk(2027, 3, 10, 10))
+    tick(opened)
+    accounts = Accounts(opened)
+    officer, director = accounts.viewer("officer_teacher_welfare"), accounts.viewer("director_administration")
+    view = calendar_for(opened, officer, 2570)
+    assert {i["subject"] for i in view["items"]} == {TASK, "mission_administration"}
+    assert [i["id"] for i in view["items"] if i["can_act"]] == [f"2570/semiannual_report/h1/{TASK}"]
+    assert [i["id"] for i in my_calendar(opened, director)] == [GROUP_R1]
+    assert my_calendar(opened, director, within_days=7) == []  # due in 21 days
+    clock.set(bkk(2027, 4, 1, 10))
+    tick(opened)
+    late = overdue_by_task(opened, director, 2570)
+    assert {i["id"] for i in late[TASK]} == {f"2570/semiannual_report/h1/{TASK}", GROUP_R1}
+    assert "task_annual_action_plan" not in late
