@@ -190,7 +190,7 @@ def test_calendar_page_marks_status_and_who_is_responsible(client):
     signed_in(client, "deputy_4")
     html = client.get("/calendar").text
     assert "ปฏิทินการกำกับติดตาม" in html and 'aria-current="page"' in html
-    row = re.search(rf'<tr class="status-open" data-item="{GROUP_R1}">(.*?)</tr>', html, re.S).group(1)
+    row = re.search(rf'<tr class="status-open" data-item="{GROUP_R1}">(.*?)</tr>', html, re.DOTALL).group(1)
     assert "31 มีนาคม 2570" in row and "รองผู้อำนวยการ สพป. คนที่ 4" in row
     assert f'href="/checkpoints/{GROUP_R1}"' in row
     assert "task_annual_action_plan" not in html

@@ -12,7 +12,6 @@ schemathesis = pytest.importorskip("schemathesis")
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
-
 # the people who may act there, so the generated calls reach the engine's own checks
 PERSON_FOR = {"/api/reports/{fiscal_year}/{task_id}/{round_id}": "officer_teacher_welfare",
               "/api/checkpoints/{item_id}": "deputy_4", "/api/calendar": "deputy_4",
