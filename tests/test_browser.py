@@ -150,6 +150,16 @@ def test_auditor_runs_verify(server, chromium):
     page.get_by_role("button", name="ตรวจสอบตอนนี้").click()
     assert "ผ่าน" in page.locator('[data-verify="ok"]').inner_text()
     shot(page, "audit")
+    page.get_by_label("ณ สิ้นวันที่").fill("2026-11-20")
+    page.locator('form[action="/audit"] button:has-text("แสดง")').click()
+    assert page.locator("[data-replay]").is_visible()
+    page.get_by_role("button", name="ส่งออก JSONL").click()
+    seal = page.locator("[data-seal]")
+    assert "ลงชื่อ" in seal.inner_text()
+    with page.expect_download() as download:
+        page.locator("#seal a.button").click()
+    assert download.value.suggested_filename.endswith(".jsonl")
+    shot(page, "audit-export")
     page.goto(f"{server}/admin/people")
     context.close()
 
