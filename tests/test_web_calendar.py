@@ -199,6 +199,9 @@ def test_calendar_page_marks_status_and_who_is_responsible(client):
 
 
 def test_report_form_submits_with_its_csrf_token(client):
+    signed_in(client, "director_administration")
+    page = client.get(f"/reports/2570/{TASK}/h1")
+    assert page.status_code == 200 and 'name="summary"' not in page.text and "คุณไม่มีบทบาท" in page.text
     signed_in(client, "officer_teacher_welfare")
     page = client.get(f"/reports/2570/{TASK}/h1")
     assert page.status_code == 200 and '<label for="summary">' in page.text

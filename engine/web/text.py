@@ -94,6 +94,8 @@ WORDS: dict[str, tuple[str, str]] = {
                              "e.g. the letter number or the file name of the signed report"),
     "attach": ("แนบไฟล์ (ไม่บังคับ)", "Attach files (optional)"),
     "not_open_now": ("รายการนี้ไม่เปิดให้บันทึกในขณะนี้", "This item cannot be recorded now"),
+    "not_yours": ("คุณไม่มีบทบาทที่บันทึกรายการนี้ได้ ผู้รับผิดชอบแสดงไว้ด้านบน",
+                  "None of your roles may record this item; the people responsible are named above"),
     "held_on": ("วันที่กำกับติดตาม/ประชุม (ไม่บังคับ)", "Day of the visit or meeting (optional)"),
     "cp_findings": ("ผลการกำกับ ติดตาม ตรวจสอบ", "Findings"),
     "cp_advice": ("ข้อเสนอแนะ/คำปรึกษา", "Advice"),
