@@ -87,6 +87,11 @@ def test_report_problems_name_the_field(client, tokens):
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "round"
     r = client.post(f"/api/reports/2570/{TASK}/h2", json={"summary": "x"}, headers=officer)
     assert r.status_code == 409 and "ยังไม่เปิดรอบ" in r.json()["detail"]
+    r = client.post(f"/api/reports/99999999/{TASK}/h1", json={"summary": "x"}, headers=officer)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "fiscal_year"
+    r = client.post("/api/checkpoints/0/director_supervision/r1/mission_administration",
+                    json={"findings": "x", "advice": "y"}, headers=as_(tokens, "deputy_4"))
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "checkpoint"
 
 
 def test_only_the_groups_deputy_or_director_records_its_checkpoint(client, tokens):
@@ -196,6 +201,7 @@ def test_calendar_page_marks_status_and_who_is_responsible(client):
     assert "task_annual_action_plan" not in html
     en = client.get("/calendar?lang=en&fiscal_year=2570&overdue=1").text
     assert "Overdue only" in en and 'checked' in en and GROUP_R1 not in en
+    assert client.get("/calendar?fiscal_year=99999999").status_code == 422
 
 
 def test_report_form_submits_with_its_csrf_token(client):

@@ -5,6 +5,7 @@ again after the download."""
 
 from __future__ import annotations
 
+import atexit
 import json
 import re
 import secrets
@@ -24,6 +25,8 @@ class Exports:
     def __init__(self, folder: str | None = None) -> None:
         self.folder = Path(folder or tempfile.mkdtemp(prefix="ruam-exports-"))
         self.lock = threading.Lock()
+        if folder is None:
+            atexit.register(self.close)  # the ledger's copies do not outlive the process
 
     def make(self, app, fmt: str) -> tuple[str, dict]:
         """Export the whole ledger now; returns the export's id and its seal."""
