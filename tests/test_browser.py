@@ -196,7 +196,7 @@ def test_deputy_director_records_a_checkpoint(server, chromium, opened, clock):
     for i in range(2):
         page.locator(f'[name="tasks[{i}].findings"]').fill("ประชุมตามแผน มีผู้แทนภายนอก")
         page.locator(f'[name="tasks[{i}].advice"]').fill("สรุปผลให้ทันเวลา")
-    page.locator(f'[name="tasks[1].advice"]').press("Tab")  # keyboard on to the submit button
+    page.locator('[name="tasks[1].advice"]').press("Tab")  # keyboard on to the submit button
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")
     page.wait_for_selector("text=บันทึกแล้ว")
