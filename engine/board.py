@@ -131,3 +131,75 @@ def visible_rows(app: Ruam, viewer: Viewer, fiscal_year: int) -> list[dict]:
         r["task_title"], r["task_title_en"] = idx.titles.get(r["task_id"], (r["task_id"], r["task_id"]))
         r["mission_group"] = idx.group_of.get(r["task_id"])
     return rows
+
+
+# ---------------------------------------------------------------------------- the calendar, per viewer
+DUE_SOON_DAYS = 30
+
+
+def sees_calendar_item(viewer: Viewer, org: Organization, idx: TaskIndex, per: str, subject: str) -> bool:
+    """Office-wide roles see every item; others the items of the tasks and groups their roles cover
+    (a group's checkpoint also to the people of its tasks); an office item only to office-wide roles."""
+    if viewer.office_wide():
+        return True
+    held = {a.scope for a in viewer.assignments}
+    if per == "task":
+        return bool(held & idx.scopes_of.get(subject, frozenset()))
+    if per == "mission_group":
+        group = org.mission_group(subject)
+        if group is None:
+            return False
+        return bool(held & {subject, *group.units}) or any(t.id in held for t in group.tasks)
+    return False
+
+
+def calendar_for(app: Ruam, viewer: Viewer, fiscal_year: int | None = None, overdue_only: bool = False,
+                 lang: str = "th") -> dict:
+    """``calendar_view`` narrowed to what the viewer's roles cover; each item says whether the
+    viewer may close it now (``can_act``; the engine re-checks when they do) and whether it waits
+    for them (named responsible or escalated to, or able to act, and not closed)."""
+    from engine.calendar_items import calendar_view
+    from workflow import calendar as wc
+    from workflow.authority import acting_role
+
+    view = calendar_view(app, fiscal_year, overdue_only, lang)
+    org = app.active().organization
+    idx = index(org)
+    now = app.now()
+    today = bangkok_date(now)
+    items = []
+    for item in view["items"]:
+        if not sees_calendar_item(viewer, org, idx, item["per"], item["subject"]):
+            continue
+        named = {x["person"] for x in item["responsible"]} | {x["person"] for x in item["escalated_to"]}
+        closable = item["status"] in ("open", "overdue")
+        scopes = wc.subject_scopes(org, item["per"], item["subject"])
+        item["can_act"] = closable and acting_role(viewer.assignments, viewer.id, tuple(item["responsible_roles"]),
+                                                   scopes, now) is not None
+        item["mine"] = closable and (viewer.id in named or item["can_act"])
+        item["days_left"] = (item["due_on"] - today).days
+        items.append(item)
+    counts: dict[str, int] = {}
+    for i in items:
+        counts[i["status"]] = counts.get(i["status"], 0) + 1
+    return view | {"items": items, "counts": counts}
+
+
+def my_calendar(app: Ruam, viewer: Viewer, within_days: int = DUE_SOON_DAYS, lang: str = "th") -> list[dict]:
+    """Open items waiting for the viewer: overdue ones, and those due within ``within_days``."""
+    items = calendar_for(app, viewer, lang=lang)["items"]
+    return [i for i in items if i["mine"] and (i["status"] == "overdue" or i["days_left"] <= within_days)]
+
+
+def overdue_by_task(app: Ruam, viewer: Viewer, fiscal_year: int, lang: str = "th") -> dict[str, list[dict]]:
+    """Overdue calendar items for each task: its own, and its group's checkpoints."""
+    org = app.active().organization
+    out: dict[str, list[dict]] = {}
+    for item in calendar_for(app, viewer, fiscal_year, True, lang)["items"]:
+        if item["per"] == "task":
+            out.setdefault(item["subject"], []).append(item)
+        elif item["per"] == "mission_group":
+            group = org.mission_group(item["subject"])
+            for task in group.tasks if group else ():
+                out.setdefault(task.id, []).append(item)
+    return out

@@ -23,12 +23,20 @@ from workflow.errors import EvidenceInvalid, NotAllowed, NotFound, Problem, Refu
 from workflow.fiscal import format_date_be
 from workflow.ledger import Record, format_instant
 
-__all__ = ["calendar_view", "projection_findings", "record_checkpoint", "submit_report"]
+__all__ = ["calendar_view", "check_fiscal_year", "projection_findings", "record_checkpoint", "submit_report"]
 
 
 # --------------------------------------------------------------------------- closing items
 
 ROUND_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def check_fiscal_year(fiscal_year: int, field: str = "fiscal_year") -> int:
+    """A Buddhist-Era fiscal year like 2570 (the range ``open_cycle`` accepts)."""
+    if not 2500 <= fiscal_year <= 2700:
+        raise UsageError(field, f"{fiscal_year} is not a Buddhist-Era fiscal year like 2570",
+                         f"{fiscal_year} ไม่ใช่ปีงบประมาณ พ.ศ. เช่น 2570")
+    return fiscal_year
 
 
 def _acting(tx: Tx, org: Organization, spec: CalendarItemSpec, subject: str, actor: str, now: dt.datetime,
@@ -104,6 +112,7 @@ def submit_report(app: Ruam, fiscal_year: int, task: str, round_id: str, actor: 
                   document: str | None = None, item: str | None = None, files: list | None = None) -> Record:
     """The responsible officer submits a semiannual summary report (late if after its due day)."""
     now = app.now()
+    check_fiscal_year(fiscal_year)
     round_id = round_id.strip().lower()
     if not ROUND_RE.match(round_id):
         raise UsageError("round", f"'{round_id}' is not a round like h1 or h2")
@@ -145,6 +154,7 @@ def record_checkpoint(app: Ruam, item_id: str, actor: str, evidence: dict) -> Re
     if len(parts) not in (3, 4) or not parts[0].isdigit():
         raise UsageError("checkpoint", f"'{item_id}' is not a checkpoint id like 2570/director_supervision/r1/"
                          "mission_personnel (see 'ruam calendar')")
+    check_fiscal_year(int(parts[0]), "checkpoint")
     with app.store.transaction() as tx:
         tx.lock_calendar()  # serialize with the tick (see submit_report)
         defs = app.active(tx)
@@ -259,7 +269,7 @@ def calendar_view(app: Ruam, fiscal_year: int | None = None, overdue_only: bool 
     """Every item of a fiscal year: stored ones with their status and people, and
     scheduled ones not yet open (their people are named when they open)."""
     now = app.now()
-    fy = fiscal_year or wc.fiscal_year_of(now)
+    fy = check_fiscal_year(fiscal_year) if fiscal_year else wc.fiscal_year_of(now)
     with app.store.reading() as tx:
         defs = app.active(tx)
         rows = tx.calendar_items(fiscal_years=[fy])
@@ -276,7 +286,8 @@ def calendar_view(app: Ruam, fiscal_year: int | None = None, overdue_only: bool 
         status = wc.status_of(r, now)
         items.append({
             "id": r["id"], "fiscal_year": r["fiscal_year"], "item": r["item"], "kind": r["kind"],
-            "round": r["round"], "subject": r["subject"],
+            "round": r["round"], "subject": r["subject"], "per": r["per"],
+            "responsible_roles": list(spec.responsible_roles) if spec else [],
             "title": spec.title.get(lang) if spec else r["item"],
             "round_title": rnd.title.get(lang) if rnd else r["round"],
             "subject_title": wc.subject_title(org, r["per"], r["subject"], lang),
@@ -294,7 +305,8 @@ def calendar_view(app: Ruam, fiscal_year: int | None = None, overdue_only: bool 
             status = "not_applicable" if started and occ.overdue_at <= started else "scheduled"
             items.append({
                 "id": occ.id, "fiscal_year": fy, "item": occ.item.id, "kind": occ.item.kind,
-                "round": occ.round.id, "subject": occ.subject, "title": occ.item.title.get(lang),
+                "round": occ.round.id, "subject": occ.subject, "per": occ.item.per,
+                "responsible_roles": list(occ.item.responsible_roles), "title": occ.item.title.get(lang),
                 "round_title": occ.round.title.get(lang),
                 "subject_title": wc.subject_title(org, occ.item.per, occ.subject, lang),
                 "opens_on": occ.opens_on, "due_on": occ.due_on, "status": status,

@@ -150,6 +150,16 @@ def test_auditor_runs_verify(server, chromium):
     page.get_by_role("button", name="ตรวจสอบตอนนี้").click()
     assert "ผ่าน" in page.locator('[data-verify="ok"]').inner_text()
     shot(page, "audit")
+    page.get_by_label("ณ สิ้นวันที่").fill("2026-11-20")
+    page.locator('form[action="/audit"] button:has-text("แสดง")').click()
+    assert page.locator("[data-replay]").is_visible()
+    page.get_by_role("button", name="ส่งออก JSONL").click()
+    seal = page.locator("[data-seal]")
+    assert "ลงชื่อ" in seal.inner_text()
+    with page.expect_download() as download:
+        page.locator("#seal a.button").click()
+    assert download.value.suggested_filename.endswith(".jsonl")
+    shot(page, "audit-export")
     page.goto(f"{server}/admin/people")
     context.close()
 
@@ -164,4 +174,38 @@ def test_login_and_admin_pages_render(server, chromium):
     page.goto(f"{server}/admin/people")
     assert page.get_by_role("heading", name="เพิ่มบุคคล").is_visible()
     shot(page, "admin-people")
+    context.close()
+
+
+def test_deputy_director_records_a_checkpoint(server, chromium, opened, clock):
+    from engine.calendar import tick
+    from engine.calendar_items import submit_report
+    from tests.calendar_helpers import bkk
+
+    clock.set(bkk(2027, 3, 10, 10))
+    tick(opened)
+    submit_report(opened, 2570, "task_teacher_welfare", "h1", "officer_teacher_welfare", "สรุปผล ๖ เดือน")
+    item = "2570/director_supervision/r1/mission_administration"
+    context, page = sign_in(chromium, server, "deputy_4", viewport={"width": 1100, "height": 900})
+    assert page.locator(f'[data-item="{item}"]').is_visible()  # my work: waiting for me
+    page.get_by_role("navigation").get_by_role("link", name="ปฏิทินการกำกับติดตาม").click()
+    page.locator(f'tr[data-item="{item}"] a').click()
+    page.get_by_label("วันที่กำกับติดตาม/ประชุม (ไม่บังคับ)").fill("2027-03-09")
+    page.locator("#findings").fill("ทุกงานดำเนินการตามมาตรการ")
+    page.locator("#advice").fill("ติดตามการเผยแพร่ผลต่อเนื่อง")
+    for i in range(2):
+        page.locator(f'[name="tasks[{i}].findings"]').fill("ประชุมตามแผน มีผู้แทนภายนอก")
+        page.locator(f'[name="tasks[{i}].advice"]').fill("สรุปผลให้ทันเวลา")
+    page.locator('[name="tasks[1].advice"]').press("Tab")  # keyboard on to the submit button
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("text=บันทึกแล้ว")
+    assert "✓" in page.locator(f'tr[data-item="{item}"]').inner_text()
+    context.close()
+    clock.set(bkk(2027, 4, 2, 10))  # April: the group's other first-half report is overdue
+    tick(opened)
+    context, page = sign_in(chromium, server, "deputy_4", viewport={"width": 1100, "height": 900})
+    page.goto(f"{server}/calendar?fiscal_year=2570")
+    assert page.locator("tr.status-overdue").count() >= 1
+    shot(page, "calendar")
     context.close()

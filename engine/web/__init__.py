@@ -44,7 +44,17 @@ class Web:
         self.min_fill_seconds = min_fill_seconds
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
         self.templates.env.globals.update(word=text.word, when=text.when, day=text.day)
+        self._exports = None
         self.warm_up()
+
+    @property
+    def exports(self):
+        """Ledger exports made through the web (a private folder, made on first use)."""
+        if self._exports is None:
+            from engine.web.exports import Exports
+
+            self._exports = Exports()
+        return self._exports
 
     def warm_up(self) -> None:
         """Parse the active definitions and index the organization now, not on the first page."""

@@ -6,18 +6,20 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
-from engine.audit import verify
-from engine.board import index, visible
+from engine.audit import history, replay_as_of, verify
+from engine.board import calendar_for, index, visible
+from engine.calendar_items import record_checkpoint, submit_report
 from engine.feedback import public_processes, public_summary, receive_feedback, require_process
 from engine.web.auth import Caller, client_ip, require_caller
-from engine.web.problems import Forbidden
+from engine.web.problems import Forbidden, lang_of
 from workflow.errors import Conflict, InvalidTransition, UsageError
-from workflow.fiscal import fiscal_year_be, parse_moment
+from workflow.fiscal import fiscal_year_be, parse_moment, to_arabic_digits
 
 router = APIRouter(prefix="/api")
 
@@ -66,12 +68,27 @@ def stale_is_conflict(request: Request, pid: str, expected: int) -> Iterator[Non
         raise
 
 
+def as_of_moment(text: str, name: str) -> dt.datetime:
+    """A date means the end of that day in Bangkok (as an auditor's "as at 31 March");
+    a date-time is taken as given."""
+    found = moment(text, name)
+    if found is None:
+        raise UsageError(name, "is required", "ต้องระบุ")
+    raw = to_arabic_digits(text.strip())
+    if "T" not in raw and " " not in raw:
+        try:
+            found = found + dt.timedelta(days=1) - dt.timedelta(microseconds=1)
+        except OverflowError:
+            raise UsageError(name, f"'{text}' is out of range", f"'{text}' อยู่นอกช่วงที่รองรับ") from None
+    return found
+
+
 def moment(text: str | None, name: str) -> dt.datetime | None:
     if not text:
         return None
     try:
         return parse_moment(text)
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:
         raise UsageError(name, str(exc)) from None
 
 
@@ -118,6 +135,34 @@ class DefinitionsIn(BaseModel):
 class FeedbackIn(BaseModel):
     opinion: str = Field(min_length=1, max_length=5000)
     name: str | None = Field(default=None, max_length=200)
+
+
+class FileRef(BaseModel):
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="from POST /api/attachments")
+    name: str = Field(default="", max_length=200)
+    size: int | None = Field(default=None, ge=0)
+
+
+class ReportIn(BaseModel):
+    summary: str = Field(min_length=1, max_length=20000, description="the summary of the round's results")
+    document: str | None = Field(default=None, max_length=500, description="the signed report's reference")
+    item: str | None = Field(default=None, max_length=64, description="the report item, if the calendar has several")
+    files: list[FileRef] = Field(default_factory=list, max_length=20)
+
+
+class TaskFindingIn(BaseModel):
+    task: str = Field(min_length=1, max_length=128)
+    findings: str = Field(min_length=1, max_length=20000)
+    advice: str = Field(min_length=1, max_length=20000)
+
+
+class CheckpointIn(BaseModel):
+    findings: str = Field(min_length=1, max_length=20000)
+    advice: str = Field(min_length=1, max_length=20000)
+    held_on: dt.date | None = Field(default=None, description="the day of the supervision visit or meeting")
+    tasks: list[TaskFindingIn] = Field(default_factory=list, max_length=500,
+                                       description="a group's checkpoint: findings and advice for every task")
+    files: list[FileRef] = Field(default_factory=list, max_length=20)
 
 
 def _record(rec) -> dict:
@@ -231,6 +276,94 @@ def audit_verify(request: Request, who: SignedIn) -> dict:
     """Hash chain intact, every step legal, the live state equal to the replay."""
     must_hold(who, ("auditor", "admin"), "run the audit", "ตรวจสอบบันทึก")
     return verify(web_of(request).app).as_dict()
+
+
+@router.get("/audit/replay", tags=["audit"], responses=ERRORS)
+def audit_replay(request: Request, who: SignedIn,
+                 as_of: str = Query(min_length=1, max_length=40,
+                                    description="a date (the end of that day, Bangkok) or a date-time; BE or CE")
+                 ) -> dict:
+    """Processes, role assignments and calendar items as they stood at a moment, replayed from the ledger."""
+    must_hold(who, ("auditor", "admin"), "replay the ledger", "ย้อนดูสถานะจากบันทึก")
+    return replay_as_of(web_of(request).app, as_of_moment(as_of, "as_of"))
+
+
+@router.get("/audit/export", tags=["audit"], responses=ERRORS | {200: {
+    "description": "the export file (a download); its seal is in the X-Ruam-Seal headers and at "
+                   "/api/audit/exports/{export_id}/seal",
+    "content": {"application/x-ndjson": {}, "text/csv": {}}}})
+def audit_export(request: Request, who: SignedIn,
+                 format: Literal["jsonl", "csv"] = Query(default="jsonl")) -> FileResponse:
+    """Export the whole ledger (JSON Lines, or CSV for spreadsheets) with its seal to print and sign."""
+    must_hold(who, ("auditor", "admin"), "export the ledger", "ส่งออกบันทึก")
+    web = web_of(request)
+    export_id, seal = web.exports.make(web.app, format)
+    web.app.log.info("audit.exported", by=who.viewer.id, export=export_id, records=seal["records"])
+    return _export_file(web, export_id, "file", seal)
+
+
+def _export_file(web, export_id: str, part: str, seal: dict) -> FileResponse:
+    path = web.exports.file(export_id, part)
+    media = ("application/x-ndjson" if path.name.endswith("jsonl") else "text/csv; charset=utf-8")
+    return FileResponse(path, media_type=media, filename=path.name, headers={
+        "X-Ruam-Export-Id": export_id, "X-Ruam-Seal": f"{seal['head_seq']}:{seal['head_hash']}",
+        "X-Ruam-Seal-Records": str(seal["records"]), "X-Ruam-File-Sha256": seal.get("file_sha256", ""),
+        "Cache-Control": "no-store"})
+
+
+@router.get("/audit/exports/{export_id}/seal", tags=["audit"], responses=ERRORS)
+def audit_seal(request: Request, export_id: str, who: SignedIn) -> dict:
+    """The seal of an export made here: records, head, definitions, the file's sha256."""
+    must_hold(who, ("auditor", "admin"), "read export seals", "ดูตราประทับการส่งออก")
+    return web_of(request).exports.seal(export_id)
+
+
+@router.get("/audit/exports/{export_id}/{part}", tags=["audit"], responses=ERRORS | {200: {
+    "description": "the export file again, or the definitions beside a CSV export",
+    "content": {"application/x-ndjson": {}, "text/csv": {}}}})
+def audit_export_file(request: Request, export_id: str, part: Literal["file", "definitions"],
+                      who: SignedIn) -> FileResponse:
+    must_hold(who, ("auditor", "admin"), "download exports", "ดาวน์โหลดไฟล์ส่งออก")
+    web = web_of(request)
+    return _export_file(web, export_id, part, web.exports.seal(export_id))
+
+
+@router.get("/audit/history/{fiscal_year}/{task_id}", tags=["audit"], responses=ERRORS)
+def audit_history(request: Request, fiscal_year: int, task_id: str, who: SignedIn) -> dict:
+    """One process's timeline from the ledger; each entry with its hash and whether it still matches."""
+    if not who.viewer.holds("auditor", "admin"):
+        must_see(request, who, task_id)
+    return history(web_of(request).app, process_id(fiscal_year, task_id))
+
+
+# ---------------------------------------------------------------------------- calendar
+@router.get("/calendar", tags=["calendar"], responses=ERRORS)
+def calendar(request: Request, who: SignedIn,
+             fiscal_year: int | None = Query(default=None, ge=2400, le=2800),
+             overdue: bool = Query(default=False, description="only the overdue items")) -> dict:
+    """Reports and supervision checkpoints of a fiscal year with their status (scheduled, open, overdue,
+    done, done_late, not_applicable), window, due day and people, as far as the caller's roles reach."""
+    return calendar_for(web_of(request).app, who.viewer, fiscal_year, overdue, lang_of(request))
+
+
+@router.post("/reports/{fiscal_year}/{task_id}/{round_id}", tags=["calendar"], responses=ERRORS,
+             status_code=201)
+def report(request: Request, fiscal_year: int, task_id: str, round_id: str, body: ReportIn,
+           who: SignedIn) -> dict:
+    """Submit a semiannual summary report (round h1 or h2); late if after its due day."""
+    must_see(request, who, task_id)
+    rec = submit_report(web_of(request).app, fiscal_year, task_id, round_id, who.viewer.id, body.summary,
+                        body.document, body.item, [f.model_dump() for f in body.files])
+    return _record(rec)
+
+
+@router.post("/checkpoints/{item_id:path}", tags=["calendar"], responses=ERRORS, status_code=201)
+def checkpoint(request: Request, item_id: str, body: CheckpointIn, who: SignedIn) -> dict:
+    """Record a supervision checkpoint (``FY/ITEM/ROUND/SUBJECT``), or the committee's extra round
+    (``FY/ITEM/extra``): findings and advice, and for a group's checkpoint one row per task of the group."""
+    evidence = body.model_dump(exclude_none=True)
+    rec = record_checkpoint(web_of(request).app, item_id, who.viewer.id, evidence)
+    return _record(rec)
 
 
 # ---------------------------------------------------------------------------- public
