@@ -224,6 +224,13 @@ def process_page(request: Request, fiscal_year: int, task_id: str) -> Response:
 
 @router.post("/processes/{fiscal_year}/{task_id}")
 async def fire(request: Request, fiscal_year: int, task_id: str) -> Response:
+    try:
+        return await _fire(request, fiscal_year, task_id)
+    finally:
+        await request.close()  # uploaded files are temporary files
+
+
+async def _fire(request: Request, fiscal_year: int, task_id: str) -> Response:
     who = page_caller(request)
     form = await form_of(request, who)
     web = web_of(request)
