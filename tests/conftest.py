@@ -17,6 +17,14 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 PG_URL = os.environ.get("RUAM_TEST_DATABASE_URL")
+
+# CI replays the same examples every run (a landing must not hang on a new random
+# draw); developers' runs keep exploring new ones.
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+_hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    _hypothesis_settings.load_profile("ci")
 BANGKOK = dt.timezone(dt.timedelta(hours=7))
 
 
