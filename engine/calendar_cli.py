@@ -4,13 +4,13 @@ print Thai (or English) with BE dates."""
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from engine.cli import EXIT_OK
+from engine.cliio import read_mapping_file
 from workflow.errors import UsageError
 from workflow.fiscal import format_date_be, format_datetime_be, parse_date
 
@@ -121,23 +121,7 @@ def checkpoint_command(args, app, lang: str, print_json) -> int:
 
     evidence: dict[str, Any] = {}
     if args.evidence_file:
-        path = Path(args.evidence_file)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise UsageError("--evidence-file", f"cannot read {path}: {exc.strerror}") from None
-        try:
-            loaded = json.loads(text)
-        except json.JSONDecodeError:
-            import yaml
-
-            try:
-                loaded = yaml.safe_load(text)
-            except yaml.YAMLError as exc:
-                raise UsageError("--evidence-file", f"{path} is neither JSON nor YAML: {exc}") from None
-        if not isinstance(loaded, dict):
-            raise UsageError("--evidence-file", f"{path} must hold a mapping")
-        evidence.update(loaded)
+        evidence.update(read_mapping_file(args.evidence_file))
     if args.findings:
         evidence["findings"] = args.findings
     if args.advice:

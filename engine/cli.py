@@ -256,23 +256,9 @@ def _evidence(args: argparse.Namespace, app) -> dict:
 
     evidence: dict[str, Any] = {}
     if args.evidence_file:
-        path = Path(args.evidence_file)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise UsageError("--evidence-file", f"cannot read {path}: {exc.strerror}") from None
-        try:
-            loaded = json.loads(text)
-        except json.JSONDecodeError:
-            import yaml
+        from engine.cliio import read_mapping_file
 
-            try:
-                loaded = yaml.safe_load(text)
-            except yaml.YAMLError as exc:
-                raise UsageError("--evidence-file", f"{path} is neither JSON nor YAML: {exc}") from None
-        if not isinstance(loaded, dict):
-            raise UsageError("--evidence-file", f"{path} must hold a mapping of field to value")
-        evidence.update(loaded)
+        evidence.update(read_mapping_file(args.evidence_file))
     for item in args.evidence:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
@@ -597,9 +583,8 @@ def cmd_audit(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from engine.service import serve
-
     from engine.outbox import SmtpConfig
+    from engine.service import serve
 
     return serve(_db(args), args.host, args.port, smtp=SmtpConfig.from_env(os.environ),
                  tick_minutes=float(os.environ.get("RUAM_TICK_MINUTES", "15")),
