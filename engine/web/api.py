@@ -4,8 +4,6 @@ assignments cover, and calls the engine; the engine re-checks authority itself."
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
@@ -18,7 +16,7 @@ from engine.calendar_items import record_checkpoint, submit_report
 from engine.feedback import public_processes, public_summary, receive_feedback, require_process
 from engine.web.auth import Caller, client_ip, require_caller
 from engine.web.problems import Forbidden, lang_of
-from workflow.errors import Conflict, InvalidTransition, UsageError
+from workflow.errors import UsageError
 from workflow.fiscal import fiscal_year_be, parse_moment, to_arabic_digits
 
 router = APIRouter(prefix="/api")
@@ -53,19 +51,6 @@ def must_hold(who: Caller, roles: tuple[str, ...], what_en: str, what_th: str) -
     if not who.viewer.holds(*roles):
         raise Forbidden(f"{what_en} (needs one of: {', '.join(roles)})",
                         f"{what_th} (ต้องมีบทบาท: {', '.join(roles)})")
-
-
-@contextmanager
-def stale_is_conflict(request: Request, pid: str, expected: int) -> Iterator[None]:
-    """A stale version is a conflict, even when the step is no longer possible at all
-    (the engine checks the step's legality before the version)."""
-    try:
-        yield
-    except InvalidTransition:
-        current = web_of(request).app.process(pid)["version"]
-        if expected != current:
-            raise Conflict(pid, expected, current) from None
-        raise
 
 
 def as_of_moment(text: str, name: str) -> dt.datetime:
@@ -201,9 +186,8 @@ def advance(request: Request, fiscal_year: int, task_id: str, body: AdvanceIn,
             who: SignedIn) -> dict:
     must_see(request, who, task_id)
     pid = process_id(fiscal_year, task_id)
-    with stale_is_conflict(request, pid, body.expected_version):
-        rec = web_of(request).app.advance(pid, body.trigger, who.viewer.id, body.evidence, body.note,
-                                          body.expected_version)
+    rec = web_of(request).app.advance(pid, body.trigger, who.viewer.id, body.evidence, body.note,
+                                      body.expected_version)
     return _record(rec)
 
 
@@ -212,8 +196,7 @@ def send_back(request: Request, fiscal_year: int, task_id: str, body: ReasonIn,
               who: SignedIn) -> dict:
     must_see(request, who, task_id)
     pid = process_id(fiscal_year, task_id)
-    with stale_is_conflict(request, pid, body.expected_version):
-        return _record(web_of(request).app.send_back(pid, who.viewer.id, body.reason, body.expected_version))
+    return _record(web_of(request).app.send_back(pid, who.viewer.id, body.reason, body.expected_version))
 
 
 @router.post("/processes/{fiscal_year}/{task_id}/cancel", tags=["processes"], responses=ERRORS)
@@ -221,8 +204,7 @@ def cancel(request: Request, fiscal_year: int, task_id: str, body: ReasonIn,
            who: SignedIn) -> dict:
     must_see(request, who, task_id)
     pid = process_id(fiscal_year, task_id)
-    with stale_is_conflict(request, pid, body.expected_version):
-        return _record(web_of(request).app.cancel(pid, who.viewer.id, body.reason, body.expected_version))
+    return _record(web_of(request).app.cancel(pid, who.viewer.id, body.reason, body.expected_version))
 
 
 @router.post("/attachments", tags=["processes"], responses=ERRORS)
