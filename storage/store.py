@@ -8,6 +8,7 @@ here into Ruam's own errors; nobody above storage catches ``sqlalchemy.exc``.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -34,8 +35,19 @@ class Store:
         self.url = normalize_url(url)
         self.engine: Engine = make_engine(self.url, **engine_kw)
         self.dialect = self.engine.dialect.name
+        # SQLite has one writer at a time anyway (BEGIN IMMEDIATE): this process's
+        # writes take turns on one kept connection instead of a pool checkout each.
+        self._writer_lock = threading.Lock()
+        self._writer: Connection | None = None
+
+    def release_writer(self) -> None:
+        with self._writer_lock:
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
 
     def dispose(self) -> None:
+        self.release_writer()
         self.engine.dispose()
 
     # -- schema ----------------------------------------------------------------------
@@ -93,12 +105,34 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
         """One command's writes: all commit together or none do."""
-        with self._translate(), self.engine.begin() as conn:
-            tx = Tx(conn)
-            try:
-                yield tx
-            finally:
-                tx.close()
+        if self.dialect != "sqlite":
+            with self._translate(), self.engine.begin() as conn:
+                tx = Tx(conn)
+                try:
+                    yield tx
+                finally:
+                    tx.close()
+            return
+        if not self._writer_lock.acquire(timeout=60):
+            raise StorageError("the database is busy; try again", "ฐานข้อมูลไม่ว่าง โปรดลองอีกครั้ง")
+        try:
+            with self._translate():
+                if self._writer is None or self._writer.closed or self._writer.invalidated:
+                    self._writer = self.engine.connect()
+                conn = self._writer
+                try:
+                    with conn.begin():
+                        tx = Tx(conn)
+                        try:
+                            yield tx
+                        finally:
+                            tx.close()
+                except BaseException:
+                    if conn.invalidated:
+                        self._writer = None
+                    raise
+        finally:
+            self._writer_lock.release()
 
     @contextmanager
     def reading(self) -> Iterator[Tx]:

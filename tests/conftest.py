@@ -93,6 +93,7 @@ def store(db_url):
 
     s = Store(db_url)
     yield s
+    s.release_writer()
     pool = s.engine.pool
     checked_out = pool.checkedout() if hasattr(pool, "checkedout") else 0
     s.dispose()
