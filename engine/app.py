@@ -137,6 +137,14 @@ class Ruam:
         return Definitions(self.definition(active["procedure"], tx),  # type: ignore[arg-type]
                            self.definition(active["organization"], tx), cal)  # type: ignore[arg-type]
 
+    def stored_definitions(self) -> list[dict]:
+        """Every stored definition version, oldest first, marked if it is the active one."""
+        with self.store.reading() as tx:
+            rows, active = tx.definitions(), tx.active_definitions()
+        for row in rows:
+            row["active"] = active.get(row["kind"]) == row["version"]
+        return rows
+
     @staticmethod
     def check_definitions(texts: list[tuple[str, str]],
                           base: Definitions | None = None) -> list[Definition]:

@@ -322,11 +322,7 @@ def cmd_definitions(args) -> int:
     from workflow.errors import DefinitionError, Problem, UsageError
 
     if args.action == "list":
-        app = _app(args)
-        with app.store.reading() as tx:
-            rows, active = tx.definitions(), tx.active_definitions()
-        for r in rows:
-            r["active"] = active.get(r["kind"]) == r["version"]
+        rows = _app(args).stored_definitions()
         if args.json:
             _print_json(rows)
         else:
