@@ -137,6 +137,11 @@ class Ruam:
         return Definitions(self.definition(active["procedure"], tx),  # type: ignore[arg-type]
                            self.definition(active["organization"], tx), cal)  # type: ignore[arg-type]
 
+    def ledger_head(self) -> tuple[int, str]:
+        """The sequence number and hash of the newest ledger record (0 and zeros when empty)."""
+        with self.store.reading() as tx:
+            return tx.head()
+
     def stored_definitions(self) -> list[dict]:
         """Every stored definition version, oldest first, marked if it is the active one."""
         with self.store.reading() as tx:

@@ -34,8 +34,7 @@ class Exports:
             raise UsageError("format", f"'{fmt}' is not one of: {', '.join(FORMATS)}",
                              f"'{fmt}' ไม่ใช่รูปแบบที่รองรับ ({', '.join(FORMATS)})")
         now = app.now()
-        with app.store.reading() as tx:
-            head = tx.head()[0]
+        head = app.ledger_head()[0]
         name = f"ruam-ledger-{head}-{now:%Y%m%d%H%M%S}-{secrets.token_hex(4)}.{fmt}"
         seal = export(app, fmt, self.folder / name)
         self._prune()
