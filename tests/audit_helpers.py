@@ -70,6 +70,15 @@ def append_forged(conn, entry: Entry) -> Record:
     return rec
 
 
+def forge_transition(conn, entry: Entry) -> Record:
+    """Append a forged step with a correct chain and move the process table with it,
+    so only the replay's own checks can tell."""
+    rec = append_forged(conn, entry)
+    conn.execute(text("UPDATE processes SET state = :s, version = version + 1 WHERE id = :p"),
+                 {"s": entry.data["to"], "p": entry.process})
+    return rec
+
+
 def insert_row(conn, rec: Record, seq: int | None = None) -> None:
     conn.execute(text("INSERT INTO ledger (seq, prev_hash, hash, kind, process_id, actor, recorded_at, body) "
                       "VALUES (:seq, :prev, :hash, :kind, :process, :actor, :at, :body)"),

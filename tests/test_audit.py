@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import text
 
-from tests.audit_helpers import append_forged, at_seq, attack, edit_body, insert_row, row, rows, set_body
+from tests.audit_helpers import at_seq, attack, edit_body, forge_transition, insert_row, row, rows, set_body
 from tests.steps import DIRECTOR, HAPPY_PATH, OFFICER, PROCESS, TASK, run
 from workflow.ledger import Entry, Record
 
@@ -235,14 +235,12 @@ def test_a_transition_forged_by_someone_without_the_role_is_an_authority_violati
     trigger, _, evidence = HAPPY_PATH[3]
     procedure = last.data["procedure"]
     with attack(db_url) as conn:
-        forged = append_forged(conn, Entry(
+        forged = forge_transition(conn, Entry(
             kind="process.transitioned", at=clock.advance(hours=1), actor="officer_annual_action_plan",
             role="responsible_officer", responsible=OFFICER, process=PROCESS,
             data={"trigger": trigger, "kind": "advance", "from": "meeting", "to": "reporting",
                   "evidence": _normalized(app, trigger, "meeting", evidence), "procedure": procedure,
                   "version": last.data["version"] + 1}))
-        conn.execute(text("UPDATE processes SET state = 'reporting', version = version + 1 WHERE id = :p"),
-                     {"p": PROCESS})
     report = _verify(app)
     assert [(f.kind, f.seq) for f in report.findings] == [("authority", forged.seq)]
     assert "officer_annual_action_plan" in report.findings[0].message
@@ -253,14 +251,12 @@ def test_a_forged_record_naming_the_wrong_responsible_officer_is_reported(ledger
     last = steps[-1]
     trigger, actor, evidence = HAPPY_PATH[3]
     with attack(db_url) as conn:
-        forged = append_forged(conn, Entry(
+        forged = forge_transition(conn, Entry(
             kind="process.transitioned", at=clock.advance(hours=1), actor=actor, role="responsible_officer",
             responsible="director_policy_planning", process=PROCESS,
             data={"trigger": trigger, "kind": "advance", "from": "meeting", "to": "reporting",
                   "evidence": _normalized(app, trigger, "meeting", evidence), "procedure": last.data["procedure"],
                   "version": last.data["version"] + 1}))
-        conn.execute(text("UPDATE processes SET state = 'reporting', version = version + 1 WHERE id = :p"),
-                     {"p": PROCESS})
     report = _verify(app)
     assert [(f.kind, f.seq) for f in report.findings] == [("authority", forged.seq)]
     assert "responsible officer" in report.findings[0].message
@@ -272,14 +268,12 @@ def test_an_illegal_jump_with_a_correct_hash_is_reported_as_illegal(ledger, db_u
     from tests.steps import closing
 
     with attack(db_url) as conn:
-        forged = append_forged(conn, Entry(
+        forged = forge_transition(conn, Entry(
             kind="process.transitioned", at=clock.advance(hours=1), actor=DIRECTOR, role="group_director",
             responsible=OFFICER, process=PROCESS,
             data={"trigger": "close", "kind": "advance", "from": "meeting", "to": "closed",
                   "evidence": _normalized(app, "close", "reviewing_feedback", closing()),
                   "procedure": last.data["procedure"], "version": last.data["version"] + 1}))
-        conn.execute(text("UPDATE processes SET state = 'closed', version = version + 1 WHERE id = :p"),
-                     {"p": PROCESS})
     report = _verify(app)
     assert [(f.kind, f.seq) for f in report.findings] == [("legality", forged.seq)]
     assert "'close' from 'meeting'" in report.findings[0].message
@@ -293,14 +287,12 @@ def test_forged_evidence_that_fails_a_guard_is_reported(ledger, db_url, clock):
     evidence = meeting()
     evidence["attendees"] = [a for a in evidence["attendees"] if not a["external"]]
     with attack(db_url) as conn:
-        forged = append_forged(conn, Entry(
+        forged = forge_transition(conn, Entry(
             kind="process.transitioned", at=clock.advance(hours=1), actor=OFFICER, role="responsible_officer",
             responsible=OFFICER, process=PROCESS,
             data={"trigger": "record_meeting", "kind": "advance", "from": "meeting", "to": "reporting",
                   "evidence": _normalized(app, "record_meeting", "meeting", evidence),
                   "procedure": last.data["procedure"], "version": last.data["version"] + 1}))
-        conn.execute(text("UPDATE processes SET state = 'reporting', version = version + 1 WHERE id = :p"),
-                     {"p": PROCESS})
     report = _verify(app)
     assert [(f.kind, f.seq) for f in report.findings] == [("legality", forged.seq)]
     assert "guards fail" in report.findings[0].message
@@ -426,13 +418,12 @@ def test_a_ledger_spanning_two_procedure_versions_replays_correctly(opened, cloc
                                        DIRECTOR: "director_policy_planning"})[:4], p1)
     proc = opened.process(p1)
     with attack(db_url) as conn:
-        forged = append_forged(conn, Entry(
+        forged = forge_transition(conn, Entry(
             kind="process.transitioned", at=clock.advance(hours=1), actor="director_policy_planning",
             role="group_director", responsible="officer_annual_action_plan", process=p1,
             data={"trigger": "close", "kind": "advance", "from": "reporting", "to": "closed",
                   "evidence": _normalized(opened, "close", "reviewing_feedback", closing()),
                   "procedure": v1, "version": proc["version"] + 1}))
-        conn.execute(text("UPDATE processes SET state = 'closed', version = version + 1 WHERE id = :p"), {"p": p1})
     report = _verify(opened)
     assert [(f.kind, f.seq) for f in report.findings] == [("legality", forged.seq)]
     assert v1[:12] in report.findings[0].message
