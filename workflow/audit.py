@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from workflow.canonical import canonical_text, content_hash
-from workflow.definitions import Definition, load_definition
+from workflow.canonical import content_hash
+from workflow.definitions import Definition, from_content
 from workflow.errors import DefinitionError, Finding
 from workflow.fiscal import format_datetime_be
 from workflow.ledger import Record
@@ -34,7 +34,7 @@ def definition_from_content(version: str, content: str | None) -> Definition | N
         data = json.loads(content)
         if content_hash(data) != version:
             return None
-        return load_definition(canonical_text(data))
+        return from_content(data)
     except (ValueError, TypeError, DefinitionError):
         return None
 
