@@ -76,7 +76,7 @@ def verify(app: Ruam, progress: Progress | None = None, seal: Seal | None = None
         if total is not None:
             total(head_seq)
         lookup = _intact_definitions(tx)
-        fold = replay(tx.stream_rows(), lookup, report=report, seal=seal, progress=progress,
+        fold = replay(tx.stream_ledger(), lookup, report=report, seal=seal, progress=progress,
                       extensions=[make() for make in FOLD_EXTENSIONS])
         report.head_seq, report.head_hash = head_seq, head_hash
         if (head_seq, head_hash) != (report.last_seq, report.last_hash or head_hash):

@@ -261,6 +261,75 @@ class Tx(CalendarTx):
                 return
             last = rows[-1][0]
 
+    def stream_ledger(self, upto: int | None = None, part: tuple[str | None, str | None] | None = None, *,
+                      owner: bool = True, batch: int = 5000) -> Iterator[tuple]:
+        """The audit's partitioned scan: raw driver tuples ``StoredRow`` has the fields of, up to ``upto`` (if given).
+
+        ``part`` is a half-open range of process ids (``None`` = unbounded). With
+        ``owner`` the scan returns every row and its body only for rows of the range
+        or without a process (``None`` elsewhere: the chain links are still seen);
+        otherwise only the range's rows and the people/role/definition records every
+        worker needs for authority. Bodies come as UTF-8 bytes where the driver can
+        (SQLite), else text. Keyset pages in sequence order, constant memory.
+        """
+        mark = "?" if self.dialect == "sqlite" else "%s"
+        conds, params = [], []
+        if part is not None and part[0] is not None:
+            conds.append(f"process_id >= {mark}")
+            params.append(part[0])
+        if part is not None and part[1] is not None:
+            conds.append(f"process_id < {mark}")
+            params.append(part[1])
+        in_part = " AND ".join(["process_id IS NOT NULL", *conds])
+        body = "CAST(body AS BLOB)" if self.dialect == "sqlite" else "body"
+        if owner:
+            body_col = body if part is None else f"CASE WHEN process_id IS NULL OR ({in_part}) THEN {body} END"
+            where = ""
+        else:
+            body_col = body
+            where = (f" AND (({in_part}) OR (process_id IS NULL AND (kind LIKE 'person.%%' OR "
+                     f"kind LIKE 'role.%%' OR kind LIKE 'definition.%%')))")
+            if self.dialect == "sqlite":
+                where = where.replace("%%", "%")
+        sql = (f"SELECT seq, prev_hash, hash, kind, process_id, {body_col}, actor, recorded_at FROM ledger "
+               f"WHERE seq > {mark} AND seq <= {mark}{where} ORDER BY seq LIMIT {int(batch)}")
+        upto = 2 ** 62 if upto is None else upto
+        if self.dialect == "sqlite":
+            sql = sql.replace("%%", "%")
+        cursor = self.conn.connection.driver_connection.cursor()
+        last = -(2 ** 62)
+        try:
+            while True:
+                if part is not None and owner:
+                    args = (*params, last, upto)
+                elif part is not None:
+                    args = (last, upto, *params)
+                else:
+                    args = (last, upto)
+                cursor.execute(sql, args)
+                rows = cursor.fetchall()
+                yield from rows
+                if len(rows) < batch:
+                    return
+                last = rows[-1][0]
+        finally:
+            cursor.close()
+
+    def process_bounds(self, parts: int) -> list[str]:
+        """``parts - 1`` process ids splitting the process table into ranges of about equal size."""
+        c = s.processes.c
+        count = self.conn.execute(select(func.count()).select_from(s.processes)).scalar_one()
+        out: list[str] = []
+        for k in range(1, parts):
+            pid = self.conn.execute(select(c.id).order_by(c.id).offset(count * k // parts).limit(1)).scalar()
+            if pid is not None and (not out or pid > out[-1]):
+                out.append(pid)
+        return out
+
+    def last_seq(self) -> int:
+        """The highest sequence number stored (not the chain head's word for it)."""
+        return self.conn.execute(select(func.max(s.ledger.c.seq))).scalar() or 0
+
     def ledger_count(self) -> int:
         return self.conn.execute(select(func.count()).select_from(s.ledger)).scalar_one()
 

@@ -83,7 +83,7 @@ def _finding_dict(f: Finding) -> dict:
     return {"kind": f.kind, "seq": f.seq, "message": f.message}
 
 
-def replay(rows: Iterable[StoredRow], definition: Callable[[str], Definition | None], *,
+def replay(rows: Iterable[tuple], definition: Callable[[str], Definition | None], *,
            report: AuditReport, until: dt.datetime | None = None,
            extensions: Sequence[FoldExtension] = (), seal: Seal | None = None,
            progress: Callable[[int], None] | None = None) -> Fold:
@@ -94,12 +94,12 @@ def replay(rows: Iterable[StoredRow], definition: Callable[[str], Definition | N
     last: dict[str, Any] = {"hash": "", "first": None}
 
     def observed(rows_in: Iterable[StoredRow]) -> Iterator[StoredRow]:
-        for row in rows_in:
+        for row in rows_in:  # StoredRow or the driver's plain tuple of the same fields
             if last["first"] is None:
-                last["first"] = row.seq
+                last["first"] = row[0]
             if watch is not None:
-                watch.observe(row.seq, row.hash)
-            last["hash"] = row.hash
+                watch.observe(row[0], row[2])
+            last["hash"] = row[2]
             yield row
 
     source = observed(rows)
