@@ -326,6 +326,12 @@ class Tx(CalendarTx):
                 out.append(pid)
         return out
 
+    def processes_touched_after(self, seq: int) -> set[str]:
+        """Ids of processes with records after ``seq`` (changed since an audit's snapshot)."""
+        rows = self.conn.execute(select(s.ledger.c.process_id).where(s.ledger.c.seq > seq)
+                                 .where(s.ledger.c.process_id.is_not(None)).distinct())
+        return {pid for (pid,) in rows}
+
     def last_seq(self) -> int:
         """The highest sequence number stored (not the chain head's word for it)."""
         return self.conn.execute(select(func.max(s.ledger.c.seq))).scalar() or 0
@@ -451,13 +457,18 @@ class Tx(CalendarTx):
         return {"state": row[0], "version": row[1], "task_id": row[2], "procedure_version": row[3],
                 "organization_version": row[4]}
 
-    def stream_processes(self, batch: int = 5000) -> Iterator[dict]:
-        """Every process row, ordered by id, in constant memory (keyset pages)."""
+    def stream_processes(self, batch: int = 5000,
+                         part: tuple[str | None, str | None] | None = None) -> Iterator[dict]:
+        """Every process row (of the id range ``part``), ordered by id, in constant memory (keyset pages)."""
         c = s.processes.c
         last = None
         while True:
             q = select(c.id, c.task_id, c.procedure_version, c.organization_version, c.state,
                        c.version).order_by(c.id).limit(batch)
+            if part is not None and part[0] is not None:
+                q = q.where(c.id >= part[0])
+            if part is not None and part[1] is not None:
+                q = q.where(c.id < part[1])
             if last is not None:
                 q = q.where(c.id > last)
             rows = [dict(r._mapping) for r in self.conn.execute(q)]

@@ -86,12 +86,19 @@ def _finding_dict(f: Finding) -> dict:
 def replay(rows: Iterable[tuple], definition: Callable[[str], Definition | None], *,
            report: AuditReport, until: dt.datetime | None = None,
            extensions: Sequence[FoldExtension] = (), seal: Seal | None = None,
-           progress: Callable[[int], None] | None = None) -> Fold:
-    """Check the chain and fold every record; fill ``report``; return the fold."""
+           progress: Callable[[int], None] | None = None, claims: bool = False) -> Fold:
+    """Check the chain and fold every record; fill ``report``; return the fold.
+
+    Rows whose body is ``None`` (another worker's, in a partitioned audit) are
+    only checked as links of the chain. ``claims`` keeps what the settling of
+    document numbers across workers needs.
+    """
     findings = report.findings
     fold = Fold(definition, findings, until=until, extensions=extensions)
+    if claims:
+        fold.claims = {}
     watch = SealWatch(seal) if seal is not None else None
-    last: dict[str, Any] = {"hash": "", "first": None}
+    last: dict[str, Any] = {"hash": "", "first": None, "seq": 0}
 
     def observed(rows_in: Iterable[StoredRow]) -> Iterator[StoredRow]:
         for row in rows_in:  # StoredRow or the driver's plain tuple of the same fields
@@ -99,7 +106,7 @@ def replay(rows: Iterable[tuple], definition: Callable[[str], Definition | None]
                 last["first"] = row[0]
             if watch is not None:
                 watch.observe(row[0], row[2])
-            last["hash"] = row[2]
+            last["hash"], last["seq"] = row[2], row[0]
             yield row
 
     source = observed(rows)
@@ -114,7 +121,7 @@ def replay(rows: Iterable[tuple], definition: Callable[[str], Definition | None]
         progress(count)
     fold.finish()
     report.records = fold.records
-    report.last_seq = fold.last.seq if fold.last else 0
+    report.last_seq = last["seq"]
     report.last_hash = last["hash"]
     report.first_seq = last["first"]
     report.processes = len(fold.processes)

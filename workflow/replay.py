@@ -89,6 +89,17 @@ class Findings(list):
     def dropped(self) -> int:
         return self.total - len(self)
 
+    def merge(self, listed: Iterable[Finding], total: int, by_kind: Counter) -> None:
+        """Add another part's findings: those it listed, and the counts of those it only counted."""
+        listed = list(listed)
+        for finding in listed:
+            self.append(finding)
+        self.total += total - len(listed)
+        for kind, n in by_kind.items():
+            self.by_kind[kind] += n
+        for finding in listed:
+            self.by_kind[finding.kind] -= 1
+
 
 def check_chain(rows: Iterable[tuple], findings: list[Finding],
                 start_seq: int = 1, start_hash: str = GENESIS) -> Iterator[Record]:
@@ -101,7 +112,7 @@ def check_chain(rows: Iterable[tuple], findings: list[Finding],
     expected_seq, prev = start_seq, start_hash
     append = findings.append
     for row in rows:
-        seq, prev_hash, digest, kind, process, body, actor, recorded_at = row
+        seq, prev_hash, digest, body = row[0], row[1], row[2], row[5]
         if seq != expected_seq:
             what = "missing record(s) before it" if seq > expected_seq else "out of order or inserted"
             append(Finding("chain", seq, f"expected sequence {expected_seq}, found {seq}: {what}"))
@@ -230,6 +241,9 @@ class Fold:
         self.registered: dict[str, dict] = {}  # version -> kind, id, seq of its definition.registered
         self.active: dict[str, str] = {}
         self.documents: dict[str, str] = {}  # "kind|year|number" -> the process that used it
+        # with ``claims`` (a partitioned audit), the seq of each use by that first process, so
+        # numbers shared across parts can be settled after (``document_conflicts``)
+        self.claims: dict[str, int | list[int]] | None = None
         self.until = until
         self._until_text = format_instant(until) if until is not None else None
         self.records = 0
@@ -491,7 +505,10 @@ class Fold:
                 if number and day:
                     key = (f"{guard.params['document_kind']}|{dt.date.fromisoformat(day).year}|"
                            f"{normalize_doc_number(number)}")
-                    self.documents.setdefault(key, proc.id)
+                    if self.documents.setdefault(key, proc.id) == proc.id and self.claims is not None:
+                        seen = self.claims.get(key)
+                        self.claims[key] = rec.seq if seen is None else [
+                            *(seen if isinstance(seen, list) else [seen]), rec.seq]
 
     def _feedback_received(self, rec: Record, data: dict) -> None:
         proc = self.processes.get(rec.process)
@@ -499,3 +516,33 @@ class Fold:
             self._finding("legality", rec, f"opinion for unknown process {rec.process}")
             return
         proc.feedback = (*proc.feedback, data["opinion"])
+
+
+def document_conflicts(parts: Iterable[tuple[dict[str, str], dict[str, int | list[int]]]]) -> list[Finding]:
+    """Document numbers two parts of a partitioned audit each gave to a different process.
+
+    Each part reports, per number, the process that first used it in that part
+    and the seqs of its uses. The earliest use across parts owns the number;
+    every use by another part's process is what the guard would have refused.
+    """
+    best: dict[str, tuple[int, str]] = {}
+    uses: dict[str, list[tuple[str, list[int]]]] = {}
+    for documents, claims in parts:
+        for key, seqs in claims.items():
+            seqs = seqs if isinstance(seqs, list) else [seqs]
+            process = documents[key]
+            uses.setdefault(key, []).append((process, seqs))
+            if key not in best or seqs[0] < best[key][0]:
+                best[key] = (seqs[0], process)
+    out = []
+    for key, claimed in uses.items():
+        if len(claimed) < 2:
+            continue
+        owner = best[key][1]
+        kind, year, number = key.split("|", 2)
+        for process, seqs in claimed:
+            if process != owner:
+                out.extend(Finding("legality", seq, f"guards fail on the recorded evidence: {kind} number "
+                                                    f"{number} of {int(year) + 543} was already used by {owner}")
+                           for seq in seqs)
+    return out
