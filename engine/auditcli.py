@@ -131,7 +131,7 @@ def run_verify(args: argparse.Namespace) -> int:
 
             with _opened() as opened:
                 report = verify(opened(args), progress=bar, seal=seal, total=bar.set_total if bar else None,
-                                workers=args.workers)
+                                workers=getattr(args, "workers", None))
     finally:
         if bar is not None:
             bar.close()
@@ -207,7 +207,7 @@ def run_replay(args: argparse.Namespace) -> int:
     try:
         with _opened() as opened:
             state = replay_as_of(opened(args), moment, progress=bar, total=bar.set_total if bar else None,
-                                 workers=args.workers)
+                                 workers=getattr(args, "workers", None))
     finally:
         if bar is not None:
             bar.close()
