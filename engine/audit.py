@@ -83,7 +83,8 @@ def _audit(app: Ruam, *, until: dt.datetime | None, seal: Seal | None, progress:
     findings = report.findings
     store = app.store
     if until is None and not store.ledger_guards_present():
-        findings.append(Finding("storage", None, "the triggers that keep the ledger append-only are missing"))
+        findings.append(Finding("storage", None, "the triggers that keep the ledger append-only are missing",
+                                message_th="ไม่พบ trigger ที่ป้องกันการแก้ไขหรือลบบันทึก"))
     with store.reading() as tx:
         snapshot(store, tx)
         head_seq, head_hash = tx.head()
@@ -96,7 +97,10 @@ def _audit(app: Ruam, *, until: dt.datetime | None, seal: Seal | None, progress:
         try:
             own = progress
             if pool is not None and progress is not None:
-                own = lambda n: progress(n + pool.done_records())
+                workers_pool, outer = pool, progress
+
+                def own(n: int) -> None:  # the coordinator's count plus what the workers have done
+                    outer(n + workers_pool.done_records())
             lookup = intact_definitions(tx)
             fold = replay(tx.stream_ledger(None, parts[0] if pool is not None else None), lookup, report=report,
                           until=until, seal=seal, progress=own,
@@ -112,7 +116,9 @@ def _audit(app: Ruam, *, until: dt.datetime | None, seal: Seal | None, progress:
             if (head_seq, head_hash) != (report.last_seq, report.last_hash or head_hash):
                 findings.append(Finding("chain", head_seq if head_seq > report.last_seq else report.last_seq,
                                         f"the chain head says record {head_seq} ({head_hash[:16]}…) but the "
-                                        f"ledger ends at record {report.last_seq}: records were removed or added"))
+                                        f"ledger ends at record {report.last_seq}: records were removed or added",
+                                        message_th=f"หัวสายระบุบันทึกที่ {head_seq} ({head_hash[:16]}…) แต่บันทึก"
+                                                   f"สิ้นสุดที่ {report.last_seq}: มีการลบหรือเพิ่มบันทึก"))
             own_part = parts[0] if pool is not None else None
             compare_processes(lambda: tx.stream_processes(part=own_part), fold, findings, set())
             _compare_tables(tx, fold, findings, lookup)
@@ -158,6 +164,10 @@ def _merge(report: AuditReport, fold: Fold, results: list, want_states: bool) ->
     report.checks["workers"] = str(len(parts) + 1)
 
 
+_TH_KEYS = {"state": "สถานะ", "version": "รุ่น", "procedure version": "รุ่นขั้นตอน",
+            "organization version": "รุ่นโครงสร้างหน่วยงาน", "task": "งาน"}
+
+
 def compare_processes(rows: Callable[[], Iterable[dict]], fold: Fold, findings: list[Finding],
                       changed: set[str]) -> int:
     """The live process table (one range of it) must equal the fold of the ledger (invariant 3).
@@ -173,7 +183,8 @@ def compare_processes(rows: Callable[[], Iterable[dict]], fold: Fold, findings: 
             continue
         state = fold.processes.get(pid)
         if state is None:
-            findings.append(Finding("projection", None, f"{pid} is in the process table but never in the ledger"))
+            findings.append(Finding("projection", None, f"{pid} is in the process table but never in the ledger",
+                                    message_th=f"{pid} อยู่ในตารางกระบวนการแต่ไม่เคยอยู่ในบันทึก"))
             continue
         matched += 1
         for key, want, have in (("state", state.state, row["state"]), ("version", state.version, row["version"]),
@@ -182,13 +193,16 @@ def compare_processes(rows: Callable[[], Iterable[dict]], fold: Fold, findings: 
                                 ("task", state.task, row["task_id"])):
             if want != have:
                 findings.append(Finding("projection", state.last_seq,
-                                        f"{pid}: {key} is '{have}' in the table but '{want}' by the ledger"))
+                                        f"{pid}: {key} is '{have}' in the table but '{want}' by the ledger",
+                                        message_th=f"{pid}: {_TH_KEYS[key]} ในตารางเป็น '{have}' แต่ตามบันทึกเป็น "
+                                                   f"'{want}'"))
     if matched + len(changed & fold.processes.keys()) != len(fold.processes):
         live = {row["id"] for row in rows()}
         for pid, state in fold.processes.items():
             if pid not in live and pid not in changed:
                 findings.append(Finding("projection", state.last_seq, f"{pid} is in the ledger but not in the "
-                                                                      "process table"))
+                                                                      "process table",
+                                        message_th=f"{pid} อยู่ในบันทึกแต่ไม่อยู่ในตารางกระบวนการ"))
     return skipped
 
 
@@ -200,28 +214,36 @@ def _compare_tables(tx: Tx, fold: Fold, findings: list[Finding],
         have = live_assign.pop(aid, None)
         if have != a:
             findings.append(Finding("projection", None, f"role assignment {aid} differs from the ledger"
-                                    if have else f"role assignment {aid} is in the ledger but not in the table"))
+                                    if have else f"role assignment {aid} is in the ledger but not in the table",
+                                    message_th=f"การมอบหมายบทบาท {aid} ไม่ตรงกับบันทึก" if have
+                                    else f"การมอบหมายบทบาท {aid} อยู่ในบันทึกแต่ไม่อยู่ในตาราง"))
     for aid in live_assign:
-        findings.append(Finding("projection", None, f"role assignment {aid} was never recorded in the ledger"))
+        findings.append(Finding("projection", None, f"role assignment {aid} was never recorded in the ledger",
+                                message_th=f"การมอบหมายบทบาท {aid} ไม่เคยถูกบันทึก"))
     live_people = {p["id"]: p for p in tx.people()}
     for pid, data in fold.people.items():
         row = live_people.pop(pid, None)
         if row is None or any(row.get(k) != data.get(k) for k in ("name", "position", "email") if k in data):
-            findings.append(Finding("projection", None, f"person {pid} differs from the ledger"))
+            findings.append(Finding("projection", None, f"person {pid} differs from the ledger",
+                                    message_th=f"ข้อมูลบุคคล {pid} ไม่ตรงกับบันทึก"))
     for pid in live_people:
-        findings.append(Finding("projection", None, f"person {pid} was never recorded in the ledger"))
+        findings.append(Finding("projection", None, f"person {pid} was never recorded in the ledger",
+                                message_th=f"บุคคล {pid} ไม่เคยถูกบันทึก"))
     active = tx.active_definitions()
     if fold.active and active != fold.active:
         findings.append(Finding("projection", None, "the active definitions differ from the ledger's last "
-                                                    "activation"))
+                                                    "activation",
+                                message_th="นิยามที่ใช้งานอยู่ไม่ตรงกับการเปิดใช้ครั้งล่าสุดในบันทึก"))
     for d in tx.definitions():
         if lookup(d["version"]) is None:
             seq = fold.registered.get(d["version"], {}).get("seq")
             findings.append(Finding("definition", seq, f"stored {d['kind']} {d['version'][:12]} does not "
-                                                       "hash to its version"))
+                                                       "hash to its version",
+                                    message_th=f"นิยาม {d['kind']} {d['version'][:12]} ที่เก็บไว้ไม่ตรงกับ hash ของรุ่น"))
         elif d["version"] not in fold.registered:
             findings.append(Finding("definition", None, f"stored {d['kind']} {d['version'][:12]} was never "
-                                                        "registered in the ledger"))
+                                                        "registered in the ledger",
+                                    message_th=f"นิยาม {d['kind']} {d['version'][:12]} ที่เก็บไว้ไม่เคยลงทะเบียนในบันทึก"))
 
 
 def replay_as_of_fold(app: Ruam, moment: dt.datetime, progress: Progress | None = None,
@@ -241,7 +263,8 @@ def replay_as_of(app: Ruam, moment: dt.datetime, progress: Progress | None = Non
     out["findings_total"] = report.findings.total
     out["first_finding"] = (None if not report.findings else
                             {"kind": report.findings[0].kind, "seq": report.findings[0].seq,
-                             "message": report.findings[0].message})
+                             "message": report.findings[0].message,
+                             "message_th": report.findings[0].text("th")})
     return out
 
 

@@ -164,7 +164,7 @@ def print_report(report, th: bool, out=None) -> None:
         w()
         for f in report.findings:
             where = f"#{f.seq}" if f.seq is not None else "-"
-            w(f"{where:<9} {f.kind:<11} {f.message}")
+            w(f"{where:<9} {f.kind:<11} {f.text('th' if th else 'en')}")
         if report.findings.dropped:
             w(f"… {'และอีก' if th else 'and'} {report.findings.dropped:,} "
               f"{'ข้อที่ไม่ได้แสดง' if th else 'more not listed'}")

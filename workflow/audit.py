@@ -80,7 +80,7 @@ class AuditReport:
 
 
 def _finding_dict(f: Finding) -> dict:
-    return {"kind": f.kind, "seq": f.seq, "message": f.message}
+    return {"kind": f.kind, "seq": f.seq, "message": f.message, "message_th": f.message_th or f.message}
 
 
 def replay(rows: Iterable[tuple], definition: Callable[[str], Definition | None], *,
