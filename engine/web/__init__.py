@@ -43,7 +43,7 @@ class Web:
         self.feedback_ip = RateLimit(5, 600, clock)      # public opinions per address per 10 minutes
         self.min_fill_seconds = min_fill_seconds
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
-        self.templates.env.globals.update(word=text.word, when=text.when, day=text.day)
+        self.templates.env.globals.update(word=text.word, when=text.when, day=text.day, size=text.size)
         self._exports = None
         self.warm_up()
 

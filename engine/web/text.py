@@ -142,6 +142,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "members": ("ผู้ได้รับแต่งตั้ง", "Members appointed"),
     "attendees": ("ผู้เข้าร่วม", "Attendees"),
     "received_count": ("ความคิดเห็นที่ได้รับ {n} รายการ", "{n} opinion(s) received"),
+    "attachments": ("ไฟล์แนบ", "Attachments"),
+    "file": ("ไฟล์", "File"),
     "language": ("English", "ภาษาไทย"),
     "not_found": ("ไม่พบหน้าที่ต้องการ", "Page not found"),
     "error": ("ไม่สามารถดำเนินการได้", "Could not be done"),
@@ -180,3 +182,14 @@ def day(value, lang: str) -> str:
     if lang == "th":
         return format_date_be(value)
     return f"{value:%d %b %Y} (BE {value.year + BE_OFFSET})"
+
+
+def size(n: int | None, lang: str) -> str:
+    """A file size for people: bytes, KB or MB (1 KB = 1024 bytes)."""
+    if n is None:
+        return ""
+    if n < 1024:
+        return f"{n} ไบต์" if lang == "th" else f"{n} bytes"
+    if n < 1024 * 1024:
+        return f"{n / 1024:.1f} KB"
+    return f"{n / (1024 * 1024):.1f} MB"
