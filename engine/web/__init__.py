@@ -40,6 +40,7 @@ class Web:
 
         self.signer = FormSigner(self.accounts.secret(), clock)
         self.login_ip = RateLimit(20, 300, clock)        # sign-in attempts per address per 5 minutes
+        self.password_ip = RateLimit(20, 300, clock)     # password changes, the same (each also checks the account's lock)
         self.feedback_ip = RateLimit(5, 600, clock)      # public opinions per address per 10 minutes
         self.min_fill_seconds = min_fill_seconds
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))

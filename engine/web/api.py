@@ -15,7 +15,7 @@ from engine.audit import history, replay_as_of, verify
 from engine.board import calendar_for, index, visible
 from engine.calendar_items import record_checkpoint, submit_report
 from engine.feedback import public_processes, public_summary, receive_feedback, require_process
-from engine.web.auth import Caller, client_ip, require_caller
+from engine.web.auth import SESSION_COOKIE, Caller, client_ip, require_caller
 from engine.web.downloads import download
 from engine.web.problems import Forbidden, lang_of
 from workflow.errors import UsageError
@@ -162,6 +162,26 @@ def me(who: SignedIn) -> dict:
     v = who.viewer
     return {"id": v.id, "name": v.name, "position": v.position, "via": who.via,
             "assignments": [{"id": a.id, "role": a.role, "scope": a.scope} for a in v.assignments]}
+
+
+class PasswordChangeIn(BaseModel):
+    current_password: str = Field(max_length=1024)
+    new_password: str = Field(max_length=1024, description="at least 10 characters, unlike the current one")
+    new_password_again: str | None = Field(default=None, max_length=1024,
+                                           description="if given, must equal new_password")
+
+
+@router.post("/me/password", tags=["accounts"], responses=ERRORS)
+def change_password(request: Request, body: PasswordChangeIn, who: SignedIn) -> dict:
+    """Change your own password. A wrong current password counts as a failed sign-in (5 in 15 minutes
+    lock the account); 20 attempts per address per 5 minutes. Every other web session of yours ends;
+    the session making the call (if any) and API tokens stay."""
+    web = web_of(request)
+    web.password_ip.hit(client_ip(request))
+    keep = request.cookies.get(SESSION_COOKIE) if who.via == "session" else None
+    ended = web.accounts.change_password(who.viewer.id, body.current_password, body.new_password,
+                                         body.new_password_again, keep_session=keep)
+    return {"person": who.viewer.id, "other_sessions_ended": ended}
 
 
 # ---------------------------------------------------------------------------- processes

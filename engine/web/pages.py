@@ -126,6 +126,40 @@ async def logout(request: Request) -> Response:
     return response
 
 
+# ---------------------------------------------------------------------------- my account
+def _password_page(request: Request, who: Caller, status: int = 200, error: RuamError | None = None,
+                   done: str | None = None) -> Response:
+    from engine.accounts import MIN_PASSWORD
+
+    lang = lang_of(request)
+    errors = {p["field"]: p["problem"] for p in error.field_problems(lang)} if hasattr(error, "field_problems") else {}
+    return render(request, "password.html", status=status, who=who, errors=errors, min_length=MIN_PASSWORD,
+                  error=error.message(lang) if error else None, error_code=error.code if error else None,
+                  done=done if done and done.isdigit() else None)
+
+
+@router.get("/account/password")
+def password_form(request: Request) -> Response:
+    return _password_page(request, page_caller(request), done=request.query_params.get("done"))
+
+
+@router.post("/account/password")
+async def password_change(request: Request) -> Response:
+    """Current password, the new one twice; other sessions end, this one stays."""
+    who = page_caller(request)
+    form = await form_of(request, who)
+    web = web_of(request)
+    try:
+        web.password_ip.hit(client_ip(request))
+        ended = web.accounts.change_password(
+            who.viewer.id, str(form.get("current_password") or ""), str(form.get("new_password") or ""),
+            str(form.get("new_password_again") or ""),
+            keep_session=request.cookies.get(SESSION_COOKIE) if who.via == "session" else None)
+    except RuamError as exc:  # the typed passwords are never sent back
+        return _password_page(request, who, status=exc.http_status, error=exc)
+    return RedirectResponse(f"/account/password?done={ended}", status_code=303)
+
+
 # ---------------------------------------------------------------------------- my work, dashboard
 def _allowed_now(web, who: Caller, row: dict, idx) -> list:
     procedure = web.app.definition(row["procedure_version"])
