@@ -199,3 +199,11 @@ def test_media_types_need_matching_bytes():
     assert media_type_for("a.webp", b"RIFF\0\0\0\0WAVE") == "application/octet-stream"
     assert media_type_for("a.docx", b"PK\x03\x04") .startswith("application/vnd.openxml")
     assert media_type_for("a.csv", b"\xff\xfe") == "application/octet-stream"
+
+
+def test_the_openapi_document_lists_the_download_and_the_password_change(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    download_op = paths["/api/processes/{fiscal_year}/{task_id}/attachments/{sha256}"]["get"]
+    assert "application/octet-stream" in download_op["responses"]["200"]["content"]
+    assert "/api/processes/{fiscal_year}/{task_id}/attachments" in paths
+    assert "post" in paths["/api/me/password"]
