@@ -128,8 +128,9 @@ class Accounts:
     # -- administration ---------------------------------------------------------------------
     def set_password(self, person_id: str, password: str) -> None:
         """Set a person's password (the local operator's command; ends their sessions)."""
-        for field, en, th in password_problems(password):
-            raise UsageError(field, en, th)
+        problems = password_problems(password)
+        if problems:
+            raise UsageError(*problems[0])
         digest = self.hasher.hash(password)
         now = self.app.now()
         with self.app.store.transaction() as tx:
