@@ -12,6 +12,7 @@ new audit gets fresh instances); ``PROJECTION_CHECKS`` holds functions
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -234,6 +235,12 @@ def _compare_tables(tx: Tx, fold: Fold, findings: list[Finding],
         findings.append(Finding("projection", None, "the active definitions differ from the ledger's last "
                                                     "activation",
                                 message_th="นิยามที่ใช้งานอยู่ไม่ตรงกับการเปิดใช้ครั้งล่าสุดในบันทึก"))
+    for sha, content in tx.attachment_hashes():  # evidence names files by hash: a swapped file is a change
+        if hashlib.sha256(bytes(content)).hexdigest() != sha:
+            findings.append(Finding("attachment", None, f"stored file {sha[:12]}… no longer hashes to its name: "
+                                                        "its content was replaced",
+                                    message_th=f"ไฟล์แนบ {sha[:12]}… ที่เก็บไว้ไม่ตรงกับ hash ของตน: "
+                                               "เนื้อหาถูกแทนที่"))
     for d in tx.definitions():
         if lookup(d["version"]) is None:
             seq = fold.registered.get(d["version"], {}).get("seq")

@@ -23,7 +23,8 @@ from workflow.seal import Seal, SealWatch
 
 PROGRESS_EVERY = 8192
 
-FINDING_KINDS = ("chain", "seal", "legality", "authority", "definition", "projection", "calendar", "storage")
+FINDING_KINDS = ("chain", "seal", "legality", "authority", "definition", "projection", "calendar", "attachment",
+                 "storage")
 
 
 def definition_from_content(version: str, content: str | None) -> Definition | None:
