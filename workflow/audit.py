@@ -101,7 +101,7 @@ def replay(rows: Iterable[tuple], definition: Callable[[str], Definition | None]
     watch = SealWatch(seal) if seal is not None else None
     last: dict[str, Any] = {"hash": "", "first": None, "seq": 0}
 
-    def observed(rows_in: Iterable[StoredRow]) -> Iterator[StoredRow]:
+    def observed(rows_in: Iterable[tuple]) -> Iterator[tuple]:
         for row in rows_in:  # StoredRow or the driver's plain tuple of the same fields
             if last["first"] is None:
                 last["first"] = row[0]

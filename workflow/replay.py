@@ -19,7 +19,7 @@ import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, overload
 
 from workflow.authority import Assignment, acting_role, responsible_for
 from workflow.definitions import Definition, Organization, Procedure, TransitionSpec
@@ -35,7 +35,7 @@ _sha256 = hashlib.sha256
 try:  # a C parser: a record's JSON is most of an audit's cost after the hash
     from orjson import loads as _loads
 except ImportError:  # pragma: no cover - orjson is a dependency; the standard library still works
-    _loads = json.loads
+    _loads = json.loads  # type: ignore[assignment]
 
 
 class StoredRow(NamedTuple):
@@ -263,7 +263,7 @@ class Fold:
         self.extensions = list(extensions)
         self._by_person: dict[str, list[Assignment]] = {}
         self._by_role_scope: dict[tuple[str, str | None], list[Assignment]] = {}
-        self._scopes: dict[tuple[str, str], set[str | None]] = {}
+        self._scopes: dict[tuple[str, str], set[str | None] | None] = {}
         self._specs: dict[tuple[str, str, str], TransitionSpec | None] = {}
         self._handlers: dict[str, Callable[[Record, dict], None] | None] = {}
         self._final_states: dict[str, frozenset[str]] = {}
@@ -336,6 +336,12 @@ class Fold:
         if key not in self._specs:
             self._specs[key] = procedure.transition(trigger, state)
         return self._specs[key]
+
+    @overload
+    def _same(self, text: str) -> str: ...
+
+    @overload
+    def _same(self, text: None) -> None: ...
 
     def _same(self, text: str | None) -> str | None:
         """One shared copy of each repeated string (versions, tasks, states, people) across all processes."""
@@ -444,13 +450,14 @@ class Fold:
                                             f"the assignment then was {responsible}",
                           f"ระบุ {rec.responsible} เป็นผู้รับผิดชอบ แต่ขณะนั้นผู้ได้รับมอบหมายคือ {responsible}")
         same = self._same
-        self.processes[rec.process] = ProcessState(
-            id=rec.process, fiscal_year=data["fiscal_year"], task=same(data["task"]),
+        pid = str(rec.process)  # a record without one was reported just above
+        self.processes[pid] = ProcessState(
+            id=pid, fiscal_year=data["fiscal_year"], task=same(data["task"]),
             procedure=same(data["procedure"]), organization=same(data["organization"]), state=same(data["state"]),
             version=0, last_seq=rec.seq, opened_at=rec.at, last_at=rec.at, responsible=same(rec.responsible))
 
     def _process_transitioned(self, rec: Record, data: dict) -> None:
-        proc = self.processes.get(rec.process)
+        proc = self.processes.get(rec.process or "")
         if proc is None:
             self._finding("legality", rec, f"transition on unknown process {rec.process}",
                           f"เปลี่ยนขั้นของกระบวนการที่ไม่รู้จัก {rec.process}")
@@ -545,7 +552,7 @@ class Fold:
                             *(seen if isinstance(seen, list) else [seen]), rec.seq]
 
     def _feedback_received(self, rec: Record, data: dict) -> None:
-        proc = self.processes.get(rec.process)
+        proc = self.processes.get(rec.process or "")
         if proc is None:
             self._finding("legality", rec, f"opinion for unknown process {rec.process}",
                           f"ความคิดเห็นของกระบวนการที่ไม่รู้จัก {rec.process}")
@@ -569,7 +576,7 @@ def document_conflicts(parts: Iterable[tuple[dict[str, str], dict[str, int | lis
             uses.setdefault(key, []).append((process, seqs))
             if key not in best or seqs[0] < best[key][0]:
                 best[key] = (seqs[0], process)
-    out = []
+    out: list[Finding] = []
     for key, claimed in uses.items():
         if len(claimed) < 2:
             continue
