@@ -18,7 +18,7 @@ from workflow.definitions import Definition, from_content
 from workflow.errors import DefinitionError, Finding
 from workflow.fiscal import format_datetime_be
 from workflow.ledger import Record
-from workflow.replay import Findings, Fold, FoldExtension, StoredRow, check_chain
+from workflow.replay import Findings, Fold, FoldExtension, check_chain
 from workflow.seal import Seal, SealWatch
 
 PROGRESS_EVERY = 8192
