@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from workflow.authority import Assignment, holders
 from workflow.definitions import Calendar, CalendarItemSpec, MonthDay, Organization, RoundSpec
-from workflow.fiscal import BANGKOK, fiscal_year_be, fiscal_year_bounds, format_date_be
+from workflow.fiscal import BANGKOK, fiscal_year_bounds, fiscal_year_be, format_date_be
 from workflow.replay import Fold, FoldExtension
 
 OFFICE = "office"
