@@ -94,7 +94,10 @@ def _audit(app: Ruam, *, until: dt.datetime | None, seal: Seal | None, progress:
         count = worker_count(workers, head_seq, store.url)
         bounds = tx.process_bounds(count) if count > 1 else []
         parts = ranges(bounds)
-        pool = Workers(store.url, tx.last_seq(), parts[1:], until, want_states) if len(parts) > 1 else None
+        extensions = [make() for make in FOLD_EXTENSIONS]
+        theirs = tuple(p for ext in extensions for p in ext.prefixes)  # folded here, whatever their process
+        pool = (Workers(store.url, tx.last_seq(), parts[1:], until, want_states, theirs)
+                if len(parts) > 1 else None)
         try:
             own = progress
             if pool is not None and progress is not None:
@@ -103,9 +106,9 @@ def _audit(app: Ruam, *, until: dt.datetime | None, seal: Seal | None, progress:
                 def own(n: int) -> None:  # the coordinator's count plus what the workers have done
                     outer(n + workers_pool.done_records())
             lookup = intact_definitions(tx)
-            fold = replay(tx.stream_ledger(None, parts[0] if pool is not None else None), lookup, report=report,
-                          until=until, seal=seal, progress=own,
-                          extensions=[make() for make in FOLD_EXTENSIONS], claims=pool is not None)
+            fold = replay(tx.stream_ledger(None, parts[0] if pool is not None else None, coordinator_kinds=theirs),
+                          lookup, report=report, until=until, seal=seal, progress=own, extensions=extensions,
+                          claims=pool is not None)
             results = pool.results(None if own is None else lambda: own(fold.records)) if pool else []
         except BaseException:
             if pool is not None:

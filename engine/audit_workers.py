@@ -6,9 +6,10 @@ aside, settled after). So the processes are split into ranges of ids, and each
 range is folded by one worker in its own OS process, with every people, role
 and definition record folded beside it (silently: the coordinator judges
 those). The coordinator (``engine.audit``) keeps the rest: the links of the
-whole chain (it scans every row, reading bodies only of its own range and of
-records without a process), the seal, the calendar, people, roles and
-definitions, and its own range.
+whole chain (it scans every row, reading bodies only of its own range, of
+records without a process and of the kinds a fold extension owns, e.g.
+``calendar.*`` whatever process they name), the seal, the calendar, people,
+roles and definitions, and its own range.
 
 Consistency: workers read only up to the last sequence number of the
 coordinator's snapshot, and the ledger below it never changes (triggers refuse
@@ -71,7 +72,7 @@ class PartResult:
 
 
 def fold_part(url: str, upto: int, part: Part, until: dt.datetime | None, want_states: bool,
-              counter: Any = None) -> PartResult:
+              theirs: tuple[str, ...] = (), counter: Any = None) -> PartResult:
     """One worker: fold the range's processes (with people/roles/definitions) and check its projection."""
     from engine.audit import compare_processes, intact_definitions, snapshot
     from storage import Store
@@ -87,7 +88,7 @@ def fold_part(url: str, upto: int, part: Part, until: dt.datetime | None, want_s
             fold.claims = {}
             owned = 0
             apply = fold.apply
-            for row in tx.stream_ledger(upto, part, owner=False):
+            for row in tx.stream_ledger(upto, part, owner=False, coordinator_kinds=theirs):
                 mine = row[4] is not None
                 sink = findings if mine else quiet  # the coordinator judges records without a process
                 rec = _checked(row, sink)
@@ -133,13 +134,13 @@ class Workers:
     """Worker processes started before the coordinator's own scan, joined after it."""
 
     def __init__(self, url: str, upto: int, parts: list[Part], until: dt.datetime | None,
-                 want_states: bool) -> None:
+                 want_states: bool, theirs: tuple[str, ...] = ()) -> None:
         ctx = multiprocessing.get_context("spawn")  # never fork a threaded server
         self.counter = ctx.Value("q", 0)
         self.pool = ProcessPoolExecutor(max_workers=len(parts), mp_context=ctx,
                                         initializer=_init_counter, initargs=(self.counter,))
-        self.futures: list[Future] = [self.pool.submit(_fold_part_in_worker, url, upto, part, until, want_states)
-                                      for part in parts]
+        self.futures: list[Future] = [self.pool.submit(_fold_part_in_worker, url, upto, part, until, want_states,
+                                                       theirs) for part in parts]
 
     def done_records(self) -> int:
         return int(self.counter.value)
@@ -172,5 +173,5 @@ def _init_counter(counter: Any) -> None:
 
 
 def _fold_part_in_worker(url: str, upto: int, part: Part, until: dt.datetime | None,
-                         want_states: bool) -> PartResult:
-    return fold_part(url, upto, part, until, want_states, _COUNTER)
+                         want_states: bool, theirs: tuple[str, ...]) -> PartResult:
+    return fold_part(url, upto, part, until, want_states, theirs, _COUNTER)

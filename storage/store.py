@@ -28,6 +28,13 @@ from workflow.ledger import Entry, Record
 from workflow.replay import StoredRow
 
 
+def _kind_prefix(prefix: str) -> str:
+    """A kind prefix from code (``calendar.``), checked so it can sit in SQL as a literal."""
+    if not prefix or not all(ch.isalnum() or ch in "._" for ch in prefix):
+        raise ValueError(f"not a record kind prefix: {prefix!r}")
+    return prefix
+
+
 class Store:
     """A database: SQLite file (default) or PostgreSQL."""
 
@@ -262,15 +269,18 @@ class Tx(CalendarTx):
             last = rows[-1][0]
 
     def stream_ledger(self, upto: int | None = None, part: tuple[str | None, str | None] | None = None, *,
-                      owner: bool = True, batch: int = 5000) -> Iterator[tuple]:
+                      owner: bool = True, coordinator_kinds: tuple[str, ...] = (),
+                      batch: int = 5000) -> Iterator[tuple]:
         """The audit's partitioned scan: raw driver tuples ``StoredRow`` has the fields of, up to ``upto`` (if given).
 
         ``part`` is a half-open range of process ids (``None`` = unbounded). With
         ``owner`` the scan returns every row and its body only for rows of the range
         or without a process (``None`` elsewhere: the chain links are still seen);
         otherwise only the range's rows and the people/role/definition records every
-        worker needs for authority. Bodies come as UTF-8 bytes where the driver can
-        (SQLite), else text. Keyset pages in sequence order, constant memory.
+        worker needs for authority. Records whose kind starts with one of
+        ``coordinator_kinds`` (those a fold extension owns, e.g. ``calendar.``) go to
+        the owner scan whatever their process. Bodies come as UTF-8 bytes where the
+        driver can (SQLite), else text. Keyset pages in sequence order, constant memory.
         """
         mark = "?" if self.dialect == "sqlite" else "%s"
         conds, params = [], []
@@ -281,14 +291,16 @@ class Tx(CalendarTx):
             conds.append(f"process_id < {mark}")
             params.append(part[1])
         in_part = " AND ".join(["process_id IS NOT NULL", *conds])
+        theirs = " OR ".join(f"substr(kind, 1, {len(k)}) = '{_kind_prefix(k)}'" for k in coordinator_kinds) or "1 = 0"
         body = "CAST(body AS BLOB)" if self.dialect == "sqlite" else "body"
         if owner:
-            body_col = body if part is None else f"CASE WHEN process_id IS NULL OR ({in_part}) THEN {body} END"
+            body_col = (body if part is None else
+                        f"CASE WHEN process_id IS NULL OR ({theirs}) OR ({in_part}) THEN {body} END")
             where = ""
         else:
             body_col = body
-            where = (f" AND (({in_part}) OR (process_id IS NULL AND (kind LIKE 'person.%%' OR "
-                     f"kind LIKE 'role.%%' OR kind LIKE 'definition.%%')))")
+            where = (f" AND ((({in_part}) AND NOT ({theirs})) OR (process_id IS NULL AND (kind LIKE 'person.%%' "
+                     f"OR kind LIKE 'role.%%' OR kind LIKE 'definition.%%')))")
             if self.dialect == "sqlite":
                 where = where.replace("%%", "%")
         sql = (f"SELECT seq, prev_hash, hash, kind, process_id, {body_col}, actor, recorded_at FROM ledger "
