@@ -567,11 +567,20 @@ def document_conflicts(parts: Iterable[tuple[dict[str, str], dict[str, int | lis
     and the seqs of its uses. The earliest use across parts owns the number;
     every use by another part's process is what the guard would have refused.
     """
+    parts = list(parts)
+    seen: set[str] = set()
+    shared: set[str] = set()
+    for _documents, claims in parts:  # only numbers two parts both used need a look (few, if any)
+        keys = claims.keys()
+        shared |= seen & keys
+        seen |= keys
+    del seen
     best: dict[str, tuple[int, str]] = {}
     uses: dict[str, list[tuple[str, list[int]]]] = {}
     for documents, claims in parts:
-        for key, seqs in claims.items():
-            seqs = seqs if isinstance(seqs, list) else [seqs]
+        for key in shared & claims.keys():
+            got = claims[key]
+            seqs = got if isinstance(got, list) else [got]
             process = documents[key]
             uses.setdefault(key, []).append((process, seqs))
             if key not in best or seqs[0] < best[key][0]:
