@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 
 from workflow.authority import Assignment, holders
 from workflow.definitions import Calendar, CalendarItemSpec, MonthDay, Organization, RoundSpec
-from workflow.fiscal import BANGKOK, fiscal_year_bounds, fiscal_year_be, format_date_be
+from workflow.fiscal import BANGKOK, fiscal_year_be, fiscal_year_bounds, format_date_be
+from workflow.ledger import Record, format_instant, parse_instant
 from workflow.replay import Fold, FoldExtension
 
 OFFICE = "office"
@@ -54,7 +55,7 @@ def day_in_fiscal_year(fy_be: int, md: MonthDay) -> dt.date:
 
 def day_start(day: dt.date) -> dt.datetime:
     """00:00 Bangkok on a day, as a UTC instant."""
-    return dt.datetime.combine(day, dt.time(0), BANGKOK).astimezone(dt.timezone.utc)
+    return dt.datetime.combine(day, dt.time(0), BANGKOK).astimezone(dt.UTC)
 
 
 def fiscal_year_of(moment: dt.datetime) -> int:
@@ -138,6 +139,26 @@ def occurrences(calendar: Calendar, org: Organization, fy_be: int) -> list[Occur
             for subject in subjects(org, item.per):
                 out.append(Occurrence(fy_be, item, rnd, subject, opens, due))
     return out
+
+
+def occurrence(item: CalendarItemSpec, round_id: str, subject: str, fy_be: int) -> Occurrence | None:
+    """The one occurrence ``occurrences`` gives for this round and subject (None if the item has no such
+    round; whether the subject is one of the organization's is ``subjects``' question)."""
+    rnd = next((r for r in item.rounds if r.id == round_id), None)
+    if rnd is None:
+        return None
+    return Occurrence(fy_be, item, rnd, subject, day_in_fiscal_year(fy_be, rnd.opens),
+                      day_in_fiscal_year(fy_be, rnd.due))
+
+
+def not_applicable_at_start(occ: Occurrence, started_at: dt.datetime) -> bool:
+    """An occurrence already past due when the calendar started is recorded as not applicable."""
+    return occ.overdue_at <= started_at
+
+
+def responsible_moment(occ: Occurrence, started_at: dt.datetime) -> dt.datetime:
+    """Whose role counts for an opening: the holders when the window opened, or at the start if later."""
+    return max(occ.opens_at, started_at)
 
 
 def resolve(assignments: Iterable[Assignment], roles: Iterable[str], scopes: set[str | None],
@@ -273,8 +294,12 @@ class CalendarFold:
                 item["overdue"] = True
         elif name in ("report_submitted", "checkpoint_recorded"):
             item = self.items.get(data["item_id"])
-            if item is None or item["status"] != OPEN:
-                self.problems.append((seq, f"{data['item_id']} completed but it was not open"))
+            if item is None:
+                self.problems.append((seq, f"{data['item_id']} completed but it was not open: no "
+                                           + "record before this one opened it"))
+            elif item["status"] != OPEN:
+                self.problems.append((seq, f"{data['item_id']} completed but it was not open: it "
+                                           + f"was {item['status']} already"))
             else:
                 item.update(status=DONE, late=bool(data.get("late")), completed_by=actor)
 
@@ -299,8 +324,6 @@ def audit_record(item: dict | None, kind: str, actor: str, role: str, moment: dt
     scopes = subject_scopes(org, spec.per, item["subject"])
     assignments = list(assignments)
     if kind == "calendar.item_opened":
-        from workflow.ledger import parse_instant
-
         want = resolve(assignments, spec.responsible_roles, scopes, parse_instant(data["resolved_at"]))
         if want != data["responsible"]:
             return (f"{data['item_id']} names {[r['person'] for r in data['responsible']]} as responsible; "
@@ -316,28 +339,432 @@ def audit_record(item: dict | None, kind: str, actor: str, role: str, moment: dt
 
 _CHECKED_CLOSINGS = ("calendar.item_opened", "calendar.report_submitted", "calendar.checkpoint_recorded",
                      "calendar.extra_round_recorded")
+_CREATIONS = ("calendar.item_opened", "calendar.item_not_applicable")
+_CLOSINGS = {"calendar.report_submitted": "report", "calendar.checkpoint_recorded": "checkpoint"}
+# what one tick writes, all stamped with the tick's one ``now`` and appended in one transaction
+_TICK_KINDS = frozenset({"calendar.started", *_CREATIONS, "calendar.reminder_queued", "calendar.item_overdue"})
+_KNOWN = _TICK_KINDS | set(_CLOSINGS) | {"calendar.extra_round_recorded"}
+SYSTEM_ACTOR = "system"
+
+
+def _when(moment: dt.datetime) -> str:
+    """An instant as an auditor reads it: Bangkok wall-clock time."""
+    return f"{moment.astimezone(BANGKOK):%Y-%m-%d %H:%M} Bangkok"
+
+
+@dataclass(slots=True)
+class _Facts:
+    """What the rules remember of one created item (memory: one of these per item)."""
+
+    spec: CalendarItemSpec | None   # from the calendar version the item was created under
+    occ: Occurrence | None          # its computed window (None: not a scheduled round, or an extra one)
+    created_at: str
+    named: str | None               # the first person named responsible when it opened
+
+
+@dataclass(slots=True)
+class _Schedule:
+    """The occurrences of one fiscal year under one (calendar, organization) not yet required, latest
+    opening first: a check up to an instant pops from the end, so each is looked at once."""
+
+    key: tuple[str, str]
+    pending: list[Occurrence]
+
+
+@dataclass(slots=True)
+class _Run:
+    """The records of one tick so far (same instant, contiguous): its duties are checked when it ends."""
+
+    rec: Record
+    moment: dt.datetime
+    calendar: str | None
+    organization: str | None
 
 
 class CalendarExtension(FoldExtension):
-    """Folds ``calendar.*`` records for the audit: item states, and who was named
-    and who closed each item checked against the role assignments of the time."""
+    """Folds ``calendar.*`` records for the audit.
+
+    Besides the item states and who was named and who closed each item
+    (``authority``), every record is checked against the calendar definition
+    in force (``calendar`` findings): an item's fiscal year, item, round and
+    subject exist in the calendar and organization it names, which were the
+    active ones; its window dates are the computed ones; it was created no
+    earlier than its window opens, by the tick, after the calendar started, and
+    as not applicable exactly when it was due before the start; reminders follow
+    ``reminder_plan``; an overdue flag comes after the due day; closings come
+    after the opening, once, with the right ``late`` flag. At the end of each
+    tick (the next calendar record with another time, or the end of the ledger)
+    whatever that tick had to do by its instant must have been done: every
+    occurrence whose window had opened exists, every open item past due is
+    flagged, every reminder due is queued. ``finish`` also names the items that
+    should exist by the last record's time. Memory grows with the number of
+    items, never with records; ``Fold.processes`` is not used.
+    """
 
     name = "calendar"
     prefixes = ("calendar.",)
 
     def __init__(self) -> None:
         self.state = CalendarFold()
+        self.facts: dict[str, _Facts] = {}
+        self._open: set[str] = set()          # open and not flagged overdue: what a tick still owes
+        self._missing: set[str] = set()       # occurrences already reported missing
+        self._missed: set[tuple[str, int | None]] = set()  # reminders (days) / overdue flags (None) reported
+        self._extras: dict[tuple[int, str], int] = {}
+        self._schedules: dict[int, _Schedule] = {}
+        self._subjects: dict[tuple[str, str], frozenset[str]] = {}
+        self._run: _Run | None = None
+        self._started: dt.datetime | None = None
+        self._started_fy: int | None = None
 
+    # -- the fold ------------------------------------------------------------------------
     def apply(self, fold: Fold, rec) -> None:
+        kind = rec.kind
+        if kind not in _KNOWN:
+            fold.unchecked[kind] += 1  # a calendar kind this version does not know: counted, not judged
+            return
+        if self._run is not None and (rec.at != self._run.rec.at or kind not in _TICK_KINDS):
+            self._end_run(fold)
+        moment = rec.moment
+        data = rec.data
+        iid = data.get("item_id")
+        facts: _Facts | None = None
+        if kind == "calendar.started":
+            self._check_start(fold, rec, moment, data)
+        elif kind in _CREATIONS:
+            facts = self._check_creation(fold, rec, moment, data)
+        elif kind == "calendar.extra_round_recorded":
+            facts = self._check_extra(fold, rec, moment, data)
+        elif kind == "calendar.reminder_queued":
+            self._check_reminder(fold, rec, moment, data)
+        elif kind == "calendar.item_overdue":
+            self._check_overdue(fold, rec, moment, data)
+        else:
+            self._check_closing(fold, rec, moment, data)
         before = len(self.state.problems)
-        self.state.apply(rec.kind, rec.seq, rec.at, rec.actor, rec.data)
+        self.state.apply(kind, rec.seq, rec.at, rec.actor, data)
         for _seq, message in self.state.problems[before:]:
             fold.finding("calendar", rec, message)
-        if rec.kind in _CHECKED_CLOSINGS:
-            problem = audit_record(self.state.items.get(rec.data["item_id"]), rec.kind, rec.actor, rec.role,
-                                   rec.moment, rec.data, fold.assignments.values(), fold.definition)
+        if kind == "calendar.started" and before == len(self.state.problems):
+            self._started, self._started_fy = parse_instant(data["started_at"]), data["fiscal_year"]
+        if iid is not None:
+            if facts is not None and iid not in self.facts:
+                self.facts[iid] = facts
+            item = self.state.items.get(iid)
+            if item is not None and item["status"] == OPEN and not item["overdue"]:
+                self._open.add(iid)
+            else:
+                self._open.discard(iid)
+        if kind in _CHECKED_CLOSINGS:
+            problem = audit_record(self.state.items.get(iid), kind, rec.actor, rec.role,
+                                   moment, data, fold.assignments.values(), fold.definition)
             if problem:
                 fold.finding("authority", rec, problem)
+        if kind in _TICK_KINDS:
+            self._run = _Run(rec, moment, fold.active.get("calendar"), fold.active.get("organization"))
+
+    def finish(self, fold: Fold) -> None:
+        if self._run is not None:
+            self._end_run(fold)
+        last = fold.last_folded
+        if self._started is None or last is None:
+            return
+        self._require_items(fold, last, fold.active.get("calendar"), fold.active.get("organization"),
+                            last.moment, at_end=True)
 
     def snapshot(self, fold: Fold) -> dict:
         return {iid: dict(item) for iid, item in sorted(self.state.items.items())}
+
+    # -- helpers -------------------------------------------------------------------------
+    def _definitions(self, fold: Fold, calendar: str | None,
+                     organization: str | None) -> tuple[Calendar | None, Organization | None]:
+        cal = fold.definition(calendar) if calendar else None
+        org = fold.definition(organization) if organization else None
+        return (cal if isinstance(cal, Calendar) else None, org if isinstance(org, Organization) else None)
+
+    def _subjects_of(self, org: Organization, per: str) -> frozenset[str]:
+        key = (org.version, per)
+        if key not in self._subjects:
+            self._subjects[key] = frozenset(subjects(org, per))
+        return self._subjects[key]
+
+    def _in_force(self, fold: Fold, rec, data: dict, out: list[str]) -> None:
+        for kind in ("calendar", "organization"):
+            active = fold.active.get(kind)
+            if data.get(kind) != active:
+                out.append(f"names {kind} {str(data.get(kind))[:12]}, but the {kind} in force was "
+                           f"{str(active)[:12]}")
+
+    def _report(self, fold: Fold, rec, what: str, problems: list[str]) -> None:
+        for problem in problems:
+            fold.finding("calendar", rec, f"{what}: {problem}")
+
+    def _check_process(self, rec, spec: CalendarItemSpec | None, fy: int, subject: str, out: list[str]) -> None:
+        """A record about a per-task item may name that task's process of the year; no other process.
+        (Whether the process existed, so must have been named, needs the processes: not checked here.)"""
+        if rec.process is None:
+            return
+        if spec is None or spec.per != "task" or rec.process != f"{fy}/{subject}":
+            out.append(f"names process {rec.process}; it may name only "
+                       + (f"{fy}/{subject}" if spec is not None and spec.per == "task" else "none"))
+
+    # -- record by record ----------------------------------------------------------------
+    def _check_start(self, fold: Fold, rec, moment: dt.datetime, data: dict) -> None:
+        out: list[str] = []
+        if rec.actor != SYSTEM_ACTOR:
+            out.append(f"started by {rec.actor}; only the tick (system) starts the calendar")
+        if data.get("started_at") != rec.at:
+            out.append(f"started_at is {data.get('started_at')}, but the record is stamped {rec.at}")
+        if data.get("fiscal_year") != fiscal_year_of(moment):
+            out.append(f"fiscal_year is {data.get('fiscal_year')}, but {_when(moment)} is in fiscal year "
+                       f"{fiscal_year_of(moment)}")
+        if data.get("calendar") != fold.active.get("calendar"):
+            out.append(f"names calendar {str(data.get('calendar'))[:12]}, but the calendar in force was "
+                       f"{str(fold.active.get('calendar'))[:12]}")
+        self._report(fold, rec, "calendar.started", out)
+
+    def _check_creation(self, fold: Fold, rec, moment: dt.datetime, data: dict) -> _Facts:
+        iid = data["item_id"]
+        fy, item, round_id, subject = data["fiscal_year"], data["item"], data["round"], data["subject"]
+        named = next((r["person"] for r in data.get("responsible") or ()), None)
+        out: list[str] = []
+        facts = _Facts(None, None, rec.at, named)
+        if rec.actor != SYSTEM_ACTOR or rec.role != SYSTEM_ACTOR:
+            out.append(f"created by {rec.actor} ({rec.role}); only the tick (system) creates items")
+        if iid != item_id(fy, item, round_id, subject):
+            out.append(f"item_id is {iid}, but its fields make {item_id(fy, item, round_id, subject)}")
+        self._in_force(fold, rec, data, out)
+        cal, org = self._definitions(fold, data.get("calendar"), data.get("organization"))
+        started = self._started
+        if started is None:
+            out.append("created before the calendar started (no calendar.started record before it)")
+        if cal is None or org is None:
+            out.append(f"calendar {str(data.get('calendar'))[:12]} or organization "
+                       f"{str(data.get('organization'))[:12]} is not stored")
+            self._report(fold, rec, iid, out)
+            return facts
+        spec = cal.item(item)
+        if spec is None:
+            out.append(f"calendar {cal.version[:12]} has no item '{item}' (items: "
+                       f"{', '.join(i.id for i in cal.items)})")
+            self._report(fold, rec, iid, out)
+            return facts
+        facts.spec = spec
+        if data.get("kind") != spec.kind:
+            out.append(f"kind is '{data.get('kind')}', but {item} is a {spec.kind}")
+        occ = occurrence(spec, round_id, subject, fy) if isinstance(fy, int) else None
+        if occ is None:
+            out.append(f"{item} has no round '{round_id}' in calendar {cal.version[:12]} (rounds: "
+                       f"{', '.join(r.id for r in spec.rounds)})")
+        if subject not in self._subjects_of(org, spec.per):
+            out.append(f"'{subject}' is not a {spec.per.replace('_', ' ')} of organization {org.version[:12]}")
+        self._check_process(rec, spec, fy, subject, out)
+        if self._started_fy is not None and isinstance(fy, int) and not (
+                self._started_fy <= fy <= fiscal_year_of(moment)):
+            out.append(f"fiscal year {fy} is outside the calendar's span at {_when(moment)}: from "
+                       f"{self._started_fy} (its start) to {fiscal_year_of(moment)}")
+        if occ is None:
+            self._report(fold, rec, iid, out)
+            return facts
+        facts.occ = occ
+        for key, want in (("opens_on", occ.opens_on), ("due_on", occ.due_on)):
+            if data.get(key) != want.isoformat():
+                out.append(f"{key} is {data.get(key)}; calendar {cal.version[:12]} gives {want.isoformat()}")
+        if moment < occ.opens_at:
+            out.append(f"created at {_when(moment)}, before its window opens ({_when(occ.opens_at)})")
+        if started is not None:
+            na = not_applicable_at_start(occ, started)
+            if rec.kind == "calendar.item_not_applicable":
+                if not na:
+                    out.append(f"recorded not applicable, but it is due by the end of {occ.due_on.isoformat()}, "
+                               f"after the calendar started ({_when(started)}): it should have opened")
+                if data.get("started_at") != format_instant(started):
+                    out.append(f"started_at is {data.get('started_at')}; the calendar started "
+                               f"{format_instant(started)}")
+                if data.get("reason") != "started_after_due":
+                    out.append(f"reason is '{data.get('reason')}', not 'started_after_due'")
+            else:
+                if na:
+                    out.append(f"opened, but it was due by the end of {occ.due_on.isoformat()}, before the "
+                               f"calendar started ({_when(started)}): it should be not applicable")
+                want_at = format_instant(responsible_moment(occ, started))
+                if data.get("resolved_at") != want_at:
+                    out.append(f"resolved_at is {data.get('resolved_at')}; the responsible people are "
+                               f"those of {want_at} (its opening, or the start if later)")
+        if rec.kind == "calendar.item_opened" and rec.responsible != named:
+            out.append(f"the record names {rec.responsible} as responsible, but the item names {named} first")
+        self._report(fold, rec, iid, out)
+        return facts
+
+    def _check_extra(self, fold: Fold, rec, moment: dt.datetime, data: dict) -> _Facts:
+        iid = data["item_id"]
+        fy, item, round_id, subject = data["fiscal_year"], data["item"], data["round"], data["subject"]
+        out: list[str] = []
+        if iid != item_id(fy, item, round_id, subject):
+            out.append(f"item_id is {iid}, but its fields make {item_id(fy, item, round_id, subject)}")
+        self._in_force(fold, rec, data, out)
+        if fy != fiscal_year_of(moment):
+            out.append(f"an extra round of fiscal year {fy} recorded at {_when(moment)}, in fiscal year "
+                       f"{fiscal_year_of(moment)}")
+        n = self._extras.get((fy, item), 0) + 1
+        self._extras[(fy, item)] = n
+        if round_id != f"extra{n}":
+            out.append(f"round is '{round_id}'; as extra round {n} of {fy}/{item} it is 'extra{n}'")
+        cal, _org = self._definitions(fold, data.get("calendar"), data.get("organization"))
+        spec = cal.item(item) if cal is not None else None
+        if spec is None:
+            out.append(f"calendar {str(data.get('calendar'))[:12]} has no item '{item}' (or is not stored)")
+        else:
+            if spec.kind != "checkpoint" or data.get("kind") != spec.kind:
+                out.append(f"kind is '{data.get('kind')}'; extra rounds are for checkpoints ({item} is a "
+                           f"{spec.kind})")
+            if spec.minimum_count is None or spec.per != OFFICE:
+                out.append(f"{item} has a fixed number of rounds (required_count) or is not for the office: "
+                           "no extra rounds")
+        if subject != OFFICE:
+            out.append(f"subject is '{subject}', not '{OFFICE}'")
+        self._check_process(rec, spec, fy, subject, out)
+        self._report(fold, rec, iid, out)
+        return _Facts(spec, None, rec.at, rec.actor)
+
+    def _item(self, fold: Fold, rec, data: dict, what: str) -> tuple[dict | None, _Facts | None]:
+        iid = data["item_id"]
+        item, facts = self.state.items.get(iid), self.facts.get(iid)
+        if item is None:
+            fold.finding("calendar", rec, f"{what} for {iid}, which no earlier record created")
+        return item, facts
+
+    def _check_reminder(self, fold: Fold, rec, moment: dt.datetime, data: dict) -> None:
+        iid = data["item_id"]
+        item, facts = self._item(fold, rec, data, "a reminder")
+        if item is None or facts is None:
+            return
+        out: list[str] = []
+        if rec.actor != SYSTEM_ACTOR:
+            out.append(f"queued by {rec.actor}; only the tick (system) queues reminders")
+        if item["status"] != OPEN or item["overdue"]:
+            out.append(f"reminder for an item that was {'overdue' if item['overdue'] else item['status']}")
+        spec, occ = facts.spec, facts.occ
+        if spec is None or occ is None:
+            self._report(fold, rec, iid, out)
+            return
+        if data.get("due_on") != occ.due_on.isoformat():
+            out.append(f"due_on is {data.get('due_on')}; the item is due {occ.due_on.isoformat()}")
+        handled = {d for d in spec.reminder_days if (iid, d) in self.state.reminders}
+        days, superseded = reminder_plan(occ.due_on, spec.reminder_days, moment, handled)
+        got = (data.get("days_before"), sorted(data.get("superseded") or []))
+        if days is None:
+            plan = ", ".join(f"{d} day(s) before at {_when(occ.reminder_at(d))}" for d in sorted(spec.reminder_days))
+            out.append(f"reminder {got[0]} day(s) before (superseding {got[1]}) queued at {_when(moment)}, but "
+                       f"none was due then (plan: {plan or 'no reminders'}; already handled: {sorted(handled)})")
+        elif got != (days, superseded):
+            out.append(f"reminder {got[0]} day(s) before (superseding {got[1]}) queued at {_when(moment)}; "
+                       f"the plan then gives {days} day(s) before (superseding {superseded})")
+        if rec.responsible != facts.named:
+            out.append(f"the record names {rec.responsible} as responsible, but the item names {facts.named}")
+        self._check_process(rec, spec, occ.fiscal_year, occ.subject, out)
+        self._report(fold, rec, iid, out)
+
+    def _check_overdue(self, fold: Fold, rec, moment: dt.datetime, data: dict) -> None:
+        iid = data["item_id"]
+        facts = self.facts.get(iid)
+        if iid not in self.state.items or facts is None:
+            return  # CalendarFold reports an overdue flag for an item that was not open
+        out: list[str] = []
+        if rec.actor != SYSTEM_ACTOR:
+            out.append(f"flagged by {rec.actor}; only the tick (system) flags items overdue")
+        spec, occ = facts.spec, facts.occ
+        if spec is None or occ is None:
+            self._report(fold, rec, iid, out)
+            return
+        if data.get("due_on") != occ.due_on.isoformat():
+            out.append(f"due_on is {data.get('due_on')}; the item is due {occ.due_on.isoformat()}")
+        if moment < occ.overdue_at:
+            out.append(f"flagged overdue at {_when(moment)}, before its due day {occ.due_on.isoformat()} "
+                       f"ended (overdue from {_when(occ.overdue_at)})")
+        if rec.responsible != facts.named:
+            out.append(f"the record names {rec.responsible} as responsible, but the item names {facts.named}")
+        self._check_process(rec, spec, occ.fiscal_year, occ.subject, out)
+        self._report(fold, rec, iid, out)
+
+    def _check_closing(self, fold: Fold, rec, moment: dt.datetime, data: dict) -> None:
+        iid = data["item_id"]
+        item, facts = self.state.items.get(iid), self.facts.get(iid)
+        if item is None or facts is None:
+            return  # CalendarFold reports a closing of an item that was not open
+        out: list[str] = []
+        if facts.spec is not None and facts.spec.kind != _CLOSINGS[rec.kind]:
+            out.append(f"a {rec.kind.split('.', 1)[1].replace('_', ' ')} for a {facts.spec.kind}")
+        if rec.at < facts.created_at:
+            out.append(f"closed at {rec.at}, before the item was opened ({facts.created_at})")
+        occ = facts.occ
+        if occ is not None:
+            if moment < occ.opens_at:
+                out.append(f"closed at {_when(moment)}, before its window opens ({_when(occ.opens_at)})")
+            late = moment >= occ.overdue_at
+            if data.get("late") is not late:
+                out.append(f"late is {data.get('late')}; closed at {_when(moment)}, "
+                           f"{'after' if late else 'before'} its due day {occ.due_on.isoformat()} ended, "
+                           f"it is {late}")
+            if data.get("due_on") != occ.due_on.isoformat():
+                out.append(f"due_on is {data.get('due_on')}; the item is due {occ.due_on.isoformat()}")
+            self._check_process(rec, facts.spec, occ.fiscal_year, occ.subject, out)
+        if rec.responsible != rec.actor:
+            out.append(f"the record names {rec.responsible} as responsible, not the one who closed it "
+                       f"({rec.actor})")
+        self._report(fold, rec, iid, out)
+
+    # -- what each tick owed -------------------------------------------------------------
+    def _end_run(self, fold: Fold) -> None:
+        run, self._run = self._run, None
+        if run is None or self._started is None:
+            return
+        self._require_items(fold, run.rec, run.calendar, run.organization, run.moment, at_end=False)
+        for iid in sorted(self._open):
+            facts = self.facts.get(iid)
+            if facts is None or facts.spec is None or facts.occ is None:
+                continue
+            occ, spec = facts.occ, facts.spec
+            if run.moment >= occ.overdue_at:
+                if (iid, None) not in self._missed:
+                    self._missed.add((iid, None))
+                    fold.finding("calendar", run.rec, f"{iid}: the tick at {_when(run.moment)} did not flag it "
+                                                      f"overdue; it is due by the end of {occ.due_on.isoformat()}"
+                                                      f" (overdue from {_when(occ.overdue_at)})")
+                continue
+            handled = {d for d in spec.reminder_days if (iid, d) in self.state.reminders}
+            days, _superseded = reminder_plan(occ.due_on, spec.reminder_days, run.moment, handled)
+            if days is not None and (iid, days) not in self._missed:
+                self._missed.add((iid, days))
+                fold.finding("calendar", run.rec, f"{iid}: the tick at {_when(run.moment)} did not queue the "
+                                                  f"reminder {days} day(s) before its due day "
+                                                  f"{occ.due_on.isoformat()} (due at {_when(occ.reminder_at(days))})")
+
+    def _require_items(self, fold: Fold, rec, calendar: str | None, organization: str | None,
+                       until: dt.datetime, at_end: bool) -> None:
+        """Every occurrence whose window opened by ``until`` (fiscal years from the start's on) exists."""
+        cal, org = self._definitions(fold, calendar, organization)
+        started = self._started
+        if cal is None or org is None or self._started_fy is None or started is None:
+            return
+        key = (cal.version, org.version)
+        for fy in range(self._started_fy, fiscal_year_of(until) + 1):
+            schedule = self._schedules.get(fy)
+            if schedule is None or schedule.key != key:  # a new calendar or organization: its items from the start
+                schedule = self._schedules[fy] = _Schedule(key, sorted(
+                    occurrences(cal, org, fy), key=lambda o: (o.opens_at, o.id), reverse=True))
+            pending = schedule.pending
+            while pending and pending[-1].opens_at <= until:
+                occ = pending.pop()
+                if occ.id in self.state.items or occ.id in self._missing:
+                    continue
+                self._missing.add(occ.id)
+                if at_end:
+                    message = (f"{occ.id} is missing: its window opened {_when(occ.opens_at)}, before the "
+                               f"ledger's last record ({_when(until)}), and the calendar started "
+                               f"{_when(started)} (no tick recorded it)")
+                else:
+                    message = (f"{occ.id} is missing: the tick at {_when(until)} did not create it, though its "
+                               f"window opened {_when(occ.opens_at)}")
+                fold.finding("calendar", rec, message)
+
