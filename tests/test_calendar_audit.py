@@ -325,3 +325,66 @@ def test_the_pure_occurrence_is_the_one_occurrences_gives(app):
         for occ in wc.occurrences(defs.calendar, defs.organization, fy):
             assert wc.occurrence(occ.item, occ.round.id, occ.subject, fy) == occ
     assert wc.occurrence(defs.calendar.item("semiannual_report"), "h3", TASK, 2570) is None
+
+
+NEW_ITEM = """  - id: annual_publication
+    kind: report
+    per: office
+    title: {th: เผยแพร่ผลการดำเนินงานประจำปี, en: Yearly publication}
+    responsible_roles: [esa_director]
+    escalate_to: [esa_director]
+    reminder_days: [7]
+    required_count: 1
+    rounds:
+      - id: y
+        title: {th: ประจำปี, en: Yearly}
+        opens: {month: 10, day: 1}
+        due: {month: 11, day: 30}
+"""
+
+
+def test_a_calendar_loaded_mid_year_verifies_clean_before_and_after_the_next_tick(app, clock):
+    """A new item takes effect at the next tick, which also creates it for the earlier fiscal years of the
+    calendar (here FY 2570, opened and at once overdue): the audit holds the tick to that, no more."""
+    from definitions import shipped_texts
+
+    _ticks(app, clock, [bkk(2026, 11, 20, 10), bkk(2027, 3, 1), bkk(2027, 10, 2)])
+    text = dict(shipped_texts())["definitions/calendar.yaml"]
+    text = text.replace("  - id: committee_supervision\n", NEW_ITEM + "  - id: committee_supervision\n")
+    clock.set(bkk(2027, 10, 5))
+    app.register_definitions([("calendar.yaml", text)])
+    assert verify(app).ok  # loaded, not yet ticked: nothing it adds is missing yet
+    clock.set(bkk(2027, 10, 6))
+    result = tick(app)
+    assert result.opened == ["2570/annual_publication/y/office", "2571/annual_publication/y/office"]
+    assert result.overdue == ["2570/annual_publication/y/office"]
+    report = verify(app)
+    assert report.ok, list(report.findings)
+
+
+def test_a_tick_after_a_calendar_change_must_create_what_the_new_calendar_adds(app, clock, db_url):
+    from definitions import shipped_texts
+
+    _ticks(app, clock, [bkk(2026, 11, 20, 10), bkk(2027, 10, 2)])
+    text = dict(shipped_texts())["definitions/calendar.yaml"]
+    clock.set(bkk(2027, 10, 5))
+    app.register_definitions([("calendar.yaml", text.replace("  - id: committee_supervision\n",
+                                                             NEW_ITEM + "  - id: committee_supervision\n"))])
+    # a forged tick on 6 October that creates only the new year's publication, not FY 2570's
+    [seq] = forge(db_url, [opening(app, "2571/annual_publication/y/office", bkk(2027, 10, 6))])
+    report = verify(app)
+    [finding] = only_at(report, {seq})
+    assert finding.message.startswith("2570/annual_publication/y/office is missing: the tick at 2027-10-06")
+
+
+def test_as_of_replays_check_the_calendar_up_to_the_last_record_folded(app, clock):
+    """As of midday 1 March the H1 windows had opened but no tick had run since 28 February: the replay
+    holds the ledger to its last folded record, not to the as-of moment."""
+    from engine.audit import replay_as_of
+
+    _ticks(app, clock, [bkk(2026, 11, 20, 10), bkk(2027, 2, 28), bkk(2027, 3, 2), bkk(2027, 3, 17)])
+    before = replay_as_of(app, bkk(2027, 3, 1, 12))
+    assert before["ledger_ok"] and H1 not in before["calendar"] and GROUP_R1 in before["calendar"]
+    after = replay_as_of(app, bkk(2027, 3, 2, 12))
+    assert after["ledger_ok"] and after["calendar"][H1]["status"] == "open"
+    assert verify(app).ok

@@ -414,6 +414,7 @@ class CalendarExtension(FoldExtension):
         self._schedules: dict[int, _Schedule] = {}
         self._subjects: dict[tuple[str, str], frozenset[str]] = {}
         self._run: _Run | None = None
+        self._tick_definitions: tuple[str | None, str | None] | None = None  # (calendar, organization) of the last tick
         self._started: dt.datetime | None = None
         self._started_fy: int | None = None
 
@@ -462,6 +463,7 @@ class CalendarExtension(FoldExtension):
                 fold.finding("authority", rec, problem)
         if kind in _TICK_KINDS:
             self._run = _Run(rec, moment, fold.active.get("calendar"), fold.active.get("organization"))
+            self._tick_definitions = (self._run.calendar, self._run.organization)
 
     def finish(self, fold: Fold) -> None:
         if self._run is not None:
@@ -469,8 +471,11 @@ class CalendarExtension(FoldExtension):
         last = fold.last_folded
         if self._started is None or last is None:
             return
-        self._require_items(fold, last, fold.active.get("calendar"), fold.active.get("organization"),
-                            last.moment, at_end=True)
+        # Under the definitions the last tick used: a calendar or organization loaded since takes effect
+        # at the next tick (which the per-tick check then holds to it), so what it adds is not missing yet.
+        calendar, organization = self._tick_definitions or (fold.active.get("calendar"),
+                                                            fold.active.get("organization"))
+        self._require_items(fold, last, calendar, organization, last.moment, at_end=True)
 
     def snapshot(self, fold: Fold) -> dict:
         return {iid: dict(item) for iid, item in sorted(self.state.items.items())}
