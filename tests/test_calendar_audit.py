@@ -388,3 +388,22 @@ def test_as_of_replays_check_the_calendar_up_to_the_last_record_folded(app, cloc
     after = replay_as_of(app, bkk(2027, 3, 2, 12))
     assert after["ledger_ok"] and after["calendar"][H1]["status"] == "open"
     assert verify(app).ok
+
+
+def test_a_tick_that_skipped_a_reminder(app, clock, db_url):
+    """A forged tick on 17 March queues the 14-day reminder for every open item but one."""
+    _ticks(app, clock, [bkk(2027, 3, 1), bkk(2027, 3, 16, 12)])
+    with app.store.reading() as tx:
+        rows = [r for r in tx.calendar_items(status=wc.OPEN) if r["due_on"] == dt.date(2027, 3, 31)]
+    assert len(rows) == 11 + 4 + 1
+    reminders = [Entry(kind="calendar.reminder_queued", at=bkk(2027, 3, 17), actor="system", role="system",
+                       responsible=(r["responsible"][0]["person"] if r["responsible"] else None),
+                       process=f"2570/{r['subject']}" if r["per"] == "task" else None,
+                       data={"item_id": r["id"], "days_before": 14, "superseded": [], "due_on": "2027-03-31",
+                             "to": []})
+                 for r in rows if r["id"] != H1]
+    seqs = forge(db_url, reminders)
+    report = verify(app)
+    [finding] = only_at(report, {seqs[-1]})
+    assert finding.message == (f"{H1}: the tick at 2027-03-17 00:00 Bangkok did not queue the reminder 14 day(s) "
+                               "before its due day 2027-03-31 (due at 2027-03-17 00:00 Bangkok)")

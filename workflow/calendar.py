@@ -360,6 +360,7 @@ class _Facts:
     occ: Occurrence | None          # its computed window (None: not a scheduled round, or an extra one)
     created_at: str
     named: str | None               # the first person named responsible when it opened
+    next_duty: dt.datetime | None = None  # cache: from when a tick owes it a reminder or the overdue flag
 
 
 @dataclass(slots=True)
@@ -448,9 +449,12 @@ class CalendarExtension(FoldExtension):
             fold.finding("calendar", rec, message)
         if kind == "calendar.started" and before == len(self.state.problems):
             self._started, self._started_fy = parse_instant(data["started_at"]), data["fiscal_year"]
+        self.state.problems.clear()  # reported: memory stays with the items, not with a tampered ledger's findings
         if iid is not None:
             if facts is not None and iid not in self.facts:
                 self.facts[iid] = facts
+            elif kind == "calendar.reminder_queued" and iid in self.facts:
+                self.facts[iid].next_duty = None  # its next reminder changed
             item = self.state.items.get(iid)
             if item is not None and item["status"] == OPEN and not item["overdue"]:
                 self._open.add(iid)
@@ -730,6 +734,11 @@ class CalendarExtension(FoldExtension):
             if facts is None or facts.spec is None or facts.occ is None:
                 continue
             occ, spec = facts.occ, facts.spec
+            if facts.next_duty is None:
+                facts.next_duty = min([occ.overdue_at, *(occ.reminder_at(d) for d in spec.reminder_days
+                                                         if (iid, d) not in self.state.reminders)])
+            if run.moment < facts.next_duty:
+                continue  # nothing was due yet: reminder_plan would give nothing, and it is not overdue
             if run.moment >= occ.overdue_at:
                 if (iid, None) not in self._missed:
                     self._missed.add((iid, None))
