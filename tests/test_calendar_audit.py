@@ -409,12 +409,18 @@ def test_a_tick_that_skipped_a_reminder(app, clock, db_url):
                                "before its due day 2027-03-31 (due at 2027-03-17 00:00 Bangkok)")
 
 
-@pytest.mark.xfail(strict=True, reason="the partitioned audit (engine.audit_workers) gives a per-task calendar "
-                                       "record's body only to the worker owning its process id, and workers fold "
-                                       "no extension: the calendar fold misses those records (items look missing, "
-                                       "the calendar tables look unrecorded). Route calendar.* to the coordinator.")
-def test_the_partitioned_audit_sees_every_calendar_record(app, clock):
+def test_the_partitioned_audit_sees_every_calendar_record(app, clock, db_url):
+    """Per-task calendar records name their process (FY/task); with workers they must still reach the
+    calendar fold, or its items look missing and the calendar tables unrecorded."""
     _ticks(app, clock, [bkk(2026, 11, 20, 10), bkk(2027, 3, 1), bkk(2027, 4, 1)])
     assert verify(app).ok
     report = verify(app, workers=3)
     assert report.ok, list(report.findings)
+    [seq] = forge(db_url, [Entry(kind="calendar.report_submitted", at=bkk(2027, 3, 20, 10), actor=OFFICER,
+                                 role="responsible_officer", responsible=OFFICER, process=f"2570/{TASK}",
+                                 data={"item_id": H1, "late": True, "due_on": "2027-03-31",
+                                       "evidence": {"summary": "ย้อนหลัง"}})])
+    one, parts = verify(app, workers=1), verify(app, workers=3)
+    assert [f.message for f in calendar_findings(parts)] == [f.message for f in calendar_findings(one)] == [
+        f"{H1}: late is True; closed at 2027-03-20 10:00 Bangkok, before its due day 2027-03-31 ended, it is False"]
+    assert calendar_findings(parts)[0].seq == seq
