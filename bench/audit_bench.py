@@ -18,9 +18,9 @@ child process (so peak RSS is its own):
   links, one JSON parse per record, columns against the hashed text) — where
   the time goes, for comparison;
 - verify:   ``engine.audit.verify`` (chain, legality, guards, authority, projection),
-            with its default workers (one process per core for a large ledger; the
-            peak RSS printed is the coordinator's plus the largest worker's times
-            the number of workers);
+            in one process (the default);
+- verify-w2: the same with ``workers=2`` (the coordinator and one spawned worker;
+            the peak RSS printed is the coordinator's plus the worker's);
 - replay:   ``engine.audit.replay_as_of``'s fold up to the last record, with a
   count of processes by state (the listing of every process is left out).
 
@@ -296,8 +296,8 @@ def child(phase: str, url: str) -> dict:
                 for _rec in check_chain(tx.stream_ledger(), findings):
                     n += 1
             out = {"records": n, "ok": not findings.total, "workers": 1}
-        elif phase == "verify":
-            report = verify(app)
+        elif phase in ("verify", "verify-w2"):
+            report = verify(app, workers=2 if phase == "verify-w2" else 1)
             out = {"records": report.records, "ok": report.ok, "findings": report.findings.total,
                    "first": None if report.ok else str(report.findings[0]),
                    "workers": int(report.checks.get("workers", 1))}
@@ -360,15 +360,7 @@ def bench_backend(name: str, records: int, pg_admin: str, keep: bool) -> list[di
         info = build(url, records)
         print(f"[{name}] built {info['records']:,} records ({info['processes']:,} processes, {info['tasks']:,} tasks)"
               f" in {info['setup_s'] + info['bulk_s']:.1f} s", flush=True)
-        results = []
-        for phase in ("baseline", "floor", "chain", "verify", "replay", "baseline"):
-            r = run_child(phase, url)
-            r["phase"], r["backend"] = phase, name
-            results.append(r)
-            print(f"[{name}] {phase:<8} {r['records']:>10,} records {r['seconds']:8.2f} s "
-                  f"{r['records'] / r['seconds']:>10,.0f} rec/s  peak RSS {r['peak_rss_mb']:6.1f} MB"
-                  + ("" if phase == "baseline" else f"  ok={r['ok']}  workers={r.get('workers', 1)}"), flush=True)
-        return results
+        return measure(name, url)
     finally:
         if not keep:
             if tmpdir:
@@ -384,6 +376,19 @@ def bench_backend(name: str, records: int, pg_admin: str, keep: bool) -> list[di
             print(f"[{name}] kept: {url}")
 
 
+def measure(name: str, url: str) -> list[dict]:
+    """Each phase in its own child process (its own peak RSS), the baseline first and last."""
+    results = []
+    for phase in ("baseline", "floor", "chain", "verify", "verify-w2", "replay", "baseline"):
+        r = run_child(phase, url)
+        r["phase"], r["backend"] = phase, name
+        results.append(r)
+        print(f"[{name}] {phase:<9} {r['records']:>10,} records {r['seconds']:8.2f} s "
+              f"{r['records'] / r['seconds']:>10,.0f} rec/s  peak RSS {r['peak_rss_mb']:6.1f} MB"
+              + ("" if phase == "baseline" else f"  ok={r['ok']}  workers={r.get('workers', 1)}"), flush=True)
+    return results
+
+
 def summary(results: list[dict]) -> str:
     out = io.StringIO()
     out.write("\nbackend     phase      records      rec/s   baseline rec/s   ratio   peak RSS (all processes)  workers\n")
@@ -394,7 +399,7 @@ def summary(results: list[dict]) -> str:
             if r["phase"] == "baseline":
                 continue
             rate = r["records"] / r["seconds"]
-            out.write(f"{backend:<11} {r['phase']:<8} {r['records']:>9,} {rate:>10,.0f} {base:>16,.0f} "
+            out.write(f"{backend:<11} {r['phase']:<9} {r['records']:>9,} {rate:>10,.0f} {base:>16,.0f} "
                       f"{rate / base:>7.0%} {r['peak_rss_mb']:>7.0f} MB {r.get('workers', 1):>20}\n")
     return out.getvalue()
 
@@ -407,11 +412,16 @@ def main() -> int:
                                                        "postgresql://postgres@127.0.0.1:5432/postgres"),
                         help="a PostgreSQL URL whose user may create databases")
     parser.add_argument("--keep", action="store_true", help="keep the bench databases")
+    parser.add_argument("--reuse", metavar="URL", help="measure a database kept by an earlier --keep run "
+                                                       "(no build)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(args.child, args.db)))
+        return 0
+    if args.reuse:
+        print(summary(measure("sqlite" if args.reuse.startswith("sqlite") else "postgresql", args.reuse)))
         return 0
     results = []
     for name in (("sqlite", "postgresql") if args.backend == "both" else (args.backend,)):

@@ -68,8 +68,8 @@ def verify(app: Ruam, progress: Progress | None = None, seal: Seal | None = None
            total: Callable[[int], None] | None = None, workers: int | None = None) -> AuditReport:
     """Everything an auditor checks, on the live database. ``total`` is told the head's sequence number.
 
-    ``workers``: how many processes fold the ledger (default: one per core for a
-    large ledger, else one; see ``engine.audit_workers``).
+    ``workers``: how many processes fold the ledger (default one; see
+    ``engine.audit_workers``).
     """
     _fold, report = _audit(app, until=None, seal=seal, progress=progress, total=total, workers=workers)
     return report
@@ -91,7 +91,7 @@ def _audit(app: Ruam, *, until: dt.datetime | None, seal: Seal | None, progress:
         head_seq, head_hash = tx.head()
         if total is not None:
             total(head_seq)
-        count = worker_count(workers, head_seq, store.url)
+        count = worker_count(workers, store.url)
         bounds = tx.process_bounds(count) if count > 1 else []
         parts = ranges(bounds)
         extensions = [make() for make in FOLD_EXTENSIONS]

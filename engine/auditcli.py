@@ -57,8 +57,8 @@ def _workers(text: str) -> int:
 
 def _workers_arg(q: argparse.ArgumentParser) -> None:
     q.add_argument("--workers", type=_workers, metavar="N",
-                   help="processes that fold the ledger, split by process (default: one per core "
-                        "for a ledger of 150,000 records or more, else 1)")
+                   help="processes that fold the ledger, split by process id (default 1; each "
+                        "more is faster on an idle core and costs its own memory)")
 
 
 def _th(args: argparse.Namespace) -> bool:
