@@ -391,7 +391,7 @@ def measure(name: str, url: str) -> list[dict]:
 
 def summary(results: list[dict]) -> str:
     out = io.StringIO()
-    out.write("\nbackend     phase      records      rec/s   baseline rec/s   ratio   peak RSS (all processes)  workers\n")
+    out.write("\nbackend     phase      records      rec/s   baseline rec/s   ratio   peak RSS (all)  workers\n")
     for backend in dict.fromkeys(r["backend"] for r in results):
         rows = [r for r in results if r["backend"] == backend]
         base = max(r["records"] / r["seconds"] for r in rows if r["phase"] == "baseline")
@@ -400,7 +400,7 @@ def summary(results: list[dict]) -> str:
                 continue
             rate = r["records"] / r["seconds"]
             out.write(f"{backend:<11} {r['phase']:<9} {r['records']:>9,} {rate:>10,.0f} {base:>16,.0f} "
-                      f"{rate / base:>7.0%} {r['peak_rss_mb']:>7.0f} MB {r.get('workers', 1):>20}\n")
+                      f"{rate / base:>7.0%} {r['peak_rss_mb']:>7.0f} MB {r.get("workers", 1):>9}\n")
     return out.getvalue()
 
 
