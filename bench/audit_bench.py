@@ -400,7 +400,7 @@ def summary(results: list[dict]) -> str:
                 continue
             rate = r["records"] / r["seconds"]
             out.write(f"{backend:<11} {r['phase']:<9} {r['records']:>9,} {rate:>10,.0f} {base:>16,.0f} "
-                      f"{rate / base:>7.0%} {r['peak_rss_mb']:>7.0f} MB {r.get("workers", 1):>9}\n")
+                      f"{rate / base:>7.0%} {r['peak_rss_mb']:>7.0f} MB {r.get('workers', 1):>9}\n")
     return out.getvalue()
 
 
