@@ -21,7 +21,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -71,6 +70,7 @@ def make_web():
 
 
 WORKERS = 1
+UVICORN_ARGS: list[str] = []
 
 
 def serve(db: str, port: int) -> subprocess.Popen:
@@ -78,7 +78,7 @@ def serve(db: str, port: int) -> subprocess.Popen:
                PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "bench")]))
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "web_bench:make_web", "--host", "127.0.0.1",
                              "--port", str(port), "--workers", str(WORKERS), "--no-access-log", "--log-level",
-                             "warning"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                             "warning", *UVICORN_ARGS], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     import httpx
 
     for _ in range(200):
@@ -92,7 +92,6 @@ def serve(db: str, port: int) -> subprocess.Popen:
 
 
 def bench_advance(db: str, port: int, clients: int, years: int) -> dict:
-    import httpx
     from steps import analysis
 
     from engine.accounts import Accounts
@@ -113,41 +112,81 @@ def bench_advance(db: str, port: int, clients: int, years: int) -> dict:
     work = [f"{fy}/{t.id}" for fy in range(first, first + years) for t in org.tasks]
     app.store.dispose()
     server = serve(db, port)
-    latencies: list[float] = []
-    errors: list[str] = []
-    lock = threading.Lock()
     evidence = analysis()
-
-    def client(chunk: list[str]) -> None:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
-            for pid in chunk:
-                task = pid.split("/")[1]
-                for token, path, body in (
-                        (tokens[task], "advance", {"trigger": "complete_analysis", "evidence": evidence,
-                                                   "expected_version": 0}),
-                        (director, "cancel", {"reason": "bench", "expected_version": 1})):
-                    t0 = time.perf_counter()
-                    r = http.post(f"/api/processes/{pid}/{path}", json=body,
-                                  headers={"Authorization": f"Bearer {token}"})
-                    elapsed = time.perf_counter() - t0
-                    with lock:
-                        latencies.append(elapsed)
-                        if r.status_code != 200:
-                            errors.append(f"{r.status_code} {r.text[:200]}")
-
-    chunks = [work[i::clients] for i in range(clients)]
-    threads = [threading.Thread(target=client, args=(c,)) for c in chunks]
-    start = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - start
-    server.terminate()
-    server.wait(10)
+    # one closed loop per client: its processes, each advanced then cancelled
+    jobs = [[(f"/api/processes/{pid}/advance", tokens[pid.split("/")[1]],
+              {"trigger": "complete_analysis", "evidence": evidence, "expected_version": 0}),
+             (f"/api/processes/{pid}/cancel", director, {"reason": "bench", "expected_version": 1})]
+            for pid in work]
+    chunks = [[req for job in jobs[i::clients] for req in job] for i in range(clients)]
+    try:
+        result = run_clients(port, chunks)
+    finally:
+        server.terminate()
+        server.wait(10)
+    latencies, errors, wall = result["latencies"], result["errors"], result["seconds"]
     return {"requests": len(latencies), "errors": len(errors), "first_errors": errors[:3],
             "clients": clients, "seconds": round(wall, 2), "requests_per_s": round(len(latencies) / wall, 1),
             "p50_ms": round(pct(latencies, 50) * 1000, 1), "p99_ms": round(pct(latencies, 99) * 1000, 1)}
+
+
+def run_clients(port: int, chunks: list[list[tuple[str, str, dict]]]) -> dict:
+    """Run the closed-loop clients in a separate process (so their CPU is not the
+    server's, and no GIL is shared with the set-up code); returns its measurements."""
+    job = Path(os.environ.get("TMPDIR", "/tmp")) / f"ruam-web-bench-{uuid.uuid4().hex[:8]}.json"
+    job.write_text(json.dumps({"port": port, "chunks": chunks}, ensure_ascii=False))
+    try:
+        out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--client-job", str(job)],
+                             check=True, capture_output=True, text=True)
+    finally:
+        job.unlink(missing_ok=True)
+    return json.loads(out.stdout)
+
+
+def client_job(path: str) -> None:
+    """The clients: one HTTP/1.1 keep-alive connection each, a closed loop with no
+    think time (like ``wrk -c N``); latency is from writing the request to having
+    read the whole response."""
+    import asyncio
+
+    spec = json.loads(Path(path).read_text())
+    port, chunks = spec["port"], spec["chunks"]
+    latencies: list[float] = []
+    errors: list[str] = []
+
+    async def client(chunk: list) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            for target, token, body in chunk:
+                payload = json.dumps(body, ensure_ascii=False).encode()
+                head = (f"POST {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                        f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+                        f"Content-Length: {len(payload)}\r\n\r\n").encode()
+                t0 = time.perf_counter()
+                writer.write(head + payload)
+                status_line = await reader.readline()
+                length = None
+                while (line := await reader.readline()) not in (b"\r\n", b""):
+                    name, _, value = line.decode("latin-1").partition(":")
+                    if name.strip().lower() == "content-length":
+                        length = int(value)
+                if length is None:
+                    raise RuntimeError(f"no content-length in the response to {target}")
+                text = await reader.readexactly(length)
+                latencies.append(time.perf_counter() - t0)
+                status = int(status_line.split()[1])
+                if status != 200:
+                    errors.append(f"{status} {text[:200].decode(errors='replace')}")
+        finally:
+            writer.close()
+
+    async def main() -> float:
+        start = time.perf_counter()
+        await asyncio.gather(*(client(c) for c in chunks))
+        return time.perf_counter() - start
+
+    wall = asyncio.run(main())
+    print(json.dumps({"latencies": latencies, "errors": errors, "seconds": wall}))
 
 
 def organization_with(tasks: int) -> str:
@@ -240,10 +279,16 @@ def main() -> None:
     parser.add_argument("--renders", type=int, default=20)
     parser.add_argument("--only", choices=("advance", "dashboard"))
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--uvicorn-args", default="", help="more uvicorn options, e.g. '--loop asyncio --http h11'")
+    parser.add_argument("--client-job", help=argparse.SUPPRESS)  # internal: run the clients of one bench
     args = parser.parse_args()
+    if args.client_job:
+        client_job(args.client_job)
+        return
     out: dict = {"at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
-    global WORKERS
+    global WORKERS, UVICORN_ARGS
     WORKERS = args.workers
+    UVICORN_ARGS = args.uvicorn_args.split()
     out["workers"] = args.workers
     if args.only in (None, "advance"):
         db = make_db(args.db)

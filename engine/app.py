@@ -81,6 +81,9 @@ class Ruam:
         self.store = store
         self.clock = clock
         self._cache: dict[str, Definition] = {}
+        # bumped when this process adds a person or assigns / ends a role: caches of
+        # who holds what (the web's Accounts) ask the database again
+        self.roles_generation = 0
         from engine.logs import get_logger
 
         self.log = get_logger("ruam.engine")
@@ -245,6 +248,7 @@ class Ruam:
             [rec] = tx.append([Entry(kind="person.added", at=now, actor=actor, role=self._admin_role(actor),
                                      data={"person": person_id, "name": name.strip(),
                                            "position": position.strip(), "email": email or None})])
+        self.roles_generation += 1
         self.log.info("person.added", person=person_id, seq=rec.seq)
         return rec
 
@@ -277,6 +281,7 @@ class Ruam:
                                      data={"assignment": assignment.id, "person": person_id, "role": role,
                                            "scope": scope, "valid_from": format_instant(start),
                                            "valid_until": format_instant(valid_until) if valid_until else None})])
+        self.roles_generation += 1
         self.log.info("role.assigned", person=person_id, role=role, scope=scope, seq=rec.seq)
         return rec
 
@@ -294,6 +299,7 @@ class Ruam:
             tx.end_assignment(assignment_id, until)
             [rec] = tx.append([Entry(kind="role.ended", at=now, actor=actor, role=self._admin_role(actor),
                                      data={"assignment": assignment_id, "valid_until": format_instant(until)})])
+        self.roles_generation += 1
         return rec
 
     def people(self) -> list[dict]:
