@@ -63,9 +63,11 @@ def drop_db(db: str) -> None:
 
 def make_web():
     """The app factory for uvicorn (``--workers`` needs an import string)."""
+    from engine.logs import configure
     from engine.service import open_app
     from engine.web import create_web
 
+    configure(os.environ.get("RUAM_LOG_LEVEL", "INFO"))  # as `ruam serve` does
     return create_web(open_app(os.environ["RUAM_BENCH_DB"]))
 
 
@@ -89,6 +91,27 @@ def serve(db: str, port: int) -> subprocess.Popen:
             time.sleep(0.1)
     proc.kill()
     raise SystemExit("the server did not start: " + proc.stderr.read().decode()[-2000:])
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and its children now (Linux /proc; 0 elsewhere):
+    the server's cost per request, which the shared machine's noise does not inflate as much
+    as latency."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    try:
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(entry.name) == pid or int(fields[1]) == pid:  # fields[1]: the parent's pid
+                total += (int(fields[11]) + int(fields[12])) / tick
+    except OSError:
+        return 0.0
+    return total
 
 
 def bench_advance(db: str, port: int, clients: int, years: int) -> dict:
@@ -120,14 +143,20 @@ def bench_advance(db: str, port: int, clients: int, years: int) -> dict:
             for pid in work]
     chunks = [[req for job in jobs[i::clients] for req in job] for i in range(clients)]
     try:
+        cpu = cpu_seconds(server.pid)
         result = run_clients(port, chunks)
+        cpu = cpu_seconds(server.pid) - cpu
     finally:
         server.terminate()
         server.wait(10)
     latencies, errors, wall = result["latencies"], result["errors"], result["seconds"]
+    if os.environ.get("RUAM_BENCH_TRACE"):
+        Path(os.environ["RUAM_BENCH_TRACE"]).write_text(json.dumps([result["started"], latencies]))
     return {"requests": len(latencies), "errors": len(errors), "first_errors": errors[:3],
             "clients": clients, "seconds": round(wall, 2), "requests_per_s": round(len(latencies) / wall, 1),
-            "p50_ms": round(pct(latencies, 50) * 1000, 1), "p99_ms": round(pct(latencies, 99) * 1000, 1)}
+            "p50_ms": round(pct(latencies, 50) * 1000, 1), "p99_ms": round(pct(latencies, 99) * 1000, 1),
+            "server_cpu_ms_per_request": round(cpu / max(1, len(latencies)) * 1000, 2),
+            "client_cpu_ms_per_request": round(result["client_cpu"] / max(1, len(latencies)) * 1000, 2)}
 
 
 def run_clients(port: int, chunks: list[list[tuple[str, str, dict]]]) -> dict:
@@ -135,12 +164,20 @@ def run_clients(port: int, chunks: list[list[tuple[str, str, dict]]]) -> dict:
     server's, and no GIL is shared with the set-up code); returns its measurements."""
     job = Path(os.environ.get("TMPDIR", "/tmp")) / f"ruam-web-bench-{uuid.uuid4().hex[:8]}.json"
     job.write_text(json.dumps({"port": port, "chunks": chunks}, ensure_ascii=False))
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     try:
         out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--client-job", str(job)],
-                             check=True, capture_output=True, text=True)
+                             check=False, capture_output=True, text=True)
     finally:
         job.unlink(missing_ok=True)
-    return json.loads(out.stdout)
+    if out.returncode != 0:
+        raise SystemExit("the clients failed: " + out.stderr[-3000:])
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    found = json.loads(out.stdout)
+    found["client_cpu"] = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return found
 
 
 def client_job(path: str) -> None:
@@ -152,6 +189,7 @@ def client_job(path: str) -> None:
     spec = json.loads(Path(path).read_text())
     port, chunks = spec["port"], spec["chunks"]
     latencies: list[float] = []
+    started: list[float] = []
     errors: list[str] = []
 
     async def client(chunk: list) -> None:
@@ -174,6 +212,7 @@ def client_job(path: str) -> None:
                     raise RuntimeError(f"no content-length in the response to {target}")
                 text = await reader.readexactly(length)
                 latencies.append(time.perf_counter() - t0)
+                started.append(t0)
                 status = int(status_line.split()[1])
                 if status != 200:
                     errors.append(f"{status} {text[:200].decode(errors='replace')}")
@@ -186,7 +225,7 @@ def client_job(path: str) -> None:
         return time.perf_counter() - start
 
     wall = asyncio.run(main())
-    print(json.dumps({"latencies": latencies, "errors": errors, "seconds": wall}))
+    print(json.dumps({"latencies": latencies, "started": started, "errors": errors, "seconds": wall}))
 
 
 def organization_with(tasks: int) -> str:

@@ -84,6 +84,10 @@ class Ruam:
         # bumped when this process adds a person or assigns / ends a role: caches of
         # who holds what (the web's Accounts) ask the database again
         self.roles_generation = 0
+        # bumped when this process activates definitions (the web's cached organization)
+        self.definitions_generation = 0
+        # task -> (organization version, scopes covering the task): advance's guess
+        self._scopes_seen: dict[str, tuple[str, set[str | None]]] = {}
         from engine.logs import get_logger
 
         self.log = get_logger("ruam.engine")
@@ -208,6 +212,7 @@ class Ruam:
                 out.append({"kind": d.kind, "id": d.id, "version": d.version, "new": stored,
                             "activated": changed})
             tx.append(entries)
+        self.definitions_generation += 1
         self.log.info("definitions.registered", versions=[o["version"][:12] for o in out])
         return out
 
@@ -386,9 +391,13 @@ class Ruam:
                 note: str | None = None, expected_version: int | None = None) -> Record:
         """Fire a trigger with evidence; the one write path for every step."""
         now = self.now()
+        _, task_id = parse_process_id(process_id)
+        # The scopes covering this task under the organization version its process was
+        # last seen with: the assignments are read with the process row, in one round
+        # trip on PostgreSQL; re-read below if the process names another organization.
+        hint = self._scopes_seen.get(task_id)
         with self.store.transaction() as tx:
-            parse_process_id(process_id)
-            proc = tx.process_head(process_id)
+            proc, held = tx.step_reads(process_id, hint[1] if hint else None)
             if proc is None:
                 raise NotFound("process", process_id, "กระบวนการ")
             procedure: Procedure = self.definition(proc["procedure_version"], tx)  # type: ignore[assignment]
@@ -404,7 +413,13 @@ class Ruam:
                 raise InvalidTransition(process_id, state,
                                         trigger, sorted({t.trigger for t in procedure.transitions_from(state)}))
             scopes = org.scopes_covering(proc["task_id"])
-            assignments = tx.assignments_for_scopes(scopes)
+            if held is not None and hint is not None and hint[0] == org.version and hint[1] == scopes:
+                assignments = held
+            else:
+                assignments = tx.assignments_for_scopes(scopes)
+                if len(self._scopes_seen) > 100_000:
+                    self._scopes_seen.clear()
+                self._scopes_seen[task_id] = (org.version, scopes)
             role = acting_role(assignments, actor, spec.roles, scopes, now)
             if role is None:
                 if tx.get_person(actor) is None and actor != SYSTEM:
@@ -428,7 +443,7 @@ class Ruam:
             if missing:
                 raise EvidenceInvalid(trigger, [Problem("attachments", f"file {h[:12]}… is not stored; "
                                                                        "upload it first") for h in missing])
-            new_version = tx.move_process(process_id, proc["version"], step.dest, now)
+            new_version = tx.move_process(process_id, proc["version"], step.dest, now, then_append=True)
             for guard in spec.guards:
                 if guard.check == "unique_document_number":
                     number = step.evidence.get(guard.params["field"])
