@@ -83,7 +83,8 @@ def serve(db: str, port: int) -> subprocess.Popen:
                              "warning", *UVICORN_ARGS], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     import httpx
 
-    for _ in range(200):
+    deadline = time.monotonic() + 300  # a 30,000-task organization is parsed at start
+    while time.monotonic() < deadline and proc.poll() is None:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
                 return proc
@@ -253,7 +254,7 @@ def organization_with(tasks: int) -> str:
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
 
 
-def bench_dashboard(db: str, port: int, processes: int, renders: int) -> dict:
+def bench_dashboard(db: str, port: int, processes: int, renders: int, reuse: bool = False) -> dict:
     import httpx
 
     from engine.accounts import Accounts
@@ -263,18 +264,18 @@ def bench_dashboard(db: str, port: int, processes: int, renders: int) -> dict:
 
     configure("WARNING")
     app = Ruam(Store(db))
-    app.store.migrate()
     t0 = time.perf_counter()
-    from definitions import shipped_texts
+    if not reuse:  # --reuse-db: a database an earlier run kept (--keep-db), already set up
+        app.store.migrate()
+        from definitions import shipped_texts
 
-    texts = [(n, t) for n, t in shipped_texts() if "organization" not in n]
-    app.register_definitions(texts + [("organization.yaml", organization_with(processes))])
-    app.add_person("auditor", "ผู้ตรวจสอบภายใน (ตัวอย่าง)", "ผู้ตรวจสอบ")
-    app.assign_role("auditor", "auditor")
-    app.open_cycle(2570)
+        texts = [(n, t) for n, t in shipped_texts() if "organization" not in n]
+        app.register_definitions(texts + [("organization.yaml", organization_with(processes))])
+        app.add_person("auditor", "ผู้ตรวจสอบภายใน (ตัวอย่าง)", "ผู้ตรวจสอบ")
+        app.assign_role("auditor", "auditor")
+        app.open_cycle(2570)
+        Accounts(app).set_password("auditor", PASSWORD)
     setup = time.perf_counter() - t0
-    accounts = Accounts(app)
-    accounts.set_password("auditor", PASSWORD)
     server = serve(db, port)
     times, changed = [], []
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=600) as http:
@@ -319,6 +320,8 @@ def main() -> None:
     parser.add_argument("--only", choices=("advance", "dashboard"))
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--uvicorn-args", default="", help="more uvicorn options, e.g. '--loop asyncio --http h11'")
+    parser.add_argument("--keep-db", action="store_true", help="keep the dashboard's database (print its URL)")
+    parser.add_argument("--reuse-db", help="run the dashboard bench on a database kept by --keep-db")
     parser.add_argument("--client-job", help=argparse.SUPPRESS)  # internal: run the clients of one bench
     args = parser.parse_args()
     if args.client_job:
@@ -337,12 +340,15 @@ def main() -> None:
         finally:
             drop_db(db)
     if args.only in (None, "dashboard"):
-        db = make_db(args.db)
+        db = args.reuse_db or make_db(args.db)
         try:
-            out["dashboard"] = bench_dashboard(db, args.port, args.processes, args.renders)
+            out["dashboard"] = bench_dashboard(db, args.port, args.processes, args.renders, bool(args.reuse_db))
             print("dashboard:", json.dumps(out["dashboard"]), flush=True)
         finally:
-            drop_db(db)
+            if args.keep_db or args.reuse_db:
+                print("dashboard database kept:", db, flush=True)
+            else:
+                drop_db(db)
     (ROOT / "bench" / "out").mkdir(exist_ok=True)
     (ROOT / "bench" / "out" / "web.json").write_text(json.dumps(out, indent=2))
 

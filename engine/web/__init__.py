@@ -76,8 +76,8 @@ class Web:
         except NotFound:
             pass
 
-    def organization(self):
-        """The active organization, for what pages show and who may see which task.
+    def definitions(self):
+        """The active definitions, for what pages show and who may see which task.
 
         Asked of the database at most every ORGANIZATION_SECONDS (and at once after
         definitions are activated through this process): it was a read transaction
@@ -86,8 +86,11 @@ class Web:
         now, generation = time.monotonic(), self.app.definitions_generation
         cached = self._organization
         if cached is None or cached[1] != generation or now - cached[2] > ORGANIZATION_SECONDS:
-            cached = self._organization = (self.app.active().organization, generation, now)
+            cached = self._organization = (self.app.active(), generation, now)
         return cached[0]
+
+    def organization(self):
+        return self.definitions().organization
 
 
 SECURITY_HEADERS = (
