@@ -96,6 +96,10 @@ class Viewer:
         return any(a.scope is None for a in self.assignments)
 
 
+class CacheMiss(Exception):
+    """Raised by a ``cached_only`` lookup that would have to ask the database."""
+
+
 class _TimedCache:
     """A small map whose entries live ``ttl`` seconds (monotonic), bounded in size.
     Plain dict operations: safe enough under the GIL for the server's threads."""
@@ -222,12 +226,14 @@ class Accounts:
         self.log.info("account.signed_in", person=person_id)
         return token, csrf
 
-    def session(self, token: str) -> dict | None:
+    def session(self, token: str, cached_only: bool = False) -> dict | None:
         if not token:
             return None
         key, now = sha256_token(token), self.app.now()
         row = self._sessions.get(key)
         if row is None:
+            if cached_only:
+                raise CacheMiss
             with self.app.store.reading() as tx:
                 row = AccountRows(tx).session(key, now)
             if row is None:
@@ -244,12 +250,14 @@ class Accounts:
             AccountRows(tx).end_session(key)
         self._sessions.drop(key)
 
-    def token_person(self, token: str) -> str | None:
+    def token_person(self, token: str, cached_only: bool = False) -> str | None:
         if not token or not token.startswith(TOKEN_PREFIX):
             return None
         key = sha256_token(token)
         person = self._tokens.get(key)
         if person is None:
+            if cached_only:
+                raise CacheMiss
             with self.app.store.reading() as tx:
                 person = AccountRows(tx).token_owner(key)
             if person is not None:  # unknown or revoked tokens are asked about every time
@@ -257,13 +265,16 @@ class Accounts:
         return person
 
     # -- who is it --------------------------------------------------------------------------
-    def viewer(self, person_id: str) -> Viewer | None:
+    def viewer(self, person_id: str, cached_only: bool = False) -> Viewer | None:
+        """``cached_only``: raise CacheMiss rather than read the database (the web's event loop)."""
         if person_id == SYSTEM:
             return None
         now = self.app.now()
         generation = self.app.roles_generation
         found = self._people.get(person_id)
         if found is None or found[0] != generation:  # a role changed through this process: ask again
+            if cached_only:
+                raise CacheMiss
             with self.app.store.reading() as tx:
                 person = tx.get_person(person_id)
                 if person is None:

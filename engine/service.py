@@ -7,8 +7,8 @@ definitions. The web face and the scheduler attach here.
 from __future__ import annotations
 
 from engine.app import Ruam
-from engine.web import create_web, web_threads
 from engine.logs import get_logger
+from engine.web import create_web, web_threads
 from storage import Store
 
 log = get_logger("ruam.service")

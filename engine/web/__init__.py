@@ -70,9 +70,11 @@ class Web:
         """Parse the active definitions and index the organization now, not on the first page."""
         from engine.board import index
         from workflow.errors import NotFound
+        from workflow.machine import machine_for
 
         try:
             index(self.organization())
+            machine_for(self.definitions().procedure)  # the first steps would otherwise build it
         except NotFound:
             pass
 
