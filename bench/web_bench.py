@@ -1,16 +1,25 @@
 """Benchmarks of the web face on PostgreSQL (not a timed test).
 
-1. advance over HTTP: a real uvicorn server (one process), N concurrent clients
-   each firing ``complete_analysis`` then ``cancel`` on its own processes with
-   the expected version; requests/s and p50/p99 latency.
+1. advance over HTTP: a real uvicorn server (``--workers``, default one process)
+   built as ``ruam serve`` builds it, N concurrent clients each firing
+   ``complete_analysis`` then ``cancel`` on its own processes with the expected
+   version; requests/s and p50/p99 latency over every request. The clients run in
+   their own process: asyncio, one HTTP/1.1 keep-alive connection each, a closed
+   loop with no think time (like ``wrk -c N``); latency is from writing the
+   request to reading the whole response. Also the server's and the clients' CPU
+   per request (Linux), which the shared machine's noise distorts less.
 2. the dashboard: render time of ``/dashboard`` for an office-wide viewer when
-   the database holds PROCESSES processes; p50/p99.
+   the database holds PROCESSES processes; p50/p99, steady and right after a
+   ledger change.
 
     python bench/web_bench.py --db postgresql://postgres@127.0.0.1:5432/postgres \
         --clients 20 --processes 30000
 
-It creates (and drops) its own database next to the one named. Results go to
-stdout and bench/out/web.json.
+It creates (and drops) its own database next to the one named; ``--keep-db`` /
+``--reuse-db URL`` keep the dashboard's 30,000-process database for another run.
+``--uvicorn-args '--loop asyncio --http h11'`` pins uvicorn's pure-Python loop and
+parser (what a plain ``pip install uvicorn`` gets). Results go to stdout and
+bench/out/web.json.
 """
 
 from __future__ import annotations
