@@ -12,10 +12,15 @@ child process (so peak RSS is its own):
 
 - baseline: the same rows read with plain sqlite3 / psycopg and their sha256
   recomputed and compared (the floor any verification must pay);
+- floor:    the baseline plus a JSON parse of each body (orjson) in one process:
+            the least any audit written in Python pays before checking anything;
 - chain:    the audit's own chain check alone (rows through storage, sha256,
   links, one JSON parse per record, columns against the hashed text) — where
   the time goes, for comparison;
-- verify:   ``engine.audit.verify`` (chain, legality, guards, authority, projection);
+- verify:   ``engine.audit.verify`` (chain, legality, guards, authority, projection),
+            with its default workers (one process per core for a large ledger; the
+            peak RSS printed is the coordinator's plus the largest worker's times
+            the number of workers);
 - replay:   ``engine.audit.replay_as_of``'s fold up to the last record, with a
   count of processes by state (the listing of every process is left out).
 
@@ -234,10 +239,11 @@ def child(phase: str, url: str) -> dict:
             import sqlite3
 
             conn = sqlite3.connect(url.split("///", 1)[1])
-            cur = conn.execute("SELECT seq, prev_hash, hash, body FROM ledger ORDER BY seq")
+            # the bodies' UTF-8 bytes as stored (no decode), as the audit itself reads them
+            cur = conn.execute("SELECT seq, prev_hash, hash, CAST(body AS BLOB) FROM ledger ORDER BY seq")
             for _seq, _prev, digest, body in cur:
                 n += 1
-                if hashlib.sha256(body.encode("utf-8")).hexdigest() != digest:
+                if hashlib.sha256(body).hexdigest() != digest:
                     bad += 1
             conn.close()
         else:
@@ -251,6 +257,30 @@ def child(phase: str, url: str) -> dict:
                     if hashlib.sha256(body.encode("utf-8")).hexdigest() != digest:
                         bad += 1
         out = {"records": n, "bad": bad}
+    elif phase == "floor":
+        # the least any Python audit must do besides the baseline: parse each record (orjson)
+        import sqlite3
+
+        import orjson
+
+        n = bad = 0
+        if url.startswith("sqlite"):
+            conn = sqlite3.connect(url.split("///", 1)[1])
+            rows = conn.execute("SELECT seq, prev_hash, hash, CAST(body AS BLOB) FROM ledger ORDER BY seq")
+        else:
+            import psycopg
+
+            conn = psycopg.connect(_plain_pg(url))
+            rows = conn.cursor(name="floor")
+            rows.itersize = 2000
+            rows.execute("SELECT seq, prev_hash, hash, body FROM ledger ORDER BY seq")
+        for _seq, _prev, digest, body in rows:
+            raw = body if type(body) is bytes else body.encode("utf-8")
+            n += 1
+            if hashlib.sha256(raw).hexdigest() != digest or type(orjson.loads(raw)) is not dict:
+                bad += 1
+        conn.close()
+        out = {"records": n, "bad": bad, "ok": not bad, "workers": 1}
     else:
         from engine.app import Ruam
         from engine.audit import replay_as_of_fold, verify
@@ -263,22 +293,29 @@ def child(phase: str, url: str) -> dict:
 
             findings, n = Findings(), 0
             with store.reading() as tx:
-                for _rec in check_chain(tx.stream_rows(), findings):
+                for _rec in check_chain(tx.stream_ledger(), findings):
                     n += 1
-            out = {"records": n, "ok": not findings.total}
+            out = {"records": n, "ok": not findings.total, "workers": 1}
         elif phase == "verify":
             report = verify(app)
             out = {"records": report.records, "ok": report.ok, "findings": report.findings.total,
-                   "first": None if report.ok else str(report.findings[0])}
+                   "first": None if report.ok else str(report.findings[0]),
+                   "workers": int(report.checks.get("workers", 1))}
         else:
             fold, report = replay_as_of_fold(app, dt.datetime(2100, 1, 1, tzinfo=dt.timezone.utc))
             states: dict[str, int] = {}
             for p in fold.processes.values():
                 states[p.state] = states.get(p.state, 0) + 1
-            out = {"records": fold.folded, "ok": report.ok, "states": states}
+            out = {"records": fold.folded, "ok": report.ok, "states": states,
+                   "workers": int(report.checks.get("workers", 1))}
         store.dispose()
     out["seconds"] = time.perf_counter() - t0
     out["peak_rss_mb"] = peak_rss_mb()
+    workers = out.get("workers", 1)
+    if workers > 1:  # the spawned workers' peaks count too: the largest one's, times their number (a bound)
+        children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        out["peak_rss_mb"] += children * (workers - 1)
+        out["coordinator_rss_mb"], out["worker_rss_mb"] = peak_rss_mb(), children
     return out
 
 
@@ -324,13 +361,13 @@ def bench_backend(name: str, records: int, pg_admin: str, keep: bool) -> list[di
         print(f"[{name}] built {info['records']:,} records ({info['processes']:,} processes, {info['tasks']:,} tasks)"
               f" in {info['setup_s'] + info['bulk_s']:.1f} s", flush=True)
         results = []
-        for phase in ("baseline", "chain", "verify", "replay", "baseline"):
+        for phase in ("baseline", "floor", "chain", "verify", "replay", "baseline"):
             r = run_child(phase, url)
             r["phase"], r["backend"] = phase, name
             results.append(r)
             print(f"[{name}] {phase:<8} {r['records']:>10,} records {r['seconds']:8.2f} s "
                   f"{r['records'] / r['seconds']:>10,.0f} rec/s  peak RSS {r['peak_rss_mb']:6.1f} MB"
-                  + ("" if phase == "baseline" else f"  ok={r['ok']}"), flush=True)
+                  + ("" if phase == "baseline" else f"  ok={r['ok']}  workers={r.get('workers', 1)}"), flush=True)
         return results
     finally:
         if not keep:
@@ -349,7 +386,7 @@ def bench_backend(name: str, records: int, pg_admin: str, keep: bool) -> list[di
 
 def summary(results: list[dict]) -> str:
     out = io.StringIO()
-    out.write("\nbackend     phase      records      rec/s   baseline rec/s   ratio   peak RSS\n")
+    out.write("\nbackend     phase      records      rec/s   baseline rec/s   ratio   peak RSS (all processes)  workers\n")
     for backend in dict.fromkeys(r["backend"] for r in results):
         rows = [r for r in results if r["backend"] == backend]
         base = max(r["records"] / r["seconds"] for r in rows if r["phase"] == "baseline")
@@ -358,7 +395,7 @@ def summary(results: list[dict]) -> str:
                 continue
             rate = r["records"] / r["seconds"]
             out.write(f"{backend:<11} {r['phase']:<8} {r['records']:>9,} {rate:>10,.0f} {base:>16,.0f} "
-                      f"{rate / base:>7.0%} {r['peak_rss_mb']:>7.0f} MB\n")
+                      f"{rate / base:>7.0%} {r['peak_rss_mb']:>7.0f} MB {r.get('workers', 1):>20}\n")
     return out.getvalue()
 
 

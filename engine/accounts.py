@@ -29,6 +29,7 @@ SESSION_LIFETIME = dt.timedelta(hours=12)
 FAILURE_WINDOW = dt.timedelta(minutes=15)
 MAX_FAILURES = 5            # per account within FAILURE_WINDOW, then the account waits
 MIN_PASSWORD = 10
+MAX_PASSWORD = 1024         # argon2 takes more, but nobody types it and hashing it is work
 TOKEN_PREFIX = "ruam_"
 # How long a server process may answer "who is this token / session / person" from
 # memory. A change made through this process (revoke, sign out, new password, a role
@@ -57,6 +58,36 @@ class TooManyAttempts(Refused):
         self.minutes = minutes
         super().__init__(f"too many attempts; try again in {minutes} minute(s)",
                          f"พยายามหลายครั้งเกินไป โปรดลองใหม่ในอีก {minutes} นาที")
+
+
+class PasswordRejected(RuamError):
+    """A password change refused; every problem names its form field (``current_password``,
+    ``new_password``, ``new_password_again``) in Thai and English. Nothing was changed."""
+
+    code = "password_rejected"
+    http_status = 422
+
+    def __init__(self, problems: list[tuple[str, str, str]]) -> None:
+        self.problems = list(problems)  # (field, English, Thai)
+        super().__init__("the password was not changed: " + "; ".join(f"{f}: {en}" for f, en, _ in problems),
+                         "ไม่ได้เปลี่ยนรหัสผ่าน: " + "; ".join(f"{f}: {th}" for f, _, th in problems))
+
+    def field_problems(self, lang: str) -> list[dict]:
+        return [{"field": f, "problem": th if lang == "th" else en} for f, en, th in self.problems]
+
+    def details(self) -> dict:
+        return {"problems": self.field_problems("en")}
+
+
+def password_problems(password: str | None, field: str = "password") -> list[tuple[str, str, str]]:
+    """The rules every new password meets, from ``ruam people set-password`` or the web:
+    (field, English, Thai) for each one it breaks."""
+    n = len(password or "")
+    if n < MIN_PASSWORD:
+        return [(field, f"needs at least {MIN_PASSWORD} characters", f"ต้องยาวอย่างน้อย {MIN_PASSWORD} ตัวอักษร")]
+    if n > MAX_PASSWORD:
+        return [(field, f"is longer than {MAX_PASSWORD} characters", f"ยาวเกิน {MAX_PASSWORD} ตัวอักษร")]
+    return []
 
 
 def sha256_token(token: str) -> str:
@@ -151,9 +182,9 @@ class Accounts:
     # -- administration ---------------------------------------------------------------------
     def set_password(self, person_id: str, password: str) -> None:
         """Set a person's password (the local operator's command; ends their sessions)."""
-        if len(password or "") < MIN_PASSWORD:
-            raise UsageError("password", f"needs at least {MIN_PASSWORD} characters",
-                             f"ต้องยาวอย่างน้อย {MIN_PASSWORD} ตัวอักษร")
+        problems = password_problems(password)
+        if problems:
+            raise UsageError(*problems[0])
         digest = self.hasher.hash(password)
         now = self.app.now()
         with self.app.store.transaction() as tx:
@@ -165,6 +196,63 @@ class Accounts:
             rows.clear_login_failures(person_id)
         self._sessions.drop_where(lambda _k, row: row["person_id"] == person_id)
         self.log.info("account.password_set", person=person_id)
+
+    def change_password(self, person_id: str, current: str, new: str, new_again: str | None = None,
+                        keep_session: str | None = None) -> int:
+        """A signed-in person changes their own password.
+
+        Needs the current password (a wrong one counts as a failed sign-in, so the
+        same 5-per-15-minutes lock applies), a new one meeting ``password_problems``
+        that differs from it, and — when given — the same new one again. Every
+        problem is reported at once, by field. On success every other session of
+        the person ends (``keep_session``, the cookie of the one asking, stays);
+        API tokens stay, they are revoked on their own. Returns the sessions ended.
+        """
+        now = self.app.now()
+        problems: list[tuple[str, str, str]] = []
+        if not current:
+            problems.append(("current_password", "is required", "ต้องกรอก"))
+        problems += password_problems(new, "new_password")
+        if current and new and new == current:
+            problems.append(("new_password", "must differ from the current password",
+                             "ต้องไม่ซ้ำกับรหัสผ่านปัจจุบัน"))
+        if new_again is not None and new_again != new:
+            problems.append(("new_password_again", "does not match the new password", "ไม่ตรงกับรหัสผ่านใหม่"))
+        with self.app.store.reading() as tx:
+            rows = AccountRows(tx)
+            failures = rows.login_failures_since(person_id, now - FAILURE_WINDOW)
+            stored = rows.password_hash(person_id)
+        if failures >= MAX_FAILURES:
+            raise TooManyAttempts(int(FAILURE_WINDOW.total_seconds() // 60))
+        if current and not self._verify(stored, current):
+            with self.app.store.transaction() as tx:
+                rows = AccountRows(tx)
+                rows.forget_login_failures_before(now - FAILURE_WINDOW)
+                rows.add_login_failure(person_id, now)
+            self.log.info("account.password_change_failed", person=person_id)
+            problems.insert(0, ("current_password", "is not right", "ไม่ถูกต้อง"))
+        if problems:
+            raise PasswordRejected(problems)
+        digest = self.hasher.hash(new)
+        with self.app.store.transaction() as tx:
+            rows = AccountRows(tx)
+            rows.set_password_hash(person_id, digest, now)
+            kept = sha256_token(keep_session) if keep_session else None
+            ended = rows.end_sessions_of(person_id, keep=kept)
+            rows.clear_login_failures(person_id)
+        self._sessions.drop_where(lambda key, row: row["person_id"] == person_id and key != kept)
+        self.log.info("account.password_changed", person=person_id, sessions_ended=ended)
+        return ended
+
+    def _verify(self, stored: str | None, password: str) -> bool:
+        """Whether ``password`` matches ``stored``; with no stored hash, verifies against a
+        throw-away one so the time taken does not tell."""
+        try:
+            if stored is None and self._dummy is None:
+                self._dummy = self.hasher.hash(secrets.token_hex(16))
+            return self.hasher.verify(stored or self._dummy, password or "") and stored is not None  # type: ignore[arg-type]
+        except (VerificationError, InvalidHashError):
+            return False
 
     def new_token(self, person_id: str, label: str = "") -> str:
         """A new API token for a person; shown once, only its sha256 is kept."""
@@ -194,13 +282,7 @@ class Accounts:
             stored = rows.password_hash(account)
         if failures >= MAX_FAILURES:
             raise TooManyAttempts(int(FAILURE_WINDOW.total_seconds() // 60))
-        ok = False
-        try:
-            if stored is None and self._dummy is None:
-                self._dummy = self.hasher.hash(secrets.token_hex(16))
-            ok = self.hasher.verify(stored or self._dummy, password or "") and stored is not None  # type: ignore[arg-type]
-        except (VerificationError, InvalidHashError):
-            ok = False
+        ok = self._verify(stored, password)
         with self.app.store.transaction() as tx:
             rows = AccountRows(tx)
             if not ok:

@@ -12,18 +12,20 @@ new audit gets fresh instances); ``PROJECTION_CHECKS`` holds functions
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import hashlib
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from engine.app import Ruam, parse_process_id
 from storage import Tx
-from workflow.calendar import CalendarExtension
 from workflow.audit import AuditReport, definition_from_content, replay, sort_findings, state_as_of, timeline_entry
+from workflow.calendar import CalendarExtension
 from workflow.definitions import Definition
-from workflow.errors import Finding, NotFound
+from workflow.errors import Finding, NotFound, StorageError
 from workflow.ledger import Record
 from workflow.replay import Fold, FoldExtension
 from workflow.seal import Seal
+
 
 def _calendar_tables(tx: Tx, fold: Fold, findings: list[Finding]) -> None:
     from engine.calendar_items import projection_findings
@@ -42,12 +44,12 @@ Progress = Callable[[int], None]
 VerifyReport = AuditReport
 
 
-def _snapshot(app: Ruam, tx: Tx) -> None:
-    if app.store.dialect == "postgresql":
+def snapshot(store: Any, tx: Tx) -> None:
+    if store.dialect == "postgresql":
         tx.conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
 
 
-def _intact_definitions(tx: Tx) -> Callable[[str], Definition | None]:
+def intact_definitions(tx: Tx) -> Callable[[str], Definition | None]:
     """Definitions read afresh in this snapshot, each only if its content hashes to its version.
 
     Never from the application's cache: the audit trusts only what is stored now.
@@ -63,43 +65,130 @@ def _intact_definitions(tx: Tx) -> Callable[[str], Definition | None]:
 
 
 def verify(app: Ruam, progress: Progress | None = None, seal: Seal | None = None,
-           total: Callable[[int], None] | None = None) -> AuditReport:
-    """Everything an auditor checks, on the live database. ``total`` is told the head's sequence number."""
-    report = AuditReport(source=app.store.dialect)
-    findings = report.findings
-    store = app.store
-    if not store.ledger_guards_present():
-        findings.append(Finding("storage", None, "the triggers that keep the ledger append-only are missing"))
-    with store.reading() as tx:
-        _snapshot(app, tx)
-        head_seq, head_hash = tx.head()
-        if total is not None:
-            total(head_seq)
-        lookup = _intact_definitions(tx)
-        fold = replay(tx.stream_rows(), lookup, report=report, seal=seal, progress=progress,
-                      extensions=[make() for make in FOLD_EXTENSIONS])
-        report.head_seq, report.head_hash = head_seq, head_hash
-        if (head_seq, head_hash) != (report.last_seq, report.last_hash or head_hash):
-            findings.append(Finding("chain", head_seq if head_seq > report.last_seq else report.last_seq,
-                                    f"the chain head says record {head_seq} ({head_hash[:16]}…) but the ledger "
-                                    f"ends at record {report.last_seq}: records were removed or added"))
-        _compare_projection(tx, fold, findings, lookup)
-        for check in PROJECTION_CHECKS:
-            check(tx, fold, findings)
-        report.checks["projection"] = "done"
-    sort_findings(report)
+           total: Callable[[int], None] | None = None, workers: int | None = None) -> AuditReport:
+    """Everything an auditor checks, on the live database. ``total`` is told the head's sequence number.
+
+    ``workers``: how many processes fold the ledger (default: one per core for a
+    large ledger, else one; see ``engine.audit_workers``).
+    """
+    _fold, report = _audit(app, until=None, seal=seal, progress=progress, total=total, workers=workers)
     return report
 
 
-def _compare_projection(tx: Tx, fold: Fold, findings: list[Finding],
-                        lookup: Callable[[str], Definition | None]) -> None:
-    """The live tables must equal the fold of the ledger (invariant 3)."""
-    matched = 0
-    for row in tx.stream_processes():  # streamed: millions of processes must not sit in memory twice
+def _audit(app: Ruam, *, until: dt.datetime | None, seal: Seal | None, progress: Progress | None,
+           total: Callable[[int], None] | None, workers: int | None,
+           want_states: bool = False) -> tuple[Fold, AuditReport]:
+    from engine.audit_workers import Workers, ranges, worker_count
+
+    report = AuditReport(source=app.store.dialect)
+    findings = report.findings
+    store = app.store
+    if until is None and not store.ledger_guards_present():
+        findings.append(Finding("storage", None, "the triggers that keep the ledger append-only are missing",
+                                message_th="ไม่พบ trigger ที่ป้องกันการแก้ไขหรือลบบันทึก"))
+    with store.reading() as tx:
+        snapshot(store, tx)
+        head_seq, head_hash = tx.head()
+        if total is not None:
+            total(head_seq)
+        count = worker_count(workers, head_seq, store.url)
+        bounds = tx.process_bounds(count) if count > 1 else []
+        parts = ranges(bounds)
+        extensions = [make() for make in FOLD_EXTENSIONS]
+        theirs = tuple(p for ext in extensions for p in ext.prefixes)  # folded here, whatever their process
+        pool = (Workers(store.url, tx.last_seq(), parts[1:], until, want_states, theirs)
+                if len(parts) > 1 else None)
+        try:
+            own = progress
+            if pool is not None and progress is not None:
+                workers_pool, outer = pool, progress
+
+                def own(n: int) -> None:  # the coordinator's count plus what the workers have done
+                    outer(n + workers_pool.done_records())
+            lookup = intact_definitions(tx)
+            fold = replay(tx.stream_ledger(None, parts[0] if pool is not None else None, coordinator_kinds=theirs),
+                          lookup, report=report, until=until, seal=seal, progress=own, extensions=extensions,
+                          claims=pool is not None)
+            results = pool.results(None if own is None else lambda: own(fold.records)) if pool else []
+        except BaseException:
+            if pool is not None:
+                pool.cancel()
+            raise
+        _merge(report, fold, results, want_states)
+        if until is None:
+            report.head_seq, report.head_hash = head_seq, head_hash
+            if (head_seq, head_hash) != (report.last_seq, report.last_hash or head_hash):
+                findings.append(Finding("chain", head_seq if head_seq > report.last_seq else report.last_seq,
+                                        f"the chain head says record {head_seq} ({head_hash[:16]}…) but the "
+                                        f"ledger ends at record {report.last_seq}: records were removed or added",
+                                        message_th=f"หัวสายระบุบันทึกที่ {head_seq} ({head_hash[:16]}…) แต่บันทึก"
+                                                   f"สิ้นสุดที่ {report.last_seq}: มีการลบหรือเพิ่มบันทึก"))
+            own_part = parts[0] if pool is not None else None
+            compare_processes(lambda: tx.stream_processes(part=own_part), fold, findings, set())
+            _compare_tables(tx, fold, findings, lookup)
+            for check in PROJECTION_CHECKS:
+                check(tx, fold, findings)
+            report.checks["projection"] = "done"
+    sort_findings(report)
+    return fold, report
+
+
+def _merge(report: AuditReport, fold: Fold, results: list, want_states: bool) -> None:
+    """Fold the workers' parts into the coordinator's report (and, for a replay, its fold)."""
+    from engine.audit_workers import PartResult
+    from workflow.replay import ProcessState, document_conflicts
+
+    if not results:
+        return
+    parts: list[PartResult] = results
+    failed = [r for r in parts if r.error]
+    if failed:
+        raise StorageError(f"an audit worker failed: {failed[0].error}",
+                           f"ตัวตรวจสอบย่อยขัดข้อง: {failed[0].error}")
+    findings = report.findings
+    for r in parts:
+        findings.merge(r.findings, r.total, r.by_kind)
+        report.records += r.records
+        report.processes += r.processes
+        for kind, n in r.unchecked.items():
+            report.unchecked[kind] = report.unchecked.get(kind, 0) + n
+        if want_states and r.states:
+            for t in r.states:
+                fold.processes[t[0]] = ProcessState(
+                    id=t[0], fiscal_year=t[1], task=t[2], procedure=t[3], organization=t[4], state=t[5],
+                    version=t[6], last_seq=t[7], opened_at=t[8], feedback=t[9], last_at=t[10],
+                    responsible=t[11], final=t[12])
+    fold.folded += sum(r.records for r in parts)
+    findings.extend(document_conflicts([(fold.documents, fold.claims or {})]
+                                       + [(r.documents, r.claims) for r in parts]))
+    changed = sum(r.changed_since for r in parts)
+    if changed:
+        report.checks["projection_changed_during_audit"] = (
+            f"{changed} process(es) changed by records after this audit's snapshot: compared at the next verify")
+    report.checks["workers"] = str(len(parts) + 1)
+
+
+_TH_KEYS = {"state": "สถานะ", "version": "รุ่น", "procedure version": "รุ่นขั้นตอน",
+            "organization version": "รุ่นโครงสร้างหน่วยงาน", "task": "งาน"}
+
+
+def compare_processes(rows: Callable[[], Iterable[dict]], fold: Fold, findings: list[Finding],
+                      changed: set[str]) -> int:
+    """The live process table (one range of it) must equal the fold of the ledger (invariant 3).
+
+    ``changed``: processes with records after the snapshot the fold stopped at;
+    not compared (returns how many were left out).
+    """
+    matched, skipped = 0, 0
+    for row in rows():  # streamed: millions of processes must not sit in memory twice
         pid = row["id"]
+        if pid in changed:
+            skipped += 1
+            continue
         state = fold.processes.get(pid)
         if state is None:
-            findings.append(Finding("projection", None, f"{pid} is in the process table but never in the ledger"))
+            findings.append(Finding("projection", None, f"{pid} is in the process table but never in the ledger",
+                                    message_th=f"{pid} อยู่ในตารางกระบวนการแต่ไม่เคยอยู่ในบันทึก"))
             continue
         matched += 1
         for key, want, have in (("state", state.state, row["state"]), ("version", state.version, row["version"]),
@@ -108,66 +197,84 @@ def _compare_projection(tx: Tx, fold: Fold, findings: list[Finding],
                                 ("task", state.task, row["task_id"])):
             if want != have:
                 findings.append(Finding("projection", state.last_seq,
-                                        f"{pid}: {key} is '{have}' in the table but '{want}' by the ledger"))
-    if matched != len(fold.processes):
-        live = {row["id"] for row in tx.stream_processes()}
+                                        f"{pid}: {key} is '{have}' in the table but '{want}' by the ledger",
+                                        message_th=f"{pid}: {_TH_KEYS[key]} ในตารางเป็น '{have}' แต่ตามบันทึกเป็น "
+                                                   f"'{want}'"))
+    if matched + len(changed & fold.processes.keys()) != len(fold.processes):
+        live = {row["id"] for row in rows()}
         for pid, state in fold.processes.items():
-            if pid not in live:
+            if pid not in live and pid not in changed:
                 findings.append(Finding("projection", state.last_seq, f"{pid} is in the ledger but not in the "
-                                                                      "process table"))
+                                                                      "process table",
+                                        message_th=f"{pid} อยู่ในบันทึกแต่ไม่อยู่ในตารางกระบวนการ"))
+    return skipped
+
+
+def _compare_tables(tx: Tx, fold: Fold, findings: list[Finding],
+                    lookup: Callable[[str], Definition | None]) -> None:
+    """People, role assignments, active and stored definitions must equal the ledger's."""
     live_assign = {a.id: a for a in tx.assignments()}
     for aid, a in fold.assignments.items():
         have = live_assign.pop(aid, None)
         if have != a:
             findings.append(Finding("projection", None, f"role assignment {aid} differs from the ledger"
-                                    if have else f"role assignment {aid} is in the ledger but not in the table"))
+                                    if have else f"role assignment {aid} is in the ledger but not in the table",
+                                    message_th=f"การมอบหมายบทบาท {aid} ไม่ตรงกับบันทึก" if have
+                                    else f"การมอบหมายบทบาท {aid} อยู่ในบันทึกแต่ไม่อยู่ในตาราง"))
     for aid in live_assign:
-        findings.append(Finding("projection", None, f"role assignment {aid} was never recorded in the ledger"))
+        findings.append(Finding("projection", None, f"role assignment {aid} was never recorded in the ledger",
+                                message_th=f"การมอบหมายบทบาท {aid} ไม่เคยถูกบันทึก"))
     live_people = {p["id"]: p for p in tx.people()}
     for pid, data in fold.people.items():
         row = live_people.pop(pid, None)
         if row is None or any(row.get(k) != data.get(k) for k in ("name", "position", "email") if k in data):
-            findings.append(Finding("projection", None, f"person {pid} differs from the ledger"))
+            findings.append(Finding("projection", None, f"person {pid} differs from the ledger",
+                                    message_th=f"ข้อมูลบุคคล {pid} ไม่ตรงกับบันทึก"))
     for pid in live_people:
-        findings.append(Finding("projection", None, f"person {pid} was never recorded in the ledger"))
+        findings.append(Finding("projection", None, f"person {pid} was never recorded in the ledger",
+                                message_th=f"บุคคล {pid} ไม่เคยถูกบันทึก"))
     active = tx.active_definitions()
     if fold.active and active != fold.active:
         findings.append(Finding("projection", None, "the active definitions differ from the ledger's last "
-                                                    "activation"))
+                                                    "activation",
+                                message_th="นิยามที่ใช้งานอยู่ไม่ตรงกับการเปิดใช้ครั้งล่าสุดในบันทึก"))
+    for sha, content in tx.attachment_hashes():  # evidence names files by hash: a swapped file is a change
+        if hashlib.sha256(bytes(content)).hexdigest() != sha:
+            findings.append(Finding("attachment", None, f"stored file {sha[:12]}… no longer hashes to its name: "
+                                                        "its content was replaced",
+                                    message_th=f"ไฟล์แนบ {sha[:12]}… ที่เก็บไว้ไม่ตรงกับ hash ของตน: "
+                                               "เนื้อหาถูกแทนที่"))
     for d in tx.definitions():
         if lookup(d["version"]) is None:
             seq = fold.registered.get(d["version"], {}).get("seq")
             findings.append(Finding("definition", seq, f"stored {d['kind']} {d['version'][:12]} does not "
-                                                       "hash to its version"))
+                                                       "hash to its version",
+                                    message_th=f"นิยาม {d['kind']} {d['version'][:12]} ที่เก็บไว้ไม่ตรงกับ hash ของรุ่น"))
         elif d["version"] not in fold.registered:
             findings.append(Finding("definition", None, f"stored {d['kind']} {d['version'][:12]} was never "
-                                                        "registered in the ledger"))
+                                                        "registered in the ledger",
+                                    message_th=f"นิยาม {d['kind']} {d['version'][:12]} ที่เก็บไว้ไม่เคยลงทะเบียนในบันทึก"))
 
 
 def replay_as_of_fold(app: Ruam, moment: dt.datetime, progress: Progress | None = None,
-                      total: Callable[[int], None] | None = None) -> tuple[Fold, AuditReport]:
+                      total: Callable[[int], None] | None = None,
+                      workers: int | None = None) -> tuple[Fold, AuditReport]:
     """The fold of every record stamped up to ``moment`` (the whole chain is still checked)."""
-    report = AuditReport(source=app.store.dialect)
-    with app.store.reading() as tx:
-        _snapshot(app, tx)
-        if total is not None:
-            total(tx.head()[0])
-        fold = replay(tx.stream_rows(), _intact_definitions(tx), report=report, until=moment,
-                      progress=progress, extensions=[make() for make in FOLD_EXTENSIONS])
-    sort_findings(report)
-    return fold, report
+    return _audit(app, until=moment, seal=None, progress=progress, total=total, workers=workers,
+                  want_states=True)
 
 
 def replay_as_of(app: Ruam, moment: dt.datetime, progress: Progress | None = None,
-                 total: Callable[[int], None] | None = None) -> dict[str, Any]:
+                 total: Callable[[int], None] | None = None, workers: int | None = None) -> dict[str, Any]:
     """The state of every process (and everything else folded) as it was at ``moment``."""
-    fold, report = replay_as_of_fold(app, moment, progress, total)
+    fold, report = replay_as_of_fold(app, moment, progress, total, workers)
     out = state_as_of(fold, moment)
     out["ledger_ok"] = report.ok
     out["findings_total"] = report.findings.total
     out["first_finding"] = (None if not report.findings else
                             {"kind": report.findings[0].kind, "seq": report.findings[0].seq,
-                             "message": report.findings[0].message})
+                             "message": report.findings[0].message,
+                             "message_th": report.findings[0].text("th")})
     return out
 
 

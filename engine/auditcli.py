@@ -26,12 +26,14 @@ def add_parser(sub: Any, common: Callable[..., None], parser_class: type) -> Non
     q.add_argument("--seal", metavar="HEAD", help="an earlier seal: HASH, SEQ:HASH or a .seal.json file; "
                                                   "detects truncation and rewriting since")
     q.add_argument("--no-progress", action="store_true", help="no progress bar or lines")
+    _workers_arg(q)
     q = asub.add_parser("replay", help="the state of every process as it was at a moment")
     common(q, json_flag=True)
     q.add_argument("--as-of", required=True, metavar="DATE",
                    help="Bangkok time, BE or CE: 2570-03-31 (the end of that day), 31/3/2570, "
                         "2570-03-31T09:00 (that moment)")
     q.add_argument("--no-progress", action="store_true", help="no progress bar or lines")
+    _workers_arg(q)
     q = asub.add_parser("history", help="the timeline of one process: when, what, who, role, responsible, "
                                         "evidence, note")
     common(q, json_flag=True)
@@ -41,6 +43,22 @@ def add_parser(sub: Any, common: Callable[..., None], parser_class: type) -> Non
     q.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
     q.add_argument("-o", "--output", required=True, metavar="FILE")
     q.add_argument("--no-progress", action="store_true", help="no progress bar or lines")
+
+
+def _workers(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if not 1 <= n <= 64:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to 64, not '{text}'")
+    return n
+
+
+def _workers_arg(q: argparse.ArgumentParser) -> None:
+    q.add_argument("--workers", type=_workers, metavar="N",
+                   help="processes that fold the ledger, split by process (default: one per core "
+                        "for a ledger of 150,000 records or more, else 1)")
 
 
 def _th(args: argparse.Namespace) -> bool:
@@ -112,7 +130,8 @@ def run_verify(args: argparse.Namespace) -> int:
             from engine.audit import verify
 
             with _opened() as opened:
-                report = verify(opened(args), progress=bar, seal=seal, total=bar.set_total if bar else None)
+                report = verify(opened(args), progress=bar, seal=seal, total=bar.set_total if bar else None,
+                                workers=getattr(args, "workers", None))
     finally:
         if bar is not None:
             bar.close()
@@ -145,7 +164,7 @@ def print_report(report, th: bool, out=None) -> None:
         w()
         for f in report.findings:
             where = f"#{f.seq}" if f.seq is not None else "-"
-            w(f"{where:<9} {f.kind:<11} {f.message}")
+            w(f"{where:<9} {f.kind:<11} {f.text('th' if th else 'en')}")
         if report.findings.dropped:
             w(f"… {'และอีก' if th else 'and'} {report.findings.dropped:,} "
               f"{'ข้อที่ไม่ได้แสดง' if th else 'more not listed'}")
@@ -187,7 +206,8 @@ def run_replay(args: argparse.Namespace) -> int:
     bar = _progress(args, "replay")
     try:
         with _opened() as opened:
-            state = replay_as_of(opened(args), moment, progress=bar, total=bar.set_total if bar else None)
+            state = replay_as_of(opened(args), moment, progress=bar, total=bar.set_total if bar else None,
+                                 workers=getattr(args, "workers", None))
     finally:
         if bar is not None:
             bar.close()

@@ -177,12 +177,14 @@ def _read_definitions(lines: Iterator[str], where: str, report: AuditReport,
             item = json.loads(line)["definition"]
             version, content = item["version"], item["content"]
         except (ValueError, KeyError, TypeError):
-            report.findings.append(Finding("definition", None, f"{where} line {n}: not a definition"))
+            report.findings.append(Finding("definition", None, f"{where} line {n}: not a definition",
+                                           message_th=f"{where} บรรทัด {n}: ไม่ใช่นิยาม"))
             continue
         defs[version] = definition_from_content(version, content)
         if defs[version] is None:
             report.findings.append(Finding("definition", None, f"{where}: definition {version[:12]} does not "
-                                                               "hash to its version (altered)"))
+                                                               "hash to its version (altered)",
+                                           message_th=f"{where}: นิยาม {version[:12]} ไม่ตรงกับ hash ของรุ่น (ถูกแก้ไข)"))
 
 
 def _jsonl_rows(lines: Iterator[tuple[int, str]], report: AuditReport,
@@ -191,7 +193,8 @@ def _jsonl_rows(lines: Iterator[tuple[int, str]], report: AuditReport,
         try:
             item = json.loads(line)
         except ValueError:
-            report.findings.append(Finding("chain", None, f"line {n}: not JSON (the file is damaged)"))
+            report.findings.append(Finding("chain", None, f"line {n}: not JSON (the file is damaged)",
+                                           message_th=f"บรรทัด {n}: ไม่ใช่ JSON (ไฟล์เสียหาย)"))
             continue
         if "definition" in item:
             _read_definitions(iter([line]), f"line {n}", report, defs)
@@ -201,7 +204,8 @@ def _jsonl_rows(lines: Iterator[tuple[int, str]], report: AuditReport,
                             item["body"])
         except (KeyError, TypeError):
             report.findings.append(Finding("chain", item.get("seq") if isinstance(item, dict) else None,
-                                           f"line {n}: not a ledger line"))
+                                           f"line {n}: not a ledger line",
+                                           message_th=f"บรรทัด {n}: ไม่ใช่บรรทัดของบันทึก"))
 
 
 def _csv_rows(handle: IO[str], report: AuditReport) -> Iterator[StoredRow]:
@@ -215,7 +219,8 @@ def _csv_rows(handle: IO[str], report: AuditReport) -> Iterator[StoredRow]:
             yield StoredRow(int(cells[index["seq"]]), cells[index["prev_hash"]], cells[index["hash"]],
                             cells[index["kind"]], cells[index["process"]] or None, cells[index["body"]])
         except (ValueError, IndexError):
-            report.findings.append(Finding("chain", None, f"row {n}: not a ledger row (the file is damaged)"))
+            report.findings.append(Finding("chain", None, f"row {n}: not a ledger row (the file is damaged)",
+                                           message_th=f"แถว {n}: ไม่ใช่แถวของบันทึก (ไฟล์เสียหาย)"))
 
 
 def verify_file(path: str | os.PathLike, seal: Seal | None = None,
@@ -264,6 +269,7 @@ def verify_file(path: str | os.PathLike, seal: Seal | None = None,
     report.head_seq, report.head_hash = report.last_seq, report.last_hash
     report.checks["projection"] = "skipped: no database (an export holds the ledger only)"
     if report.records == 0:
-        report.findings.append(Finding("chain", None, "the file holds no ledger records"))
+        report.findings.append(Finding("chain", None, "the file holds no ledger records",
+                                       message_th="ไฟล์ไม่มีบันทึกใดเลย"))
     sort_findings(report)
     return report

@@ -58,8 +58,13 @@ class AccountRows:
     def end_session(self, session_hash: str) -> None:
         self.conn.execute(delete(s.web_sessions).where(s.web_sessions.c.session_hash == session_hash))
 
-    def end_sessions_of(self, person_id: str) -> None:
-        self.conn.execute(delete(s.web_sessions).where(s.web_sessions.c.person_id == person_id))
+    def end_sessions_of(self, person_id: str, keep: str | None = None) -> int:
+        """End a person's sessions (but the one whose hash is ``keep``); how many ended."""
+        c = s.web_sessions.c
+        q = delete(s.web_sessions).where(c.person_id == person_id)
+        if keep is not None:
+            q = q.where(c.session_hash != keep)
+        return self.conn.execute(q).rowcount
 
     def purge_sessions(self, now: dt.datetime) -> None:
         self.conn.execute(delete(s.web_sessions).where(s.web_sessions.c.expires_at <= now))

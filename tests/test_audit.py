@@ -427,3 +427,14 @@ def test_a_ledger_spanning_two_procedure_versions_replays_correctly(opened, cloc
     report = _verify(opened)
     assert [(f.kind, f.seq) for f in report.findings] == [("legality", forged.seq)]
     assert v1[:12] in report.findings[0].message
+
+
+def test_a_replaced_attachment_is_reported(ledger, db_url):
+    app, _ = ledger
+    sha = app.store_attachment(b"%PDF-1.4 order", "คำสั่ง.pdf", "application/pdf")["sha256"]
+    assert _verify(app).ok
+    with attack(db_url) as conn:
+        conn.execute(text("UPDATE attachments SET content = :c WHERE sha256 = :s"), {"c": b"%PDF-1.4 forged", "s": sha})
+    report = _verify(app)
+    assert [(f.kind, f.seq) for f in report.findings] == [("attachment", None)]
+    assert sha[:12] in report.findings[0].message and "ไฟล์แนบ" in report.findings[0].text("th")

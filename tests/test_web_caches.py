@@ -96,3 +96,16 @@ def test_the_dashboard_counts_catch_up_with_the_ledger(web, client, monkeypatch)
     assert caught_up["total"] == fresh["total"]
     administration = next(c for gid, c in counts.items() if gid == "mission_administration")
     assert administration[0].get("notifying") == 1
+
+
+def test_a_password_change_ends_the_other_remembered_sessions_at_once(web):
+    from tests.webkit import PASSWORD
+
+    with TestClient(web) as one, TestClient(web) as other:
+        login(one, "auditor")
+        login(other, "auditor")
+        assert other.get("/", follow_redirects=False).status_code == 200   # now remembered
+        web.state.web.accounts.change_password("auditor", PASSWORD, "another long password",
+                                               keep_session=one.cookies.get("ruam_session"))
+        assert other.get("/", follow_redirects=False).status_code == 303
+        assert one.get("/", follow_redirects=False).status_code == 200

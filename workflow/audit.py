@@ -13,17 +13,18 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from workflow.canonical import canonical_text, content_hash
-from workflow.definitions import Definition, load_definition
+from workflow.canonical import content_hash
+from workflow.definitions import Definition, from_content
 from workflow.errors import DefinitionError, Finding
 from workflow.fiscal import format_datetime_be
 from workflow.ledger import Record
-from workflow.replay import Findings, Fold, FoldExtension, StoredRow, check_chain
+from workflow.replay import Findings, Fold, FoldExtension, check_chain
 from workflow.seal import Seal, SealWatch
 
 PROGRESS_EVERY = 8192
 
-FINDING_KINDS = ("chain", "seal", "legality", "authority", "definition", "projection", "calendar", "storage")
+FINDING_KINDS = ("chain", "seal", "legality", "authority", "definition", "projection", "calendar", "attachment",
+                 "storage")
 
 
 def definition_from_content(version: str, content: str | None) -> Definition | None:
@@ -34,7 +35,7 @@ def definition_from_content(version: str, content: str | None) -> Definition | N
         data = json.loads(content)
         if content_hash(data) != version:
             return None
-        return load_definition(canonical_text(data))
+        return from_content(data)
     except (ValueError, TypeError, DefinitionError):
         return None
 
@@ -80,26 +81,33 @@ class AuditReport:
 
 
 def _finding_dict(f: Finding) -> dict:
-    return {"kind": f.kind, "seq": f.seq, "message": f.message}
+    return {"kind": f.kind, "seq": f.seq, "message": f.message, "message_th": f.message_th or f.message}
 
 
-def replay(rows: Iterable[StoredRow], definition: Callable[[str], Definition | None], *,
+def replay(rows: Iterable[tuple], definition: Callable[[str], Definition | None], *,
            report: AuditReport, until: dt.datetime | None = None,
            extensions: Sequence[FoldExtension] = (), seal: Seal | None = None,
-           progress: Callable[[int], None] | None = None) -> Fold:
-    """Check the chain and fold every record; fill ``report``; return the fold."""
+           progress: Callable[[int], None] | None = None, claims: bool = False) -> Fold:
+    """Check the chain and fold every record; fill ``report``; return the fold.
+
+    Rows whose body is ``None`` (another worker's, in a partitioned audit) are
+    only checked as links of the chain. ``claims`` keeps what the settling of
+    document numbers across workers needs.
+    """
     findings = report.findings
     fold = Fold(definition, findings, until=until, extensions=extensions)
+    if claims:
+        fold.claims = {}
     watch = SealWatch(seal) if seal is not None else None
-    last: dict[str, Any] = {"hash": "", "first": None}
+    last: dict[str, Any] = {"hash": "", "first": None, "seq": 0}
 
-    def observed(rows_in: Iterable[StoredRow]) -> Iterator[StoredRow]:
-        for row in rows_in:
+    def observed(rows_in: Iterable[tuple]) -> Iterator[tuple]:
+        for row in rows_in:  # StoredRow or the driver's plain tuple of the same fields
             if last["first"] is None:
-                last["first"] = row.seq
+                last["first"] = row[0]
             if watch is not None:
-                watch.observe(row.seq, row.hash)
-            last["hash"] = row.hash
+                watch.observe(row[0], row[2])
+            last["hash"], last["seq"] = row[2], row[0]
             yield row
 
     source = observed(rows)
@@ -114,7 +122,7 @@ def replay(rows: Iterable[StoredRow], definition: Callable[[str], Definition | N
         progress(count)
     fold.finish()
     report.records = fold.records
-    report.last_seq = fold.last.seq if fold.last else 0
+    report.last_seq = last["seq"]
     report.last_hash = last["hash"]
     report.first_seq = last["first"]
     report.processes = len(fold.processes)

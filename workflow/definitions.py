@@ -758,6 +758,10 @@ def load_definition(text: str, file: str | None = None) -> Definition:
         data = yamltext.parse(text)
     except yamltext.YamlSyntaxError as exc:
         raise DefinitionError([Problem("(yaml)", f"not valid YAML: {exc.problem}", file, exc.line)]) from None
+    return _build_definition(r, data)
+
+
+def _build_definition(r: _Reader, data: Any) -> Definition:
     m = r.mapping(data, "(document)", 1)
     if m is None:
         raise DefinitionError(r.problems)
@@ -774,10 +778,8 @@ def load_definition(text: str, file: str | None = None) -> Definition:
 
 
 def from_content(content: dict) -> Definition:
-    """Rebuild a definition from stored canonical content (as registered)."""
-    from workflow.canonical import canonical_text
-
-    return load_definition(canonical_text(content), file=None)
+    """Rebuild a definition from stored canonical content (as registered), without a YAML parse."""
+    return _build_definition(_Reader(None), yamltext.tracked(content))
 
 
 def cross_check(procedure: Procedure, organization: Organization,

@@ -174,8 +174,12 @@ class Finding:
 
     kind: str          # chain | legality | authority | projection | definition | calendar
     seq: int | None
-    message: str
+    message: str       # English
     data: dict = field(default_factory=dict)
+    message_th: str = ""  # Thai, where the finding's author gave it
+
+    def text(self, lang: str = "th") -> str:
+        return self.message_th if lang == "th" and self.message_th else self.message
 
 
 class IntegrityError(RuamError):

@@ -30,11 +30,17 @@ class GuardContext:
     received_feedback: tuple[str, ...] = ()
 
 
+_PATHS: dict[str, tuple[str, str]] = {}  # "field[].sub" -> (field, sub), from definitions only
+
+
 def values(data: Mapping[str, Any] | None, path: str) -> list[Any]:
     """``field`` or ``field[].sub`` (a trigger prefix is resolved by the caller)."""
     if not data:
         return []
-    name, _, sub = path.partition("[].")
+    split = _PATHS.get(path)
+    if split is None:
+        split = _PATHS[path] = path.partition("[].")[::2]
+    name, sub = split
     value = data.get(name)
     if value is None:
         return []
@@ -62,7 +68,7 @@ def _key(value: Any) -> str:
 
 def run_guards(guards: tuple[GuardSpec, ...], evidence: dict, ctx: GuardContext) -> list[Problem]:
     problems: list[Problem] = []
-    today = bangkok_date(ctx.now)
+    today = None  # only "not_future" asks for it
     for g in guards:
         p = g.params
         fld = p.get("field", "")
@@ -74,6 +80,7 @@ def run_guards(guards: tuple[GuardSpec, ...], evidence: dict, ctx: GuardContext)
             if not any(all(item.get(k) == v for k, v in p["where"].items()) for item in items):
                 problems.append(Problem(fld, _msg(g, f"no item has {p['where']}")))
         elif g.check == "not_future":
+            today = today or bangkok_date(ctx.now)
             for v in values(evidence, fld):
                 if dt.date.fromisoformat(v) > today:
                     problems.append(Problem(fld, _msg(g, f"{format_date_be(dt.date.fromisoformat(v))} "

@@ -19,7 +19,7 @@ import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, overload
 
 from workflow.authority import Assignment, acting_role, responsible_for
 from workflow.definitions import Definition, Organization, Procedure, TransitionSpec
@@ -32,7 +32,10 @@ SYSTEM = "system"
 ADMIN_KINDS = ("definition.", "person.", "role.")
 _FIELDS = frozenset({"seq", "prev_hash", "kind", "at", "actor", "role", "responsible", "process", "data"})
 _sha256 = hashlib.sha256
-_loads = json.loads
+try:  # a C parser: a record's JSON is most of an audit's cost after the hash
+    from orjson import loads as _loads
+except ImportError:  # pragma: no cover - orjson is a dependency; the standard library still works
+    _loads = json.loads  # type: ignore[assignment]
 
 
 class StoredRow(NamedTuple):
@@ -49,13 +52,6 @@ class StoredRow(NamedTuple):
 
 
 _new = object.__new__
-
-
-def _record(parsed: dict) -> Record:
-    """``Record(**parsed)`` for a body whose keys were checked, without the frozen dataclass's slow init."""
-    rec = _new(Record)
-    rec.__dict__.update(parsed)
-    return rec
 
 
 def _same_instant(column: dt.datetime | str, at: str) -> bool:
@@ -93,43 +89,86 @@ class Findings(list):
     def dropped(self) -> int:
         return self.total - len(self)
 
+    def merge(self, listed: Iterable[Finding], total: int, by_kind: Counter) -> None:
+        """Add another part's findings: those it listed, and the counts of those it only counted."""
+        listed = list(listed)
+        for finding in listed:
+            self.append(finding)
+        self.total += total - len(listed)
+        for kind, n in by_kind.items():
+            self.by_kind[kind] += n
+        for finding in listed:
+            self.by_kind[finding.kind] -= 1
 
-def check_chain(rows: Iterable[StoredRow], findings: list[Finding],
+
+def check_chain(rows: Iterable[tuple], findings: list[Finding],
                 start_seq: int = 1, start_hash: str = GENESIS) -> Iterator[Record]:
     """Yield each parseable record; append a finding for every break.
 
-    The one hot loop of an audit: each body is hashed once and parsed once.
+    The one hot loop of an audit: each body (text, or its UTF-8 bytes) is hashed
+    once and parsed once. A row whose body is ``None`` belongs to another worker
+    of a partitioned audit: only its place in the chain is checked here.
     """
     expected_seq, prev = start_seq, start_hash
     append = findings.append
     for row in rows:
-        seq, prev_hash, digest, kind, process, body, actor, recorded_at = row
+        seq, prev_hash, digest, body = row[0], row[1], row[2], row[5]
         if seq != expected_seq:
             what = "missing record(s) before it" if seq > expected_seq else "out of order or inserted"
-            append(Finding("chain", seq, f"expected sequence {expected_seq}, found {seq}: {what}"))
-        if _sha256(body.encode("utf-8")).hexdigest() != digest:
-            append(Finding("chain", seq, "content changed: its hash does not match its stored text"))
+            what_th = "มีบันทึกหายไปก่อนหน้า" if seq > expected_seq else "ลำดับสลับหรือมีการแทรก"
+            append(Finding("chain", seq, f"expected sequence {expected_seq}, found {seq}: {what}",
+                           message_th=f"ลำดับที่ควรเป็น {expected_seq} แต่พบ {seq}: {what_th}"))
         if prev_hash != prev:
+            linked = expected_seq > start_seq or prev != GENESIS
             append(Finding("chain", seq, "chain broken: prev_hash is not " + (
                 f"the hash of record {expected_seq - 1} (that record was changed and rehashed, or records "
-                "were removed, inserted or reordered here)" if expected_seq > start_seq or prev != GENESIS
-                else "the genesis hash (the first record is missing or replaced)")))
-        record = None
-        try:
-            parsed = _loads(body)
-            if type(parsed) is not dict or parsed.keys() != _FIELDS:
-                raise ValueError("not a ledger record body")
-            record = _record(parsed)
-        except (ValueError, TypeError) as exc:
-            append(Finding("chain", seq, f"unreadable record: {exc}"))
-        if record is not None:
-            if (record.seq != seq or record.prev_hash != prev_hash or record.kind != kind
-                    or record.process != process
-                    or (actor is not None and record.actor != actor)
-                    or (recorded_at is not None and not _same_instant(recorded_at, record.at))):
-                _column_mismatch(record, StoredRow(*row), append)
-            yield record
+                "were removed, inserted or reordered here)" if linked
+                else "the genesis hash (the first record is missing or replaced)"),
+                message_th="สายโซ่ขาด: prev_hash " + (
+                    f"ไม่ใช่ hash ของบันทึกที่ {expected_seq - 1} (บันทึกนั้นถูกแก้แล้วคำนวณ hash ใหม่ "
+                    "หรือมีการลบ แทรก หรือสลับบันทึกตรงนี้)" if linked
+                    else "ไม่ใช่ hash เริ่มต้น (บันทึกแรกหายไปหรือถูกแทนที่)")))
         expected_seq, prev = seq + 1, digest
+        if body is None:
+            continue
+        record = _checked(row, findings)
+        if record is not None:
+            yield record
+
+
+def check_rows(rows: Iterable[tuple], findings: list[Finding]) -> Iterator[Record]:
+    """Each row's own integrity (its hash, its parse, its columns) without the links between rows.
+
+    A worker of a partitioned audit sees only some rows; the links are checked
+    by the one that sees them all (``check_chain`` with bodies left out).
+    """
+    for row in rows:
+        record = _checked(row, findings)
+        if record is not None:
+            yield record
+
+
+def _checked(row: tuple, findings: list[Finding]) -> Record | None:
+    seq, prev_hash, digest, kind, process, body, actor, recorded_at = row
+    raw = body if type(body) is bytes else body.encode("utf-8")
+    if _sha256(raw).hexdigest() != digest:
+        findings.append(Finding("chain", seq, "content changed: its hash does not match its stored text",
+                                message_th="เนื้อหาถูกแก้ไข: hash ไม่ตรงกับข้อความที่เก็บไว้"))
+    try:
+        parsed = _loads(raw)
+        if type(parsed) is not dict or parsed.keys() != _FIELDS:
+            raise ValueError("not a ledger record body")
+    except (ValueError, TypeError) as exc:
+        findings.append(Finding("chain", seq, f"unreadable record: {exc}", message_th=f"อ่านบันทึกไม่ได้: {exc}"))
+        return None
+    record = _new(Record)
+    record.__dict__.update(parsed)
+    if (record.seq != seq or record.prev_hash != prev_hash or record.kind != kind
+            or record.process != process
+            or (actor is not None and record.actor != actor)
+            or (recorded_at is not None and not _same_instant(recorded_at, record.at))):
+        _column_mismatch(record, StoredRow(*row), findings.append)
+    return record
 
 
 def _column_mismatch(record: Record, row: StoredRow, append: Callable[[Finding], None]) -> None:
@@ -140,7 +179,8 @@ def _column_mismatch(record: Record, row: StoredRow, append: Callable[[Finding],
     names = [name for name, a, b in pairs if a != b]
     if row.recorded_at is not None and not _same_instant(row.recorded_at, record.at):
         names.append("recorded_at")
-    append(Finding("chain", row.seq, f"columns differ from the hashed text: {', '.join(names)}"))
+    append(Finding("chain", row.seq, f"columns differ from the hashed text: {', '.join(names)}",
+                   message_th=f"คอลัมน์ไม่ตรงกับข้อความที่คำนวณ hash: {', '.join(names)}"))
 
 
 _NO_HISTORY: dict = {}
@@ -210,6 +250,9 @@ class Fold:
         self.registered: dict[str, dict] = {}  # version -> kind, id, seq of its definition.registered
         self.active: dict[str, str] = {}
         self.documents: dict[str, str] = {}  # "kind|year|number" -> the process that used it
+        # with ``claims`` (a partitioned audit), the seq of each use by that first process, so
+        # numbers shared across parts can be settled after (``document_conflicts``)
+        self.claims: dict[str, int | list[int]] | None = None
         self.until = until
         self._until_text = format_instant(until) if until is not None else None
         self.records = 0
@@ -220,15 +263,15 @@ class Fold:
         self.extensions = list(extensions)
         self._by_person: dict[str, list[Assignment]] = {}
         self._by_role_scope: dict[tuple[str, str | None], list[Assignment]] = {}
-        self._scopes: dict[tuple[str, str], set[str | None]] = {}
+        self._scopes: dict[tuple[str, str], set[str | None] | None] = {}
         self._specs: dict[tuple[str, str, str], TransitionSpec | None] = {}
         self._handlers: dict[str, Callable[[Record, dict], None] | None] = {}
         self._final_states: dict[str, frozenset[str]] = {}
         self._strings: dict[str, str] = {}
 
     # -- plumbing ---------------------------------------------------------------------
-    def finding(self, kind: str, rec: Record, message: str) -> None:
-        self.findings.append(Finding(kind, rec.seq, message))
+    def finding(self, kind: str, rec: Record, message: str, th: str = "") -> None:
+        self.findings.append(Finding(kind, rec.seq, message, message_th=th))
 
     _finding = finding
 
@@ -256,7 +299,8 @@ class Fold:
         try:
             handler(rec, rec.data)
         except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
-            self._finding("legality", rec, f"malformed {rec.kind} record: {exc!r}")
+            self._finding("legality", rec, f"malformed {rec.kind} record: {exc!r}",
+                          f"บันทึก {rec.kind} มีรูปแบบไม่ถูกต้อง: {exc!r}")
 
     def finish(self) -> None:
         for ext in self.extensions:
@@ -293,6 +337,12 @@ class Fold:
             self._specs[key] = procedure.transition(trigger, state)
         return self._specs[key]
 
+    @overload
+    def _same(self, text: str) -> str: ...
+
+    @overload
+    def _same(self, text: None) -> None: ...
+
     def _same(self, text: str | None) -> str | None:
         """One shared copy of each repeated string (versions, tasks, states, people) across all processes."""
         if text is None:
@@ -312,7 +362,8 @@ class Fold:
         if rec.role != "admin" or acting_role(self.held_by(rec.actor), rec.actor, ("admin",), {None},
                                               rec.moment) is None:
             self._finding("authority", rec, f"{rec.actor} did not hold the admin role at {rec.at} "
-                                            f"(recorded role: {rec.role})")
+                                            f"(recorded role: {rec.role})",
+                          f"{rec.actor} ไม่ได้มีบทบาทผู้ดูแลระบบ ณ {rec.at} (บทบาทที่บันทึก: {rec.role})")
 
     # -- people, roles, definitions -------------------------------------------------
     def _definition_registered(self, rec: Record, data: dict) -> None:
@@ -320,7 +371,8 @@ class Fold:
         version = data["version"]
         if self.definition(version) is None:
             self._finding("definition", rec, f"definition {version[:12]} is not stored or its content "
-                                             "does not hash to its version")
+                                             "does not hash to its version",
+                          f"ไม่พบนิยาม {version[:12]} หรือเนื้อหาไม่ตรงกับ hash ของรุ่น")
         self.definitions.add(version)
         self.registered[version] = {"kind": data.get("kind"), "id": data.get("id"), "version": version,
                                     "seq": rec.seq}
@@ -328,7 +380,8 @@ class Fold:
     def _definition_activated(self, rec: Record, data: dict) -> None:
         self._require_admin(rec)
         if data["version"] not in self.definitions:
-            self._finding("legality", rec, f"activates {data['version'][:12]}, which was never registered")
+            self._finding("legality", rec, f"activates {data['version'][:12]}, which was never registered",
+                          f"เปิดใช้นิยาม {data['version'][:12]} ที่ไม่เคยลงทะเบียน")
         self.active[data["kind"]] = data["version"]
 
     def _person_added(self, rec: Record, data: dict) -> None:
@@ -342,7 +395,8 @@ class Fold:
     def _role_assigned(self, rec: Record, data: dict) -> None:
         self._require_admin(rec)
         if data["person"] not in self.people:
-            self._finding("legality", rec, f"role given to unknown person '{data['person']}'")
+            self._finding("legality", rec, f"role given to unknown person '{data['person']}'",
+                          f"มอบบทบาทให้บุคคลที่ไม่รู้จัก '{data['person']}'")
         until = data.get("valid_until")
         a = Assignment(
             id=data["assignment"], person=data["person"], role=data["role"], scope=data.get("scope"),
@@ -351,7 +405,7 @@ class Fold:
         )
         old = self.assignments.get(a.id)
         if old is not None:
-            self._finding("legality", rec, f"assignment id {a.id} used twice")
+            self._finding("legality", rec, f"assignment id {a.id} used twice", f"ใช้รหัสการมอบหมาย {a.id} ซ้ำ")
         self.assignments[a.id] = a
         self._index(a, old)
 
@@ -359,7 +413,8 @@ class Fold:
         self._require_admin(rec)
         old = self.assignments.get(data["assignment"])
         if old is None:
-            self._finding("legality", rec, f"ends unknown assignment {data['assignment']}")
+            self._finding("legality", rec, f"ends unknown assignment {data['assignment']}",
+                          f"สิ้นสุดการมอบหมายที่ไม่รู้จัก {data['assignment']}")
             return
         new = Assignment(id=old.id, person=old.person, role=old.role, scope=old.scope,
                          valid_from=old.valid_from, valid_until=parse_instant(data["valid_until"]))
@@ -369,50 +424,63 @@ class Fold:
     # -- processes -------------------------------------------------------------------
     def _process_opened(self, rec: Record, data: dict) -> None:
         if rec.process in self.processes:
-            self._finding("legality", rec, f"{rec.process} opened twice")
+            self._finding("legality", rec, f"{rec.process} opened twice", f"เปิด {rec.process} ซ้ำ")
             return
         if rec.actor != SYSTEM or rec.role != SYSTEM:
             # admin or esa_director may open a cycle; the record names the role they acted in
             if rec.role not in ("admin", "esa_director") or acting_role(
                     self.held_by(rec.actor), rec.actor, (rec.role,), {None}, rec.moment) is None:
                 self._finding("authority", rec, f"{rec.actor} did not hold admin or esa_director at {rec.at} "
-                                                f"to open {rec.process} (recorded role: {rec.role})")
+                                                f"to open {rec.process} (recorded role: {rec.role})",
+                              f"{rec.actor} ไม่ได้เป็นผู้ดูแลระบบหรือ ผอ.สพป. ณ {rec.at} จึงเปิด {rec.process} "
+                              f"ไม่ได้ (บทบาทที่บันทึก: {rec.role})")
         procedure = self.definition(data["procedure"])
         if not isinstance(procedure, Procedure):
-            self._finding("definition", rec, f"unknown procedure version {data['procedure'][:12]}")
+            self._finding("definition", rec, f"unknown procedure version {data['procedure'][:12]}",
+                          f"ไม่รู้จักขั้นตอนรุ่น {data['procedure'][:12]}")
         elif data["state"] != procedure.initial:
-            self._finding("legality", rec, f"opened in '{data['state']}', not the initial state")
+            self._finding("legality", rec, f"opened in '{data['state']}', not the initial state",
+                          f"เปิดในสถานะ '{data['state']}' ไม่ใช่สถานะเริ่มต้น")
         if rec.process != f"{data['fiscal_year']}/{data['task']}":
-            self._finding("legality", rec, f"process id {rec.process} does not match fiscal year and task")
+            self._finding("legality", rec, f"process id {rec.process} does not match fiscal year and task",
+                          f"รหัสกระบวนการ {rec.process} ไม่ตรงกับปีงบประมาณและงาน")
         responsible = self.responsible_at(data["task"], rec.moment)
         if rec.responsible != responsible:
             self._finding("authority", rec, f"names {rec.responsible} as responsible officer; "
-                                            f"the assignment then was {responsible}")
+                                            f"the assignment then was {responsible}",
+                          f"ระบุ {rec.responsible} เป็นผู้รับผิดชอบ แต่ขณะนั้นผู้ได้รับมอบหมายคือ {responsible}")
         same = self._same
-        self.processes[rec.process] = ProcessState(
-            id=rec.process, fiscal_year=data["fiscal_year"], task=same(data["task"]),
+        pid = str(rec.process)  # a record without one was reported just above
+        self.processes[pid] = ProcessState(
+            id=pid, fiscal_year=data["fiscal_year"], task=same(data["task"]),
             procedure=same(data["procedure"]), organization=same(data["organization"]), state=same(data["state"]),
             version=0, last_seq=rec.seq, opened_at=rec.at, last_at=rec.at, responsible=same(rec.responsible))
 
     def _process_transitioned(self, rec: Record, data: dict) -> None:
-        proc = self.processes.get(rec.process)
+        proc = self.processes.get(rec.process or "")
         if proc is None:
-            self._finding("legality", rec, f"transition on unknown process {rec.process}")
+            self._finding("legality", rec, f"transition on unknown process {rec.process}",
+                          f"เปลี่ยนขั้นของกระบวนการที่ไม่รู้จัก {rec.process}")
             return
         moment = rec.moment
         procedure = self.definition(data["procedure"])
         trigger = data["trigger"]
         if data["procedure"] != proc.procedure:
-            self._finding("legality", rec, "made under another procedure version than the process runs")
+            self._finding("legality", rec, "made under another procedure version than the process runs",
+                          "บันทึกภายใต้ขั้นตอนคนละรุ่นกับที่กระบวนการใช้")
         if data["from"] != proc.state:
-            self._finding("legality", rec, f"says it left '{data['from']}' but the process was in '{proc.state}'")
+            self._finding("legality", rec, f"says it left '{data['from']}' but the process was in '{proc.state}'",
+                          f"ระบุว่าออกจาก '{data['from']}' แต่กระบวนการอยู่ที่ '{proc.state}'")
         if data.get("version") != proc.version + 1:
-            self._finding("legality", rec, f"process version {data.get('version')} after {proc.version}")
+            self._finding("legality", rec, f"process version {data.get('version')} after {proc.version}",
+                          f"รุ่นของกระบวนการ {data.get('version')} ต่อจาก {proc.version}")
         if isinstance(procedure, Procedure):
             spec = self._spec(procedure, trigger, proc.state)  # what machine_for(procedure).is_legal asks, cached
             if spec is None or spec.dest != data["to"]:
                 self._finding("legality", rec, f"'{trigger}' from '{proc.state}' to '{data['to']}' is not a "
-                                               f"transition of procedure {procedure.version[:12]}")
+                                               f"transition of procedure {procedure.version[:12]}",
+                              f"'{trigger}' จาก '{proc.state}' ไป '{data['to']}' ไม่ใช่ขั้นที่ขั้นตอนรุ่น "
+                              f"{procedure.version[:12]} อนุญาต")
             else:
                 self._recheck(rec, proc, spec, data, moment)
                 scopes = self._scopes_for(proc.organization, proc.task)
@@ -421,15 +489,20 @@ class Fold:
                     if rec.role not in spec.roles or role is None:
                         self._finding("authority", rec, f"{rec.actor} did not hold an allowed role "
                                                         f"({', '.join(spec.roles)}) for {proc.task} at {rec.at}"
-                                                        f" (recorded role: {rec.role})")
+                                                        f" (recorded role: {rec.role})",
+                                      f"{rec.actor} ไม่ได้มีบทบาทที่มีสิทธิ์ ({', '.join(spec.roles)}) สำหรับ "
+                                      f"{proc.task} ณ {rec.at} (บทบาทที่บันทึก: {rec.role})")
                 else:
-                    self._finding("definition", rec, f"unknown organization version {proc.organization[:12]}")
+                    self._finding("definition", rec, f"unknown organization version {proc.organization[:12]}",
+                                  f"ไม่รู้จักโครงสร้างหน่วยงานรุ่น {proc.organization[:12]}")
         else:
-            self._finding("definition", rec, f"unknown procedure version {str(data['procedure'])[:12]}")
+            self._finding("definition", rec, f"unknown procedure version {str(data['procedure'])[:12]}",
+                          f"ไม่รู้จักขั้นตอนรุ่น {str(data['procedure'])[:12]}")
         responsible = self.responsible_at(proc.task, moment)
         if rec.responsible != responsible:
             self._finding("authority", rec, f"names {rec.responsible} as responsible officer; "
-                                            f"the assignment then was {responsible}")
+                                            f"the assignment then was {responsible}",
+                          f"ระบุ {rec.responsible} เป็นผู้รับผิดชอบ แต่ขณะนั้นผู้ได้รับมอบหมายคือ {responsible}")
         same = self._same
         proc.state, proc.version, proc.last_seq, proc.last_at = same(data["to"]), proc.version + 1, rec.seq, rec.at
         proc.responsible = same(rec.responsible)
@@ -451,10 +524,11 @@ class Fold:
                 normalized = validate_evidence(spec.trigger, spec.evidence, evidence)
             except EvidenceInvalid as exc:
                 self._finding("legality", rec, "recorded evidence does not satisfy the definition: "
-                              + exc.message_en)
+                              + exc.message_en, "หลักฐานที่บันทึกไม่เป็นไปตามนิยาม: " + exc.message_th)
                 return
             if normalized != evidence:
-                self._finding("legality", rec, "recorded evidence is not in normalized form")
+                self._finding("legality", rec, "recorded evidence is not in normalized form",
+                              "หลักฐานที่บันทึกไม่อยู่ในรูปแบบมาตรฐาน")
         if spec.guards:
             ctx = GuardContext(now=moment, history=proc.history,
                                document_number_taken=lambda k, y, n: self.documents.get(f"{k}|{y}|{n}", proc.id)
@@ -462,8 +536,9 @@ class Fold:
                                received_feedback=proc.feedback)
             problems = run_guards(spec.guards, evidence, ctx)
             if problems:
-                self._finding("legality", rec, "guards fail on the recorded evidence: "
-                              + "; ".join(f"{p.field}: {p.problem}" for p in problems))
+                listed = "; ".join(f"{p.field}: {p.problem}" for p in problems)
+                self._finding("legality", rec, "guards fail on the recorded evidence: " + listed,
+                              "หลักฐานที่บันทึกไม่ผ่านเงื่อนไข: " + listed)
         for guard in spec.guards:
             if guard.check == "unique_document_number":
                 number = evidence.get(guard.params["field"])
@@ -471,11 +546,56 @@ class Fold:
                 if number and day:
                     key = (f"{guard.params['document_kind']}|{dt.date.fromisoformat(day).year}|"
                            f"{normalize_doc_number(number)}")
-                    self.documents.setdefault(key, proc.id)
+                    if self.documents.setdefault(key, proc.id) == proc.id and self.claims is not None:
+                        seen = self.claims.get(key)
+                        self.claims[key] = rec.seq if seen is None else [
+                            *(seen if isinstance(seen, list) else [seen]), rec.seq]
 
     def _feedback_received(self, rec: Record, data: dict) -> None:
-        proc = self.processes.get(rec.process)
+        proc = self.processes.get(rec.process or "")
         if proc is None:
-            self._finding("legality", rec, f"opinion for unknown process {rec.process}")
+            self._finding("legality", rec, f"opinion for unknown process {rec.process}",
+                          f"ความคิดเห็นของกระบวนการที่ไม่รู้จัก {rec.process}")
             return
         proc.feedback = (*proc.feedback, data["opinion"])
+
+
+def document_conflicts(parts: Iterable[tuple[dict[str, str], dict[str, int | list[int]]]]) -> list[Finding]:
+    """Document numbers two parts of a partitioned audit each gave to a different process.
+
+    Each part reports, per number, the process that first used it in that part
+    and the seqs of its uses. The earliest use across parts owns the number;
+    every use by another part's process is what the guard would have refused.
+    """
+    parts = list(parts)
+    seen: set[str] = set()
+    shared: set[str] = set()
+    for _documents, claims in parts:  # only numbers two parts both used need a look (few, if any)
+        keys = claims.keys()
+        shared |= seen & keys
+        seen |= keys
+    del seen
+    best: dict[str, tuple[int, str]] = {}
+    uses: dict[str, list[tuple[str, list[int]]]] = {}
+    for documents, claims in parts:
+        for key in shared & claims.keys():
+            got = claims[key]
+            seqs = got if isinstance(got, list) else [got]
+            process = documents[key]
+            uses.setdefault(key, []).append((process, seqs))
+            if key not in best or seqs[0] < best[key][0]:
+                best[key] = (seqs[0], process)
+    out: list[Finding] = []
+    for key, claimed in uses.items():
+        if len(claimed) < 2:
+            continue
+        owner = best[key][1]
+        kind, year, number = key.split("|", 2)
+        for process, seqs in claimed:
+            if process != owner:
+                out.extend(Finding("legality", seq, f"guards fail on the recorded evidence: {kind} number "
+                                                    f"{number} of {int(year) + 543} was already used by {owner}",
+                                   message_th=f"หลักฐานที่บันทึกไม่ผ่านเงื่อนไข: เลขที่ {number} ({kind}) "
+                                              f"ปี {int(year) + 543} ถูกใช้แล้วโดย {owner}")
+                           for seq in seqs)
+    return out

@@ -91,14 +91,19 @@ class SealWatch:
         if s.head_seq is not None:
             if self.hash_at_seq is None:
                 return [Finding("seal", s.head_seq, f"truncated: the seal names {want}, but the ledger ends at "
-                                                    f"record {self.last_seq}")]
+                                                    f"record {self.last_seq}",
+                                message_th=f"ถูกตัดท้าย: ตราประทับระบุ {want} แต่บันทึกสิ้นสุดที่ {self.last_seq}")]
             if self.hash_at_seq != s.head_hash:
                 return [Finding("seal", s.head_seq, f"rewritten since the seal: record {s.head_seq} has hash "
-                                                    f"{self.hash_at_seq[:16]}…, the seal says {s.head_hash[:16]}…")]
+                                                    f"{self.hash_at_seq[:16]}…, the seal says {s.head_hash[:16]}…",
+                                message_th=f"ถูกเขียนใหม่หลังประทับตรา: บันทึกที่ {s.head_seq} มี hash "
+                                           f"{self.hash_at_seq[:16]}… แต่ตราประทับระบุ {s.head_hash[:16]}…")]
             return []
         if self.found_at is None:
             return [Finding("seal", None, f"the sealed head ({want}) is not in the ledger: it was truncated or "
-                                          f"rewritten since the seal (the ledger ends at record {self.last_seq})")]
+                                          f"rewritten since the seal (the ledger ends at record {self.last_seq})",
+                            message_th=f"ไม่พบหัวสายที่ประทับตรา ({want}) ในบันทึก: ถูกตัดหรือเขียนใหม่หลังประทับตรา "
+                                       f"(บันทึกสิ้นสุดที่ {self.last_seq})")]
         return []
 
     def as_dict(self) -> dict[str, Any]:

@@ -85,6 +85,19 @@ def parse(text: str) -> Any:
         raise YamlSyntaxError(None, str(exc)) from None
 
 
+def tracked(data: Any) -> Any:
+    """Plain JSON data as the line-tracking types ``parse`` returns (no lines: stored content has none)."""
+    if isinstance(data, dict):
+        out = LineDict((str(k), tracked(v)) for k, v in data.items())
+        out.key_lines = {}
+        return out
+    if isinstance(data, list):
+        items = LineList(tracked(v) for v in data)
+        items.item_lines = []
+        return items
+    return data
+
+
 def plain(data: Any) -> Any:
     """Strip line bookkeeping: plain dicts and lists (for hashing and storage)."""
     if isinstance(data, dict):

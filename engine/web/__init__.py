@@ -49,10 +49,11 @@ class Web:
 
         self.signer = FormSigner(self.accounts.secret(), clock)
         self.login_ip = RateLimit(20, 300, clock)        # sign-in attempts per address per 5 minutes
+        self.password_ip = RateLimit(20, 300, clock)     # password changes, the same (each also checks the account's lock)
         self.feedback_ip = RateLimit(5, 600, clock)      # public opinions per address per 10 minutes
         self.min_fill_seconds = min_fill_seconds
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
-        self.templates.env.globals.update(word=text.word, when=text.when, day=text.day)
+        self.templates.env.globals.update(word=text.word, when=text.when, day=text.day, size=text.size)
         self._exports = None
         self._organization = None
         self.warm_up()

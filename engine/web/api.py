@@ -6,17 +6,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
+from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from engine.accounts import CacheMiss
+from engine.attachments import process_attachments, read_attachment
 from engine.audit import history, replay_as_of, verify
 from engine.board import calendar_for, index, visible
 from engine.calendar_items import record_checkpoint, submit_report
 from engine.feedback import public_processes, public_summary, receive_feedback, require_process
-from engine.web.auth import Caller, client_ip, require_caller
+from engine.web.auth import SESSION_COOKIE, Caller, client_ip, require_caller
+from engine.web.downloads import download
 from engine.web.problems import Forbidden, lang_of
 from workflow.errors import UsageError
 from workflow.fiscal import fiscal_year_be, parse_moment, to_arabic_digits
@@ -171,6 +173,26 @@ def me(who: SignedIn) -> dict:
             "assignments": [{"id": a.id, "role": a.role, "scope": a.scope} for a in v.assignments]}
 
 
+class PasswordChangeIn(BaseModel):
+    current_password: str = Field(max_length=1024)
+    new_password: str = Field(max_length=1024, description="at least 10 characters, unlike the current one")
+    new_password_again: str | None = Field(default=None, max_length=1024,
+                                           description="if given, must equal new_password")
+
+
+@router.post("/me/password", tags=["accounts"], responses=ERRORS)
+def change_password(request: Request, body: PasswordChangeIn, who: SignedIn) -> dict:
+    """Change your own password. A wrong current password counts as a failed sign-in (5 in 15 minutes
+    lock the account); 20 attempts per address per 5 minutes. Every other web session of yours ends;
+    the session making the call (if any) and API tokens stay."""
+    web = web_of(request)
+    web.password_ip.hit(client_ip(request))
+    keep = request.cookies.get(SESSION_COOKIE) if who.via == "session" else None
+    ended = web.accounts.change_password(who.viewer.id, body.current_password, body.new_password,
+                                         body.new_password_again, keep_session=keep)
+    return {"person": who.viewer.id, "other_sessions_ended": ended}
+
+
 # ---------------------------------------------------------------------------- processes
 @router.get("/processes", tags=["processes"], responses=ERRORS)
 def list_processes(request: Request, who: SignedIn,
@@ -222,6 +244,31 @@ async def upload(request: Request, file: Annotated[UploadFile, File()], who: Sig
     must_hold(who, ("responsible_officer", "group_director"), "upload evidence", "แนบไฟล์หลักฐาน")
     content = await file.read()
     return web_of(request).app.store_attachment(content, file.filename or "file", file.content_type)
+
+
+@router.get("/processes/{fiscal_year}/{task_id}/attachments", tags=["processes"], responses=ERRORS)
+def attachments(request: Request, fiscal_year: int, task_id: str, who: SignedIn) -> list[dict]:
+    """The files the process's evidence names (step by step, oldest first), each with its download URL."""
+    must_see(request, who, task_id)
+    pid = process_id(fiscal_year, task_id)
+    return [ref | {"url": f"/api/processes/{pid}/attachments/{ref['sha256']}"}
+            for ref in process_attachments(web_of(request).app, pid)]
+
+
+@router.get("/processes/{fiscal_year}/{task_id}/attachments/{sha256}", tags=["processes"],
+            responses=ERRORS | {200: {"description": "the file, as a download (Content-Disposition: attachment)",
+                                      "content": {"application/octet-stream": {}}}},
+            response_class=Response)
+def attachment(request: Request, fiscal_year: int, task_id: str,
+               sha256: Annotated[str, Path(pattern=r"^[0-9a-fA-F]{64}$", description="the file's sha256")],
+               who: SignedIn) -> Response:
+    """Download a file the process's evidence names, for whoever may see the process; 404 for any
+    other hash (stored or not)."""
+    must_see(request, who, task_id)
+    pid = process_id(fiscal_year, task_id)
+    found = read_attachment(web_of(request).app, pid, sha256)
+    web_of(request).app.log.info("attachment.downloaded", by=who.viewer.id, process=pid, sha256=found.sha256)
+    return download(found)
 
 
 # ---------------------------------------------------------------------------- people (admin)

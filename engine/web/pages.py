@@ -10,6 +10,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from engine.attachments import attachments_by_record, read_attachment
 from engine.audit import replay_as_of, verify
 from engine.board import board, calendar_for, index, my_calendar, overdue_by_task, visible_rows
 from engine.calendar_items import record_checkpoint, submit_report
@@ -17,6 +18,7 @@ from engine.feedback import opinions, public_processes, public_summary, receive_
 from engine.web import forms
 from engine.web.api import as_of_moment
 from engine.web.auth import SESSION_COOKIE, Caller, caller, check_csrf, client_ip, is_tls
+from engine.web.downloads import download
 from engine.web.problems import Forbidden, NotSignedIn, lang_of
 from workflow.authority import acting_role
 from workflow.errors import Conflict, NotFound, RuamError, UsageError
@@ -124,6 +126,40 @@ async def logout(request: Request) -> Response:
     return response
 
 
+# ---------------------------------------------------------------------------- my account
+def _password_page(request: Request, who: Caller, status: int = 200, error: RuamError | None = None,
+                   done: str | None = None) -> Response:
+    from engine.accounts import MIN_PASSWORD
+
+    lang = lang_of(request)
+    errors = {p["field"]: p["problem"] for p in error.field_problems(lang)} if hasattr(error, "field_problems") else {}
+    return render(request, "password.html", status=status, who=who, errors=errors, min_length=MIN_PASSWORD,
+                  error=error.message(lang) if error else None, error_code=error.code if error else None,
+                  done=done if done and done.isdigit() else None)
+
+
+@router.get("/account/password")
+def password_form(request: Request) -> Response:
+    return _password_page(request, page_caller(request), done=request.query_params.get("done"))
+
+
+@router.post("/account/password")
+async def password_change(request: Request) -> Response:
+    """Current password, the new one twice; other sessions end, this one stays."""
+    who = page_caller(request)
+    form = await form_of(request, who)
+    web = web_of(request)
+    try:
+        web.password_ip.hit(client_ip(request))
+        ended = web.accounts.change_password(
+            who.viewer.id, str(form.get("current_password") or ""), str(form.get("new_password") or ""),
+            str(form.get("new_password_again") or ""),
+            keep_session=request.cookies.get(SESSION_COOKIE) if who.via == "session" else None)
+    except RuamError as exc:  # the typed passwords are never sent back
+        return _password_page(request, who, status=exc.http_status, error=exc)
+    return RedirectResponse(f"/account/password?done={ended}", status_code=303)
+
+
 # ---------------------------------------------------------------------------- my work, dashboard
 def _allowed_now(web, who: Caller, row: dict, idx) -> list:
     procedure = web.app.definition(row["procedure_version"])
@@ -214,12 +250,26 @@ def _process_page(request: Request, who: Caller, fiscal_year: int, task_id: str,
                   error_code=error.code if error else None, states=main,
                   titles=_option_titles(web.app, lang, fields_too=True),
                   open_opinions=[waiting[o] for o in info["open_feedback"] if o in waiting],
-                  done=request.query_params.get("done"))
+                  files=attachments_by_record(info["history"]), done=request.query_params.get("done"))
 
 
 @router.get("/processes/{fiscal_year}/{task_id}")
 def process_page(request: Request, fiscal_year: int, task_id: str) -> Response:
     return _process_page(request, page_caller(request), fiscal_year, task_id)
+
+
+@router.get("/processes/{fiscal_year}/{task_id}/files/{sha256}")
+def process_file(request: Request, fiscal_year: int, task_id: str, sha256: str) -> Response:
+    """A file the process's evidence names, for whoever may see the process (the timeline links here)."""
+    who = page_caller(request)
+    web = web_of(request)
+    if not who.viewer.sees_task(web.organization(), task_id):
+        raise Forbidden(f"see {task_id}: no role of yours covers its group",
+                        f"ดูงาน {task_id}: คุณไม่มีบทบาทในกลุ่มของงานนี้")
+    found = read_attachment(web.app, f"{fiscal_year}/{task_id}", sha256)
+    web.app.log.info("attachment.downloaded", by=who.viewer.id, process=f"{fiscal_year}/{task_id}",
+                     sha256=found.sha256)
+    return download(found)
 
 
 @router.post("/processes/{fiscal_year}/{task_id}")

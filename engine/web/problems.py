@@ -56,7 +56,9 @@ def problem_body(exc: RuamError, lang: str, instance: str | None = None) -> dict
         body["instance"] = instance
     details = exc.details()
     errors = []
-    if isinstance(exc, EvidenceInvalid):
+    if hasattr(exc, "field_problems"):  # problems already worded in both languages
+        errors = exc.field_problems(lang)
+    elif isinstance(exc, EvidenceInvalid):
         errors = [{"field": p.field, "problem": p.problem} for p in exc.problems]
     elif isinstance(exc, UsageError):
         errors = [{"field": exc.field, "problem": exc.message(lang).partition(": ")[2] or exc.message(lang)}]
