@@ -1,16 +1,25 @@
 """Benchmarks of the web face on PostgreSQL (not a timed test).
 
-1. advance over HTTP: a real uvicorn server (one process), N concurrent clients
-   each firing ``complete_analysis`` then ``cancel`` on its own processes with
-   the expected version; requests/s and p50/p99 latency.
+1. advance over HTTP: a real uvicorn server (``--workers``, default one process)
+   built as ``ruam serve`` builds it, N concurrent clients each firing
+   ``complete_analysis`` then ``cancel`` on its own processes with the expected
+   version; requests/s and p50/p99 latency over every request. The clients run in
+   their own process: asyncio, one HTTP/1.1 keep-alive connection each, a closed
+   loop with no think time (like ``wrk -c N``); latency is from writing the
+   request to reading the whole response. Also the server's and the clients' CPU
+   per request (Linux), which the shared machine's noise distorts less.
 2. the dashboard: render time of ``/dashboard`` for an office-wide viewer when
-   the database holds PROCESSES processes; p50/p99.
+   the database holds PROCESSES processes; p50/p99, steady and right after a
+   ledger change.
 
     python bench/web_bench.py --db postgresql://postgres@127.0.0.1:5432/postgres \
         --clients 20 --processes 30000
 
-It creates (and drops) its own database next to the one named. Results go to
-stdout and bench/out/web.json.
+It creates (and drops) its own database next to the one named; ``--keep-db`` /
+``--reuse-db URL`` keep the dashboard's 30,000-process database for another run.
+``--uvicorn-args '--loop asyncio --http h11'`` pins uvicorn's pure-Python loop and
+parser (what a plain ``pip install uvicorn`` gets). Results go to stdout and
+bench/out/web.json.
 """
 
 from __future__ import annotations
@@ -21,7 +30,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -64,13 +72,16 @@ def drop_db(db: str) -> None:
 
 def make_web():
     """The app factory for uvicorn (``--workers`` needs an import string)."""
+    from engine.logs import configure
     from engine.service import open_app
     from engine.web import create_web
 
+    configure(os.environ.get("RUAM_LOG_LEVEL", "INFO"))  # as `ruam serve` does
     return create_web(open_app(os.environ["RUAM_BENCH_DB"]))
 
 
 WORKERS = 1
+UVICORN_ARGS: list[str] = []
 
 
 def serve(db: str, port: int) -> subprocess.Popen:
@@ -78,10 +89,11 @@ def serve(db: str, port: int) -> subprocess.Popen:
                PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "bench")]))
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "web_bench:make_web", "--host", "127.0.0.1",
                              "--port", str(port), "--workers", str(WORKERS), "--no-access-log", "--log-level",
-                             "warning"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                             "warning", *UVICORN_ARGS], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     import httpx
 
-    for _ in range(200):
+    deadline = time.monotonic() + 300  # a 30,000-task organization is parsed at start
+    while time.monotonic() < deadline and proc.poll() is None:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
                 return proc
@@ -91,8 +103,28 @@ def serve(db: str, port: int) -> subprocess.Popen:
     raise SystemExit("the server did not start: " + proc.stderr.read().decode()[-2000:])
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and its children now (Linux /proc; 0 elsewhere):
+    the server's cost per request, which the shared machine's noise does not inflate as much
+    as latency."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    try:
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(entry.name) == pid or int(fields[1]) == pid:  # fields[1]: the parent's pid
+                total += (int(fields[11]) + int(fields[12])) / tick
+    except OSError:
+        return 0.0
+    return total
+
+
 def bench_advance(db: str, port: int, clients: int, years: int) -> dict:
-    import httpx
     from steps import analysis
 
     from engine.accounts import Accounts
@@ -113,41 +145,97 @@ def bench_advance(db: str, port: int, clients: int, years: int) -> dict:
     work = [f"{fy}/{t.id}" for fy in range(first, first + years) for t in org.tasks]
     app.store.dispose()
     server = serve(db, port)
-    latencies: list[float] = []
-    errors: list[str] = []
-    lock = threading.Lock()
     evidence = analysis()
-
-    def client(chunk: list[str]) -> None:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
-            for pid in chunk:
-                task = pid.split("/")[1]
-                for token, path, body in (
-                        (tokens[task], "advance", {"trigger": "complete_analysis", "evidence": evidence,
-                                                   "expected_version": 0}),
-                        (director, "cancel", {"reason": "bench", "expected_version": 1})):
-                    t0 = time.perf_counter()
-                    r = http.post(f"/api/processes/{pid}/{path}", json=body,
-                                  headers={"Authorization": f"Bearer {token}"})
-                    elapsed = time.perf_counter() - t0
-                    with lock:
-                        latencies.append(elapsed)
-                        if r.status_code != 200:
-                            errors.append(f"{r.status_code} {r.text[:200]}")
-
-    chunks = [work[i::clients] for i in range(clients)]
-    threads = [threading.Thread(target=client, args=(c,)) for c in chunks]
-    start = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - start
-    server.terminate()
-    server.wait(10)
+    # one closed loop per client: its processes, each advanced then cancelled
+    jobs = [[(f"/api/processes/{pid}/advance", tokens[pid.split("/")[1]],
+              {"trigger": "complete_analysis", "evidence": evidence, "expected_version": 0}),
+             (f"/api/processes/{pid}/cancel", director, {"reason": "bench", "expected_version": 1})]
+            for pid in work]
+    chunks = [[req for job in jobs[i::clients] for req in job] for i in range(clients)]
+    try:
+        cpu = cpu_seconds(server.pid)
+        result = run_clients(port, chunks)
+        cpu = cpu_seconds(server.pid) - cpu
+    finally:
+        server.terminate()
+        server.wait(10)
+    latencies, errors, wall = result["latencies"], result["errors"], result["seconds"]
+    if os.environ.get("RUAM_BENCH_TRACE"):
+        Path(os.environ["RUAM_BENCH_TRACE"]).write_text(json.dumps([result["started"], latencies]))
     return {"requests": len(latencies), "errors": len(errors), "first_errors": errors[:3],
             "clients": clients, "seconds": round(wall, 2), "requests_per_s": round(len(latencies) / wall, 1),
-            "p50_ms": round(pct(latencies, 50) * 1000, 1), "p99_ms": round(pct(latencies, 99) * 1000, 1)}
+            "p50_ms": round(pct(latencies, 50) * 1000, 1), "p99_ms": round(pct(latencies, 99) * 1000, 1),
+            "server_cpu_ms_per_request": round(cpu / max(1, len(latencies)) * 1000, 2),
+            "client_cpu_ms_per_request": round(result["client_cpu"] / max(1, len(latencies)) * 1000, 2)}
+
+
+def run_clients(port: int, chunks: list[list[tuple[str, str, dict]]]) -> dict:
+    """Run the closed-loop clients in a separate process (so their CPU is not the
+    server's, and no GIL is shared with the set-up code); returns its measurements."""
+    job = Path(os.environ.get("TMPDIR", "/tmp")) / f"ruam-web-bench-{uuid.uuid4().hex[:8]}.json"
+    job.write_text(json.dumps({"port": port, "chunks": chunks}, ensure_ascii=False))
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    try:
+        out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--client-job", str(job)],
+                             check=False, capture_output=True, text=True)
+    finally:
+        job.unlink(missing_ok=True)
+    if out.returncode != 0:
+        raise SystemExit("the clients failed: " + out.stderr[-3000:])
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    found = json.loads(out.stdout)
+    found["client_cpu"] = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return found
+
+
+def client_job(path: str) -> None:
+    """The clients: one HTTP/1.1 keep-alive connection each, a closed loop with no
+    think time (like ``wrk -c N``); latency is from writing the request to having
+    read the whole response."""
+    import asyncio
+
+    spec = json.loads(Path(path).read_text())
+    port, chunks = spec["port"], spec["chunks"]
+    latencies: list[float] = []
+    started: list[float] = []
+    errors: list[str] = []
+
+    async def client(chunk: list) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            for target, token, body in chunk:
+                payload = json.dumps(body, ensure_ascii=False).encode()
+                head = (f"POST {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                        f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+                        f"Content-Length: {len(payload)}\r\n\r\n").encode()
+                t0 = time.perf_counter()
+                writer.write(head + payload)
+                status_line = await reader.readline()
+                length = None
+                while (line := await reader.readline()) not in (b"\r\n", b""):
+                    name, _, value = line.decode("latin-1").partition(":")
+                    if name.strip().lower() == "content-length":
+                        length = int(value)
+                if length is None:
+                    raise RuntimeError(f"no content-length in the response to {target}")
+                text = await reader.readexactly(length)
+                latencies.append(time.perf_counter() - t0)
+                started.append(t0)
+                status = int(status_line.split()[1])
+                if status != 200:
+                    errors.append(f"{status} {text[:200].decode(errors='replace')}")
+        finally:
+            writer.close()
+
+    async def main() -> float:
+        start = time.perf_counter()
+        await asyncio.gather(*(client(c) for c in chunks))
+        return time.perf_counter() - start
+
+    wall = asyncio.run(main())
+    print(json.dumps({"latencies": latencies, "started": started, "errors": errors, "seconds": wall}))
 
 
 def organization_with(tasks: int) -> str:
@@ -175,7 +263,7 @@ def organization_with(tasks: int) -> str:
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
 
 
-def bench_dashboard(db: str, port: int, processes: int, renders: int) -> dict:
+def bench_dashboard(db: str, port: int, processes: int, renders: int, reuse: bool = False) -> dict:
     import httpx
 
     from engine.accounts import Accounts
@@ -185,18 +273,18 @@ def bench_dashboard(db: str, port: int, processes: int, renders: int) -> dict:
 
     configure("WARNING")
     app = Ruam(Store(db))
-    app.store.migrate()
     t0 = time.perf_counter()
-    from definitions import shipped_texts
+    if not reuse:  # --reuse-db: a database an earlier run kept (--keep-db), already set up
+        app.store.migrate()
+        from definitions import shipped_texts
 
-    texts = [(n, t) for n, t in shipped_texts() if "organization" not in n]
-    app.register_definitions(texts + [("organization.yaml", organization_with(processes))])
-    app.add_person("auditor", "ผู้ตรวจสอบภายใน (ตัวอย่าง)", "ผู้ตรวจสอบ")
-    app.assign_role("auditor", "auditor")
-    app.open_cycle(2570)
+        texts = [(n, t) for n, t in shipped_texts() if "organization" not in n]
+        app.register_definitions(texts + [("organization.yaml", organization_with(processes))])
+        app.add_person("auditor", "ผู้ตรวจสอบภายใน (ตัวอย่าง)", "ผู้ตรวจสอบ")
+        app.assign_role("auditor", "auditor")
+        app.open_cycle(2570)
+        Accounts(app).set_password("auditor", PASSWORD)
     setup = time.perf_counter() - t0
-    accounts = Accounts(app)
-    accounts.set_password("auditor", PASSWORD)
     server = serve(db, port)
     times, changed = [], []
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=600) as http:
@@ -240,10 +328,18 @@ def main() -> None:
     parser.add_argument("--renders", type=int, default=20)
     parser.add_argument("--only", choices=("advance", "dashboard"))
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--uvicorn-args", default="", help="more uvicorn options, e.g. '--loop asyncio --http h11'")
+    parser.add_argument("--keep-db", action="store_true", help="keep the dashboard's database (print its URL)")
+    parser.add_argument("--reuse-db", help="run the dashboard bench on a database kept by --keep-db")
+    parser.add_argument("--client-job", help=argparse.SUPPRESS)  # internal: run the clients of one bench
     args = parser.parse_args()
+    if args.client_job:
+        client_job(args.client_job)
+        return
     out: dict = {"at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
-    global WORKERS
+    global WORKERS, UVICORN_ARGS
     WORKERS = args.workers
+    UVICORN_ARGS = args.uvicorn_args.split()
     out["workers"] = args.workers
     if args.only in (None, "advance"):
         db = make_db(args.db)
@@ -253,12 +349,15 @@ def main() -> None:
         finally:
             drop_db(db)
     if args.only in (None, "dashboard"):
-        db = make_db(args.db)
+        db = args.reuse_db or make_db(args.db)
         try:
-            out["dashboard"] = bench_dashboard(db, args.port, args.processes, args.renders)
+            out["dashboard"] = bench_dashboard(db, args.port, args.processes, args.renders, bool(args.reuse_db))
             print("dashboard:", json.dumps(out["dashboard"]), flush=True)
         finally:
-            drop_db(db)
+            if args.keep_db or args.reuse_db:
+                print("dashboard database kept:", db, flush=True)
+            else:
+                drop_db(db)
     (ROOT / "bench" / "out").mkdir(exist_ok=True)
     (ROOT / "bench" / "out" / "web.json").write_text(json.dumps(out, indent=2))
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import secrets
+import time
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -29,6 +31,13 @@ MAX_FAILURES = 5            # per account within FAILURE_WINDOW, then the accoun
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024         # argon2 takes more, but nobody types it and hashing it is work
 TOKEN_PREFIX = "ruam_"
+# How long a server process may answer "who is this token / session / person" from
+# memory. A change made through this process (revoke, sign out, new password, a role
+# assigned or ended) is seen at once; one made elsewhere (the CLI, another server
+# process) within this many seconds. Session expiry and assignment validity are
+# checked against the clock on every request, never cached.
+AUTH_CACHE_SECONDS = float(os.environ.get("RUAM_AUTH_CACHE_SECONDS", "5"))
+AUTH_CACHE_SIZE = 20_000
 
 
 class LoginRefused(RuamError):
@@ -118,12 +127,57 @@ class Viewer:
         return any(a.scope is None for a in self.assignments)
 
 
+class CacheMiss(Exception):
+    """Raised by a ``cached_only`` lookup that would have to ask the database."""
+
+
+class _TimedCache:
+    """A small map whose entries live ``ttl`` seconds (monotonic), bounded in size.
+    Plain dict operations: safe enough under the GIL for the server's threads."""
+
+    def __init__(self, ttl: float, size: int = AUTH_CACHE_SIZE) -> None:
+        self.ttl, self.size = ttl, size
+        self.entries: dict = {}
+
+    def get(self, key):
+        found = self.entries.get(key)
+        if found is None or self.ttl <= 0:
+            return None
+        value, at = found
+        if time.monotonic() - at > self.ttl:
+            self.entries.pop(key, None)
+            return None
+        return value
+
+    def put(self, key, value) -> None:
+        if self.ttl <= 0:
+            return
+        if len(self.entries) >= self.size:
+            self.entries.clear()
+        self.entries[key] = (value, time.monotonic())
+
+    def drop(self, key) -> None:
+        self.entries.pop(key, None)
+
+    def drop_where(self, test) -> None:
+        for key in [k for k, (v, _) in list(self.entries.items()) if test(k, v)]:
+            self.entries.pop(key, None)
+
+    def clear(self) -> None:
+        self.entries.clear()
+
+
 class Accounts:
-    def __init__(self, app: Ruam, hasher: PasswordHasher | None = None) -> None:
+    def __init__(self, app: Ruam, hasher: PasswordHasher | None = None,
+                 cache_seconds: float = AUTH_CACHE_SECONDS) -> None:
         self.app = app
         self.hasher = hasher or PasswordHasher()
         self._dummy: str | None = None  # verified against for unknown people, so timing tells nothing
         self.log = app.log
+        # who a token / session / person is, for at most cache_seconds (see AUTH_CACHE_SECONDS)
+        self._tokens = _TimedCache(cache_seconds)    # sha256(token) -> person id
+        self._sessions = _TimedCache(cache_seconds)  # sha256(session id) -> session row
+        self._people = _TimedCache(cache_seconds)    # person id -> (roles generation, person, assignments)
 
     # -- administration ---------------------------------------------------------------------
     def set_password(self, person_id: str, password: str) -> None:
@@ -140,6 +194,7 @@ class Accounts:
             rows.set_password_hash(person_id, digest, now)
             rows.end_sessions_of(person_id)
             rows.clear_login_failures(person_id)
+        self._sessions.drop_where(lambda _k, row: row["person_id"] == person_id)
         self.log.info("account.password_set", person=person_id)
 
     def change_password(self, person_id: str, current: str, new: str, new_again: str | None = None,
@@ -182,8 +237,10 @@ class Accounts:
         with self.app.store.transaction() as tx:
             rows = AccountRows(tx)
             rows.set_password_hash(person_id, digest, now)
-            ended = rows.end_sessions_of(person_id, keep=sha256_token(keep_session) if keep_session else None)
+            kept = sha256_token(keep_session) if keep_session else None
+            ended = rows.end_sessions_of(person_id, keep=kept)
             rows.clear_login_failures(person_id)
+        self._sessions.drop_where(lambda key, row: row["person_id"] == person_id and key != kept)
         self.log.info("account.password_changed", person=person_id, sessions_ended=ended)
         return ended
 
@@ -210,7 +267,9 @@ class Accounts:
 
     def revoke_tokens(self, person_id: str) -> int:
         with self.app.store.transaction() as tx:
-            return AccountRows(tx).revoke_tokens(person_id, self.app.now())
+            revoked = AccountRows(tx).revoke_tokens(person_id, self.app.now())
+        self._tokens.drop_where(lambda _k, person: person == person_id)
+        return revoked
 
     # -- signing in -------------------------------------------------------------------------
     def authenticate(self, person_id: str, password: str) -> str:
@@ -249,32 +308,63 @@ class Accounts:
         self.log.info("account.signed_in", person=person_id)
         return token, csrf
 
-    def session(self, token: str) -> dict | None:
+    def session(self, token: str, cached_only: bool = False) -> dict | None:
         if not token:
             return None
-        with self.app.store.reading() as tx:
-            return AccountRows(tx).session(sha256_token(token), self.app.now())
+        key, now = sha256_token(token), self.app.now()
+        row = self._sessions.get(key)
+        if row is None:
+            if cached_only:
+                raise CacheMiss
+            with self.app.store.reading() as tx:
+                row = AccountRows(tx).session(key, now)
+            if row is None:
+                return None
+            self._sessions.put(key, row)
+        if row["expires_at"] <= now:  # expiry is the clock's, on every request
+            self._sessions.drop(key)
+            return None
+        return row
 
     def close_session(self, token: str) -> None:
+        key = sha256_token(token)
         with self.app.store.transaction() as tx:
-            AccountRows(tx).end_session(sha256_token(token))
+            AccountRows(tx).end_session(key)
+        self._sessions.drop(key)
 
-    def token_person(self, token: str) -> str | None:
+    def token_person(self, token: str, cached_only: bool = False) -> str | None:
         if not token or not token.startswith(TOKEN_PREFIX):
             return None
-        with self.app.store.reading() as tx:
-            return AccountRows(tx).token_owner(sha256_token(token))
+        key = sha256_token(token)
+        person = self._tokens.get(key)
+        if person is None:
+            if cached_only:
+                raise CacheMiss
+            with self.app.store.reading() as tx:
+                person = AccountRows(tx).token_owner(key)
+            if person is not None:  # unknown or revoked tokens are asked about every time
+                self._tokens.put(key, person)
+        return person
 
     # -- who is it --------------------------------------------------------------------------
-    def viewer(self, person_id: str) -> Viewer | None:
+    def viewer(self, person_id: str, cached_only: bool = False) -> Viewer | None:
+        """``cached_only``: raise CacheMiss rather than read the database (the web's event loop)."""
         if person_id == SYSTEM:
             return None
         now = self.app.now()
-        with self.app.store.reading() as tx:
-            person = tx.get_person(person_id)
-            if person is None:
-                return None
-            held = tuple(a for a in tx.assignments(person=person_id) if a.valid_at(now))
+        generation = self.app.roles_generation
+        found = self._people.get(person_id)
+        if found is None or found[0] != generation:  # a role changed through this process: ask again
+            if cached_only:
+                raise CacheMiss
+            with self.app.store.reading() as tx:
+                person = tx.get_person(person_id)
+                if person is None:
+                    return None
+                found = (generation, person, tuple(tx.assignments(person=person_id)))
+            self._people.put(person_id, found)
+        _, person, assignments = found
+        held = tuple(a for a in assignments if a.valid_at(now))  # validity is the clock's, every request
         return Viewer(person["id"], person["name"], person["position"], held)
 
     def secret(self) -> bytes:

@@ -81,6 +81,13 @@ class Ruam:
         self.store = store
         self.clock = clock
         self._cache: dict[str, Definition] = {}
+        # bumped when this process adds a person or assigns / ends a role: caches of
+        # who holds what (the web's Accounts) ask the database again
+        self.roles_generation = 0
+        # bumped when this process activates definitions (the web's cached organization)
+        self.definitions_generation = 0
+        # task -> (organization version, scopes covering the task): advance's guess
+        self._scopes_seen: dict[str, tuple[str, set[str | None]]] = {}
         from engine.logs import get_logger
 
         self.log = get_logger("ruam.engine")
@@ -205,6 +212,7 @@ class Ruam:
                 out.append({"kind": d.kind, "id": d.id, "version": d.version, "new": stored,
                             "activated": changed})
             tx.append(entries)
+        self.definitions_generation += 1
         self.log.info("definitions.registered", versions=[o["version"][:12] for o in out])
         return out
 
@@ -245,6 +253,7 @@ class Ruam:
             [rec] = tx.append([Entry(kind="person.added", at=now, actor=actor, role=self._admin_role(actor),
                                      data={"person": person_id, "name": name.strip(),
                                            "position": position.strip(), "email": email or None})])
+        self.roles_generation += 1
         self.log.info("person.added", person=person_id, seq=rec.seq)
         return rec
 
@@ -277,6 +286,7 @@ class Ruam:
                                      data={"assignment": assignment.id, "person": person_id, "role": role,
                                            "scope": scope, "valid_from": format_instant(start),
                                            "valid_until": format_instant(valid_until) if valid_until else None})])
+        self.roles_generation += 1
         self.log.info("role.assigned", person=person_id, role=role, scope=scope, seq=rec.seq)
         return rec
 
@@ -294,6 +304,7 @@ class Ruam:
             tx.end_assignment(assignment_id, until)
             [rec] = tx.append([Entry(kind="role.ended", at=now, actor=actor, role=self._admin_role(actor),
                                      data={"assignment": assignment_id, "valid_until": format_instant(until)})])
+        self.roles_generation += 1
         return rec
 
     def people(self) -> list[dict]:
@@ -380,9 +391,13 @@ class Ruam:
                 note: str | None = None, expected_version: int | None = None) -> Record:
         """Fire a trigger with evidence; the one write path for every step."""
         now = self.now()
+        _, task_id = parse_process_id(process_id)
+        # The scopes covering this task under the organization version its process was
+        # last seen with: the assignments are read with the process row, in one round
+        # trip on PostgreSQL; re-read below if the process names another organization.
+        hint = self._scopes_seen.get(task_id)
         with self.store.transaction() as tx:
-            parse_process_id(process_id)
-            proc = tx.process_head(process_id)
+            proc, held = tx.step_reads(process_id, hint[1] if hint else None)
             if proc is None:
                 raise NotFound("process", process_id, "กระบวนการ")
             procedure: Procedure = self.definition(proc["procedure_version"], tx)  # type: ignore[assignment]
@@ -398,7 +413,13 @@ class Ruam:
                 raise InvalidTransition(process_id, state,
                                         trigger, sorted({t.trigger for t in procedure.transitions_from(state)}))
             scopes = org.scopes_covering(proc["task_id"])
-            assignments = tx.assignments_for_scopes(scopes)
+            if held is not None and hint is not None and hint[0] == org.version and hint[1] == scopes:
+                assignments = held
+            else:
+                assignments = tx.assignments_for_scopes(scopes)
+                if len(self._scopes_seen) > 100_000:
+                    self._scopes_seen.clear()
+                self._scopes_seen[task_id] = (org.version, scopes)
             role = acting_role(assignments, actor, spec.roles, scopes, now)
             if role is None:
                 if tx.get_person(actor) is None and actor != SYSTEM:
@@ -422,7 +443,7 @@ class Ruam:
             if missing:
                 raise EvidenceInvalid(trigger, [Problem("attachments", f"file {h[:12]}… is not stored; "
                                                                        "upload it first") for h in missing])
-            new_version = tx.move_process(process_id, proc["version"], step.dest, now)
+            new_version = tx.move_process(process_id, proc["version"], step.dest, now, then_append=True)
             for guard in spec.guards:
                 if guard.check == "unique_document_number":
                     number = step.evidence.get(guard.params["field"])

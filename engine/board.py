@@ -5,10 +5,11 @@ scan of the organization, which is fine for one office but not for 30,000."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 from engine.accounts import Viewer
-from engine.app import Ruam
+from engine.app import Definitions, Ruam
 from storage.views import process_states
 from workflow.definitions import Organization
 from workflow.fiscal import bangkok_date, fiscal_year_bounds
@@ -24,7 +25,7 @@ class TaskIndex:
 
 
 _INDEXES: dict[str, TaskIndex] = {}
-_SUMMARIES: dict[tuple, tuple[int, dict]] = {}   # per ledger head: counts per group and state
+CATCH_UP_LIMIT = 5_000   # ledger records behind the cached summary beyond which it is counted afresh
 
 
 def _index(org: Organization) -> TaskIndex:
@@ -64,8 +65,23 @@ class GroupRow:
     overdue: int = 0
 
 
-def board(app: Ruam, viewer: Viewer, fiscal_year: int, group: str | None = None) -> dict:
-    defs = app.active()
+@dataclass(frozen=True)
+class Summary:
+    """Counts per group and state of what one sight sees in a fiscal year, as of ledger ``seq``,
+    and each visible task's (state, procedure version), so that a later record moves one count."""
+    seq: int
+    states: dict[str, tuple[str, str]]
+    groups: dict[str, GroupRow]
+
+
+_SUMMARIES: dict[tuple, Summary] = {}   # per (database, year, organization, sight, year ended)
+_CATCHING_UP = threading.Lock()
+
+
+def board(app: Ruam, viewer: Viewer, fiscal_year: int, group: str | None = None,
+          defs: Definitions | None = None) -> dict:
+    """``defs``: the active definitions if the caller holds them (the web keeps them a few seconds)."""
+    defs = defs or app.active()
     org = defs.organization
     idx = index(org)
     today = bangkok_date(app.now())
@@ -79,15 +95,28 @@ def board(app: Ruam, viewer: Viewer, fiscal_year: int, group: str | None = None)
         return state in finals[version]
 
     sight = "office" if viewer.office_wide() else frozenset(a.scope for a in viewer.assignments)
+
+    def summary_page(found: Summary) -> dict:
+        return {"fiscal_year": fiscal_year, "states": defs.procedure.states, "total": len(found.states),
+                "summary": list(found.groups.values()), "groups": [], "ended": ended,
+                "year_end": last_day, "today": today}
+
     with app.store.reading() as tx:
-        # The board changes only when the ledger does: the head names the version of everything.
-        key = (app.store.url, fiscal_year, tx.head()[0], org.version, sight, ended)
+        # The board changes only when the ledger does (the projection moves with it, in
+        # the same transaction): a cached summary is brought up to the head by re-reading
+        # only the processes that records after its sequence number name.
+        key = (app.store.url, fiscal_year, org.version, sight, ended)
+        head = tx.head()[0]
         cached = _SUMMARIES.get(key) if group is None else None
-        if cached is not None:
-            mine_count, groups = cached
-            return {"fiscal_year": fiscal_year, "states": defs.procedure.states, "total": mine_count,
-                    "summary": list(groups.values()), "groups": [], "ended": ended,
-                    "year_end": last_day, "today": today}
+        if cached is not None and cached.seq == head:
+            return summary_page(cached)
+        if cached is not None and 0 <= head - cached.seq <= CATCH_UP_LIMIT:
+            with _CATCHING_UP:  # one catch-up at a time moves the (shared) per-task states
+                cached = _SUMMARIES.get(key, cached)
+                if cached.seq < head:
+                    cached = _catch_up(tx, cached, head, fiscal_year, viewer, idx, org, ended, final)
+                    _SUMMARIES[key] = cached
+            return summary_page(cached)
         states = process_states(tx, fiscal_year)
         mine = [r for r in states if visible(viewer, idx, r[0])]
         summary = len(mine) > DETAIL_LIMIT and group is None
@@ -106,9 +135,7 @@ def board(app: Ruam, viewer: Viewer, fiscal_year: int, group: str | None = None)
             g.counts[state] = g.counts.get(state, 0) + 1
             g.total += 1
             g.overdue += ended and not final(version, state)
-        if len(_SUMMARIES) > 64:
-            _SUMMARIES.clear()
-        _SUMMARIES[key] = (len(mine), groups)
+        _remember(key, Summary(head, {t: (st, v) for t, st, v in mine}, groups))
     detail: dict[str, list[dict]] = {}
     for r in rows:
         gid = idx.group_of.get(r["task_id"], "")
@@ -119,6 +146,59 @@ def board(app: Ruam, viewer: Viewer, fiscal_year: int, group: str | None = None)
             "summary": list(groups.values()) if summary else None,
             "groups": [(org.mission_group(g), detail[g]) for g in detail], "ended": ended,
             "year_end": last_day, "today": today}
+
+
+def _remember(key: tuple, found: Summary) -> None:
+    with _CATCHING_UP:
+        current = _SUMMARIES.get(key)
+        if current is not None and current.seq >= found.seq:
+            return  # another request brought it further meanwhile
+        if len(_SUMMARIES) > 64:
+            _SUMMARIES.clear()
+        _SUMMARIES[key] = found
+
+
+def _catch_up(tx, cached: Summary, head: int, fiscal_year: int, viewer: Viewer, idx: TaskIndex,
+              org: Organization, ended: bool, final) -> Summary | None:
+    """The cached summary moved to ``head``: the processes named by the records after its
+    sequence number are read again from the projection (their current rows, so reading a
+    little past ``head`` under READ COMMITTED only makes it newer, never wrong) and each
+    moves its one count. Under ``_CATCHING_UP``: the per-task states move in place (pages
+    being rendered use only their number); the groups that change are copies."""
+    prefix = f"{fiscal_year}/"
+    # with its LIMIT the (prepared, generic) plan walks the sequence index from cached.seq
+    touched = {r.process[len(prefix):] for r in tx.records(after_seq=cached.seq, limit=head - cached.seq)
+               if r.process and r.process.startswith(prefix)}
+    if not touched:
+        return Summary(head, cached.states, cached.groups)
+    rows = tx.processes(fiscal_year=fiscal_year, tasks=sorted(touched))
+    states, groups, copied = cached.states, dict(cached.groups), set()
+    for row in rows:
+        task_id = row["task_id"]
+        if not visible(viewer, idx, task_id):
+            continue
+        gid = idx.group_of.get(task_id, "")
+        g = groups.get(gid)
+        if g is None:
+            mg = org.mission_group(gid)
+            g = groups[gid] = GroupRow(gid, mg.title if mg else gid)
+            copied.add(gid)
+        elif gid not in copied:
+            g = groups[gid] = GroupRow(g.id, g.title, dict(g.counts), g.total, g.overdue)
+            copied.add(gid)
+        before = states.get(task_id)
+        if before is not None:
+            g.counts[before[0]] -= 1
+            if not g.counts[before[0]]:
+                del g.counts[before[0]]
+            g.total -= 1
+            g.overdue -= ended and not final(before[1], before[0])
+        state, version = row["state"], row["procedure_version"]
+        states[task_id] = (state, version)
+        g.counts[state] = g.counts.get(state, 0) + 1
+        g.total += 1
+        g.overdue += ended and not final(version, state)
+    return Summary(head, states, groups)
 
 
 def visible_rows(app: Ruam, viewer: Viewer, fiscal_year: int) -> list[dict]:

@@ -7,15 +7,38 @@ definitions. The web face and the scheduler attach here.
 from __future__ import annotations
 
 from engine.app import Ruam
-from engine.web import create_web
 from engine.logs import get_logger
+from engine.web import create_web, web_threads
 from storage import Store
 
 log = get_logger("ruam.service")
 
 
+def warm_pool(store: Store, n: int) -> None:
+    """Open ``n`` pooled connections now: the first burst of requests otherwise opens
+    them all at once (a server backend each), measured as the slowest requests of a run."""
+    conns = []
+    try:
+        for _ in range(n):
+            conns.append(store.engine.connect())
+    except Exception as exc:  # noqa: BLE001 - the service still starts; requests connect on demand
+        log.warning("service.pool_warm_failed", error=str(exc))
+    finally:
+        for conn in conns:
+            conn.close()
+
+
 def open_app(db_url: str) -> Ruam:
-    store = Store(db_url)
+    from storage.db import normalize_url
+
+    url = normalize_url(db_url)
+    # PostgreSQL: keep a pooled connection for every web thread (plus the scheduler's);
+    # with the default pool of 10 the connections beyond it were opened and closed
+    # per request under load — a new server backend each time.
+    kw = {} if url.startswith("sqlite") else {"pool_size": web_threads() + 2, "max_overflow": 10}
+    store = Store(url, **kw)
+    if kw:
+        warm_pool(store, web_threads())
     if store.schema_revision() is None:
         log.info("service.first_run", db=store.url.split("///")[-1])
         Ruam(store).init()

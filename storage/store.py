@@ -182,6 +182,7 @@ class Tx(CalendarTx):
         self.conn = conn
         self.dialect = conn.dialect.name
         self._cursor = None
+        self._locked_head: tuple[int, str] | None = None  # read FOR UPDATE with a step's move (PostgreSQL)
 
     def close(self) -> None:
         if self._cursor is not None:
@@ -211,8 +212,10 @@ class Tx(CalendarTx):
         if not entries:
             return []
         d = self.dialect
-        head = hot.sql(d, "head_for_update" if d == "postgresql" else "head")
-        seq, prev = self._run(head).fetchone()
+        if self._locked_head is not None:  # locked by move_process, with nothing appended since
+            (seq, prev), self._locked_head = self._locked_head, None
+        else:
+            seq, prev = self._run(hot.sql(d, "head_for_update" if d == "postgresql" else "head")).fetchone()
         records, rows = [], []
         for entry in entries:
             seq += 1
@@ -223,8 +226,11 @@ class Tx(CalendarTx):
                          hot.bind_time(d, entry.at), body))
             records.append(record)
             prev = digest
-        self._run(hot.sql(d, "insert_record"), rows, many=True)
-        self._run(hot.sql(d, "move_head"), (seq, prev))
+        if d == "postgresql" and len(rows) == 1:
+            self._run(hot.sql(d, "append_one"), (*rows[0], seq, prev))
+        else:
+            self._run(hot.sql(d, "insert_record"), rows, many=True)
+            self._run(hot.sql(d, "move_head"), (seq, prev))
         return records
 
     def head(self) -> tuple[int, str]:
@@ -416,8 +422,12 @@ class Tx(CalendarTx):
         """Assignments held for the office (no scope) or any of these scopes (the hot path)."""
         named = tuple(x for x in scopes if x is not None)
         q = hot.sql(self.dialect, "assignments_in", marks=hot.marks(self.dialect, len(named)))
+        return self._assignment_rows(self._run(q, named).fetchall())
+
+    @staticmethod
+    def _assignment_rows(rows) -> list[Assignment]:
         return [Assignment(id=r[0], person=r[1], role=r[2], scope=r[3], valid_from=hot.read_time(r[4]),
-                           valid_until=hot.read_time(r[5])) for r in self._run(q, named).fetchall()]
+                           valid_until=hot.read_time(r[5])) for r in rows]
 
     def assignments(self, *, person: str | None = None, roles: Sequence[str] | None = None,
                     scopes: set[str | None] | None = None) -> list[Assignment]:
@@ -463,11 +473,30 @@ class Tx(CalendarTx):
 
     def process_head(self, process_id: str) -> dict | None:
         """What a step needs of a process: state, version, task, definition versions."""
-        row = self._run(hot.sql(self.dialect, "process_head"), (process_id,)).fetchone()
+        return self._process_head_row(self._run(hot.sql(self.dialect, "process_head"), (process_id,)).fetchone())
+
+    @staticmethod
+    def _process_head_row(row) -> dict | None:
         if row is None:
             return None
         return {"state": row[0], "version": row[1], "task_id": row[2], "procedure_version": row[3],
                 "organization_version": row[4]}
+
+    def step_reads(self, process_id: str,
+                   scopes: set[str | None] | None) -> tuple[dict | None, list[Assignment] | None]:
+        """``process_head`` and, if ``scopes`` is given (the caller's guess of the scopes
+        covering the task), ``assignments_for_scopes(scopes)``: on PostgreSQL in one
+        round trip. The caller checks the guess against the process's organization."""
+        d = self.dialect
+        if d != "postgresql" or not scopes:
+            return self.process_head(process_id), (self.assignments_for_scopes(scopes) if scopes else None)
+        named = tuple(x for x in scopes if x is not None)
+        q = hot.sql(d, "process_head_with_assignments", marks=hot.marks(d, len(named)))
+        row = self._run(q, (*named, process_id)).fetchone()
+        if row is None:
+            return None, None
+        # the assignments come as one JSON array (times as ISO text, which read_time takes)
+        return self._process_head_row(row), self._assignment_rows(row[5] or ())
 
     def stream_processes(self, batch: int = 5000,
                          part: tuple[str | None, str | None] | None = None) -> Iterator[dict]:
@@ -489,16 +518,31 @@ class Tx(CalendarTx):
                 return
             last = rows[-1]["id"]
 
-    def move_process(self, process_id: str, expected_version: int, state: str, at: dt.datetime) -> int:
+    def move_process(self, process_id: str, expected_version: int, state: str, at: dt.datetime,
+                     *, then_append: bool = False) -> int:
         """Set the new state if the process is still at ``expected_version``.
 
         The conditional UPDATE is the optimistic lock: of two commands that read
         the same version, the second matches no row (on PostgreSQL it waits for
         the first's row lock, then re-checks the WHERE) and gets ``Conflict``.
+
+        ``then_append``: the caller appends to the ledger next in this transaction.
+        On PostgreSQL the chain head is then locked (``FOR UPDATE``) in the same
+        round trip, right after the process row — the usual lock order — and the
+        next ``append`` uses it.
         """
         d = self.dialect
-        result = self._run(hot.sql(d, "move_process"), (state, hot.bind_time(d, at), process_id, expected_version))
-        if result.rowcount != 1:
+        args = (state, hot.bind_time(d, at), process_id, expected_version)
+        if then_append and d == "postgresql":
+            found = self._run(hot.sql(d, "move_process_lock_head"), args).fetchone()
+            moved = 0 if found is None else 1
+            if found is not None:
+                seq, digest = found[0].split(" ")
+                self._locked_head = (int(seq), digest)
+        else:
+            moved = self._run(hot.sql(d, "move_process"), args).rowcount
+        if moved != 1:
+            self._locked_head = None
             row = self._run(hot.sql(d, "process_version"), (process_id,)).fetchone()
             found = row[0] if row else None
             raise Conflict(process_id, expected_version, found)

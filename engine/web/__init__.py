@@ -6,6 +6,9 @@ and server-rendered Thai-first pages, both calling the engine only.
 
 from __future__ import annotations
 
+import os
+import time
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from argon2 import PasswordHasher
@@ -23,9 +26,15 @@ from engine.web.auth import FormSigner, RateLimit
 from engine.web.problems import PROBLEM_JSON, lang_of, problem_response, validation_response
 from workflow.errors import RuamError
 
-__all__ = ["Web", "create_web"]
+__all__ = ["Web", "create_web", "web_threads"]
 
 HERE = Path(__file__).parent
+def web_threads() -> int:
+    """Threads that run the web's synchronous routes (RUAM_WEB_THREADS, default 20)."""
+    return max(1, int(os.environ.get("RUAM_WEB_THREADS", "20")))
+
+
+ORGANIZATION_SECONDS = 5.0   # how stale the web's view of the active organization may be (another process's change)
 
 
 class Web:
@@ -46,6 +55,7 @@ class Web:
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
         self.templates.env.globals.update(word=text.word, when=text.when, day=text.day, size=text.size)
         self._exports = None
+        self._organization = None
         self.warm_up()
 
     @property
@@ -61,14 +71,62 @@ class Web:
         """Parse the active definitions and index the organization now, not on the first page."""
         from engine.board import index
         from workflow.errors import NotFound
+        from workflow.machine import machine_for
 
         try:
             index(self.organization())
+            machine_for(self.definitions().procedure)  # the first steps would otherwise build it
         except NotFound:
             pass
 
+    def definitions(self):
+        """The active definitions, for what pages show and who may see which task.
+
+        Asked of the database at most every ORGANIZATION_SECONDS (and at once after
+        definitions are activated through this process): it was a read transaction
+        on every request. The engine itself uses each process's own definition
+        versions, read in the command's transaction."""
+        now, generation = time.monotonic(), self.app.definitions_generation
+        cached = self._organization
+        if cached is None or cached[1] != generation or now - cached[2] > ORGANIZATION_SECONDS:
+            cached = self._organization = (self.app.active(), generation, now)
+        return cached[0]
+
     def organization(self):
-        return self.app.active().organization
+        return self.definitions().organization
+
+
+SECURITY_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+    (b"content-security-policy", (b"default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                                  b"script-src 'self'; form-action 'self'; frame-ancestors 'none'")),
+)
+
+
+class SecurityHeaders:
+    """Adds the security headers to every response a route has not set itself.
+
+    A plain ASGI middleware: Starlette's ``@app.middleware("http")`` runs each request
+    through a task group and memory streams, measured as a visible share of an advance."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in headers}
+                headers.extend(h for h in SECURITY_HEADERS if h[0] not in present)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        return await self.app(scope, receive, send_with_headers)
 
 
 def create_web(app: Ruam, *, hasher: PasswordHasher | None = None, min_fill_seconds: float = 3.0) -> FastAPI:
@@ -76,7 +134,17 @@ def create_web(app: Ruam, *, hasher: PasswordHasher | None = None, min_fill_seco
 
     # No /docs or /redoc: they load scripts from a CDN, which the pages' CSP forbids
     # and an office network may not reach; /openapi.json is the document.
-    web = FastAPI(title="Ruam", version="0.1.0", docs_url=None, redoc_url=None,
+    @asynccontextmanager
+    async def lifespan(_web: FastAPI):
+        # the synchronous routes run on anyio's thread pool (40 threads by default):
+        # as many threads as pooled connections, so no request waits inside a thread
+        # for a connection while holding a place on the GIL
+        from anyio import to_thread
+
+        to_thread.current_default_thread_limiter().total_tokens = web_threads()
+        yield
+
+    web = FastAPI(title="Ruam", version="0.1.0", docs_url=None, redoc_url=None, lifespan=lifespan,
                   description="Ruam (ร่วม): the stakeholder participation workflow. Errors are RFC 7807 "
                               "problem details (application/problem+json) naming each bad field. "
                               "Authenticate with a session cookie (browser) or 'Authorization: Bearer TOKEN' "
@@ -109,16 +177,7 @@ def create_web(app: Ruam, *, hasher: PasswordHasher | None = None, min_fill_seco
                              "detail": "ระบบขัดข้อง ไม่มีการเปลี่ยนแปลงข้อมูล" if th else
                              "internal error; nothing was changed"}, status_code=500, media_type=PROBLEM_JSON)
 
-    @web.middleware("http")
-    async def security_headers(request: Request, call_next):
-        response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("Content-Security-Policy",
-                                    "default-src 'self'; img-src 'self' data:; style-src 'self'; "
-                                    "script-src 'self'; form-action 'self'; frame-ancestors 'none'")
-        return response
+    web.add_middleware(SecurityHeaders)
 
     @web.get("/healthz", include_in_schema=False)
     def healthz() -> dict:

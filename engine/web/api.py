@@ -9,7 +9,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
+from engine.accounts import CacheMiss
 from engine.attachments import process_attachments, read_attachment
 from engine.audit import history, replay_as_of, verify
 from engine.board import calendar_for, index, visible
@@ -32,8 +34,15 @@ def web_of(request: Request):
     return request.app.state.web
 
 
-def signed_in(request: Request) -> Caller:
-    return require_caller(request, web_of(request).accounts)
+async def signed_in(request: Request) -> Caller:
+    """Who is asking. On the event loop when Accounts remembers the token or session and
+    the person (no database): a synchronous dependency cost each request a second trip
+    through the thread pool. Otherwise in a worker thread, as before."""
+    accounts = web_of(request).accounts
+    try:
+        return require_caller(request, accounts, cached_only=True)
+    except CacheMiss:
+        return await run_in_threadpool(require_caller, request, accounts)
 
 
 SignedIn = Annotated[Caller, Depends(signed_in)]

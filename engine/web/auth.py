@@ -41,21 +41,22 @@ class Caller:
     csrf: str | None = None   # the session's CSRF token
 
 
-def caller(request: Request, accounts: Accounts) -> Caller | None:
+def caller(request: Request, accounts: Accounts, cached_only: bool = False) -> Caller | None:
+    """``cached_only``: answer from Accounts' memory or raise CacheMiss (never block on the database)."""
     auth = request.headers.get("authorization", "")
     if auth[:7].lower() == "bearer ":
-        person = accounts.token_person(auth[7:].strip())
-        viewer = accounts.viewer(person) if person else None
+        person = accounts.token_person(auth[7:].strip(), cached_only)
+        viewer = accounts.viewer(person, cached_only) if person else None
         return Caller(viewer, "token") if viewer else None
-    session = accounts.session(request.cookies.get(SESSION_COOKIE, ""))
+    session = accounts.session(request.cookies.get(SESSION_COOKIE, ""), cached_only)
     if session is None:
         return None
-    viewer = accounts.viewer(session["person_id"])
+    viewer = accounts.viewer(session["person_id"], cached_only)
     return Caller(viewer, "session", session["csrf"]) if viewer else None
 
 
-def require_caller(request: Request, accounts: Accounts) -> Caller:
-    found = caller(request, accounts)
+def require_caller(request: Request, accounts: Accounts, cached_only: bool = False) -> Caller:
+    found = caller(request, accounts, cached_only)
     if found is None:
         raise NotSignedIn()
     if found.via == "session" and request.method in UNSAFE:

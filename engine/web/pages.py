@@ -201,7 +201,7 @@ def dashboard(request: Request, fiscal_year: int | None = None, group: str | Non
     web = web_of(request)
     today = web.app.now().date()
     fy = fiscal_year or fiscal_year_be(today)
-    data = board(web.app, who.viewer, fy, group)
+    data = board(web.app, who.viewer, fy, group, defs=web.definitions())
     late = overdue_by_task(web.app, who.viewer, fy, lang_of(request)) if data["groups"] else {}
     return render(request, "dashboard.html", who=who, group=group, **data, late_items=late,
                   years=range(fiscal_year_be(today) + 1, fiscal_year_be(today) - 4, -1))
