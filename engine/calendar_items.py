@@ -324,6 +324,9 @@ def calendar_view(app: Ruam, fiscal_year: int | None = None, overdue_only: bool 
 
 # --------------------------------------------------------------------------- audit
 
+_TH_KEYS = {"status": "สถานะ", "overdue": "เกินกำหนด", "late": "ล่าช้า", "completed_by": "ผู้ดำเนินการ"}
+
+
 def projection_findings(fold: wc.CalendarFold, tx: Tx) -> list:
     """Differences between the calendar tables and the replayed ledger (invariant 3)."""
     from workflow.errors import Finding
@@ -333,7 +336,8 @@ def projection_findings(fold: wc.CalendarFold, tx: Tx) -> list:
     for iid, want in fold.items.items():
         row = live.pop(iid, None)
         if row is None:
-            findings.append(Finding("projection", None, f"calendar item {iid} is in the ledger but not in the table"))
+            findings.append(Finding("projection", None, f"calendar item {iid} is in the ledger but not in the table",
+                                    message_th=f"รายการในปฏิทิน {iid} อยู่ในบันทึกแต่ไม่อยู่ในตารางปฏิทิน"))
             continue
         have = {"status": row["status"], "overdue": row["overdue_at"] is not None, "late": bool(row["late"]),
                 "completed_by": row["completed_by"]}
@@ -341,16 +345,22 @@ def projection_findings(fold: wc.CalendarFold, tx: Tx) -> list:
             if want[key] != value:
                 findings.append(Finding("projection", row["last_seq"],
                                         f"calendar item {iid}: {key} is '{value}' in the table but "
-                                        f"'{want[key]}' by the ledger"))
+                                        f"'{want[key]}' by the ledger",
+                                        message_th=f"รายการในปฏิทิน {iid}: {_TH_KEYS[key]} ({key}) ในตารางเป็น "
+                                                   f"'{value}' แต่ตามบันทึกเป็น '{want[key]}'"))
     for iid in live:
-        findings.append(Finding("projection", None, f"calendar item {iid} is in the table but never in the ledger"))
+        findings.append(Finding("projection", None, f"calendar item {iid} is in the table but never in the ledger",
+                                message_th=f"รายการในปฏิทิน {iid} อยู่ในตารางปฏิทินแต่ไม่เคยอยู่ในบันทึก"))
     state = tx.calendar_state()
     started = format_instant(state["started_at"]) if state else None
     if started != fold.started_at:
         findings.append(Finding("projection", None, f"the calendar started at {started} by the table but at "
-                                                    f"{fold.started_at} by the ledger"))
+                                                    f"{fold.started_at} by the ledger",
+                                message_th=f"ตามตารางปฏิทินเริ่มใช้เมื่อ {started} แต่ตามบันทึกเริ่มใช้เมื่อ "
+                                           f"{fold.started_at}"))
     stored = {(i, d) for i, days in tx.reminders().items() for d in days}
     if stored != fold.reminders:
-        findings.append(Finding("projection", None, f"{len(stored ^ fold.reminders)} reminder(s) differ "
-                                                    "between the table and the ledger"))
+        differ = len(stored ^ fold.reminders)
+        findings.append(Finding("projection", None, f"{differ} reminder(s) differ between the table and the ledger",
+                                message_th=f"การแจ้งเตือน {differ} รายการในตารางไม่ตรงกับบันทึก"))
     return findings

@@ -24,6 +24,7 @@ import calendar as _stdcal
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from workflow.authority import Assignment, holders
 from workflow.definitions import Calendar, CalendarItemSpec, MonthDay, Organization, RoundSpec
@@ -256,6 +257,25 @@ def message_overdue(title: str, round_title: str, subject: str, fy: int, due_on:
 
 # --------------------------------------------------------------------------- replay
 
+class Msg(NamedTuple):
+    """An audit problem in both languages: English (logs and tests match on it) and Thai (for officers)."""
+
+    en: str
+    th: str
+
+    def prefixed(self, what: str) -> Msg:
+        return Msg(f"{what}: {self.en}", f"{what}: {self.th}")
+
+
+_KIND_TH = {"report": "รายงาน", "checkpoint": "การนิเทศ"}
+_PER_TH = {"task": "งาน", "mission_group": "กลุ่มภารกิจ", "office": "สำนักงาน"}
+_DEFINITION_TH = {"calendar": "ปฏิทิน", "organization": "โครงสร้างหน่วยงาน"}
+
+
+def _kind_th(kind: str | None) -> str:
+    return f"{_KIND_TH[kind]} ({kind})" if kind in _KIND_TH else f"'{kind}'"
+
+
 @dataclass
 class CalendarFold:
     """Folds ``calendar.*`` records into the state of every calendar item."""
@@ -263,18 +283,19 @@ class CalendarFold:
     items: dict[str, dict] = field(default_factory=dict)
     reminders: set[tuple[str, int]] = field(default_factory=set)
     started_at: str | None = None
-    problems: list[tuple[int, str]] = field(default_factory=list)
+    problems: list[tuple[int, Msg]] = field(default_factory=list)
 
     def apply(self, kind: str, seq: int, at: str, actor: str, data: dict) -> None:
         name = kind.split(".", 1)[1]
         if name == "started":
             if self.started_at is not None:
-                self.problems.append((seq, "the calendar was started twice"))
+                self.problems.append((seq, Msg("the calendar was started twice", "เริ่มใช้ปฏิทินซ้ำเป็นครั้งที่สอง")))
             self.started_at = data["started_at"]
         elif name in ("item_opened", "item_not_applicable", "extra_round_recorded"):
             iid = data["item_id"]
             if iid in self.items:
-                self.problems.append((seq, f"calendar item {iid} created twice"))
+                self.problems.append((seq, Msg(f"calendar item {iid} created twice",
+                                               f"สร้างรายการในปฏิทิน {iid} ซ้ำ")))
             status = {"item_opened": OPEN, "item_not_applicable": NOT_APPLICABLE}.get(name, DONE)
             self.items[iid] = {"status": status, "overdue": False, "late": False,
                                "completed_by": actor if status == DONE else None,
@@ -284,56 +305,68 @@ class CalendarFold:
             for days in [data["days_before"], *data.get("superseded", [])]:
                 key = (data["item_id"], days)
                 if key in self.reminders:
-                    self.problems.append((seq, f"reminder {days} day(s) before {data['item_id']} queued twice"))
+                    self.problems.append((seq, Msg(
+                        f"reminder {days} day(s) before {data['item_id']} queued twice",
+                        f"จัดคิวการแจ้งเตือนล่วงหน้า {days} วันของ {data['item_id']} ซ้ำ")))
                 self.reminders.add(key)
         elif name == "item_overdue":
             item = self.items.get(data["item_id"])
             if item is None or item["status"] != OPEN or item["overdue"]:
-                self.problems.append((seq, f"{data['item_id']} marked overdue but it was not open"))
+                self.problems.append((seq, Msg(f"{data['item_id']} marked overdue but it was not open",
+                                               f"{data['item_id']} ถูกระบุว่าเกินกำหนด แต่รายการไม่ได้เปิดอยู่")))
             else:
                 item["overdue"] = True
         elif name in ("report_submitted", "checkpoint_recorded"):
             item = self.items.get(data["item_id"])
             if item is None:
-                self.problems.append((seq, f"{data['item_id']} completed but it was not open: no "
-                                           + "record before this one opened it"))
+                self.problems.append((seq, Msg(
+                    f"{data['item_id']} completed but it was not open: no record before this one opened it",
+                    f"{data['item_id']} ดำเนินการแล้ว แต่รายการไม่ได้เปิดอยู่: ไม่มีบันทึกก่อนหน้านี้ที่เปิดรายการ")))
             elif item["status"] != OPEN:
-                self.problems.append((seq, f"{data['item_id']} completed but it was not open: it "
-                                           + f"was {item['status']} already"))
+                self.problems.append((seq, Msg(
+                    f"{data['item_id']} completed but it was not open: it was {item['status']} already",
+                    f"{data['item_id']} ดำเนินการแล้ว แต่รายการไม่ได้เปิดอยู่: มีสถานะ "
+                    f"'{status_title(item['status'])}' อยู่แล้ว")))
             else:
                 item.update(status=DONE, late=bool(data.get("late")), completed_by=actor)
 
 
 def audit_record(item: dict | None, kind: str, actor: str, role: str, moment: dt.datetime, data: dict,
-                 assignments: Iterable[Assignment], definition) -> str | None:
+                 assignments: Iterable[Assignment], definition) -> Msg | None:
     """Re-check a calendar record against the role assignments of its time.
 
     An opening must name exactly the people who held the responsible roles when
     the item opened; a completion must be made by someone holding one of the
     item's responsible roles for its subject at that moment. Returns a problem
-    or None. ``definition(version)`` gives stored definitions (None if unknown).
+    (English and Thai) or None. ``definition(version)`` gives stored definitions (None if unknown).
     """
     if item is None or not item.get("organization"):
         return None
     cal, org = definition(item["calendar"]), definition(item["organization"])
     if not isinstance(cal, Calendar) or not isinstance(org, Organization):
-        return f"{data.get('item_id')}: calendar or organization definition is not stored"
+        return Msg(f"{data.get('item_id')}: calendar or organization definition is not stored",
+                   f"{data.get('item_id')}: ไม่พบนิยามปฏิทินหรือโครงสร้างหน่วยงานที่เก็บไว้")
     spec = cal.item(item["item"])
     if spec is None:
-        return f"{data.get('item_id')}: no item '{item['item']}' in calendar {cal.version[:12]}"
+        return Msg(f"{data.get('item_id')}: no item '{item['item']}' in calendar {cal.version[:12]}",
+                   f"{data.get('item_id')}: ไม่มีรายการ '{item['item']}' ในปฏิทิน {cal.version[:12]}")
     scopes = subject_scopes(org, spec.per, item["subject"])
     assignments = list(assignments)
     if kind == "calendar.item_opened":
         want = resolve(assignments, spec.responsible_roles, scopes, parse_instant(data["resolved_at"]))
         if want != data["responsible"]:
-            return (f"{data['item_id']} names {[r['person'] for r in data['responsible']]} as responsible; "
-                    f"the assignments then give {[r['person'] for r in want]}")
+            named, then = [r["person"] for r in data["responsible"]], [r["person"] for r in want]
+            return Msg(f"{data['item_id']} names {named} as responsible; the assignments then give {then}",
+                       f"{data['item_id']} ระบุ {named} เป็นผู้รับผิดชอบ แต่การมอบหมายบทบาทขณะนั้นให้ {then}")
         return None
     if role not in spec.responsible_roles or not [
             a for a in assignments if a.person == actor and a.role == role and a.scope in scopes
             and a.valid_at(moment)]:
-        return (f"{actor} did not hold a responsible role ({', '.join(spec.responsible_roles)}) for "
-                f"{data.get('item_id')} at {moment.isoformat()} (recorded role: {role})")
+        roles = ", ".join(spec.responsible_roles)
+        return Msg(f"{actor} did not hold a responsible role ({roles}) for {data.get('item_id')} at "
+                   f"{moment.isoformat()} (recorded role: {role})",
+                   f"{actor} ไม่ได้มีบทบาทผู้รับผิดชอบ ({roles}) สำหรับ {data.get('item_id')} ณ "
+                   f"{moment.isoformat()} (บทบาทที่บันทึก: {role})")
     return None
 
 
@@ -341,15 +374,42 @@ _CHECKED_CLOSINGS = ("calendar.item_opened", "calendar.report_submitted", "calen
                      "calendar.extra_round_recorded")
 _CREATIONS = ("calendar.item_opened", "calendar.item_not_applicable")
 _CLOSINGS = {"calendar.report_submitted": "report", "calendar.checkpoint_recorded": "checkpoint"}
+_CLOSINGS_TH = {"calendar.report_submitted": "การส่งรายงาน", "calendar.checkpoint_recorded": "บันทึกผลการนิเทศ"}
 # what one tick writes, all stamped with the tick's one ``now`` and appended in one transaction
 _TICK_KINDS = frozenset({"calendar.started", *_CREATIONS, "calendar.reminder_queued", "calendar.item_overdue"})
 _KNOWN = _TICK_KINDS | set(_CLOSINGS) | {"calendar.extra_round_recorded"}
 SYSTEM_ACTOR = "system"
 
 
+def _wrong_item_id(iid: str, want: str) -> Msg:
+    return Msg(f"item_id is {iid}, but its fields make {want}", f"item_id เป็น {iid} แต่ค่าในบันทึกประกอบเป็น {want}")
+
+
+def _wrong_due_on(have, due_on: dt.date) -> Msg:
+    return Msg(f"due_on is {have}; the item is due {due_on.isoformat()}",
+               f"due_on เป็น {have} แต่รายการครบกำหนด {due_on.isoformat()}")
+
+
+def _wrong_responsible(have: str | None, named: str | None) -> Msg:
+    return Msg(f"the record names {have} as responsible, but the item names {named}",
+               f"บันทึกระบุ {have} เป็นผู้รับผิดชอบ แต่รายการระบุ {named}")
+
+
+def _not_in_force(kind: str, named, active) -> Msg:
+    """A record names a calendar or organization version other than the one in force."""
+    return Msg(f"names {kind} {str(named)[:12]}, but the {kind} in force was {str(active)[:12]}",
+               f"ระบุ{_DEFINITION_TH[kind]} {str(named)[:12]} แต่{_DEFINITION_TH[kind]}ที่ใช้อยู่ขณะนั้นคือ "
+               f"{str(active)[:12]}")
+
+
 def _when(moment: dt.datetime) -> str:
     """An instant as an auditor reads it: Bangkok wall-clock time."""
     return f"{moment.astimezone(BANGKOK):%Y-%m-%d %H:%M} Bangkok"
+
+
+def _when_th(moment: dt.datetime) -> str:
+    """``_when`` for the Thai text: the same digits, Bangkok time said in Thai."""
+    return f"{moment.astimezone(BANGKOK):%Y-%m-%d %H:%M} น. เวลากรุงเทพฯ"
 
 
 @dataclass(slots=True)
@@ -446,7 +506,7 @@ class CalendarExtension(FoldExtension):
         before = len(self.state.problems)
         self.state.apply(kind, rec.seq, rec.at, rec.actor, data)
         for _seq, message in self.state.problems[before:]:
-            fold.finding("calendar", rec, message)
+            fold.finding("calendar", rec, message.en, message.th)
         if kind == "calendar.started" and before == len(self.state.problems):
             self._started, self._started_fy = parse_instant(data["started_at"]), data["fiscal_year"]
         self.state.problems.clear()  # reported: memory stays with the items, not with a tampered ledger's findings
@@ -464,7 +524,7 @@ class CalendarExtension(FoldExtension):
             problem = audit_record(self.state.items.get(iid), kind, rec.actor, rec.role,
                                    moment, data, fold.assignments.values(), fold.definition)
             if problem:
-                fold.finding("authority", rec, problem)
+                fold.finding("authority", rec, problem.en, problem.th)
         if kind in _TICK_KINDS:
             self._run = _Run(rec, moment, fold.active.get("calendar"), fold.active.get("organization"))
             self._tick_definitions = (self._run.calendar, self._run.organization)
@@ -497,180 +557,231 @@ class CalendarExtension(FoldExtension):
             self._subjects[key] = frozenset(subjects(org, per))
         return self._subjects[key]
 
-    def _in_force(self, fold: Fold, rec, data: dict, out: list[str]) -> None:
+    def _in_force(self, fold: Fold, rec, data: dict, out: list[Msg]) -> None:
         for kind in ("calendar", "organization"):
             active = fold.active.get(kind)
             if data.get(kind) != active:
-                out.append(f"names {kind} {str(data.get(kind))[:12]}, but the {kind} in force was "
-                           f"{str(active)[:12]}")
+                out.append(_not_in_force(kind, data.get(kind), active))
 
-    def _report(self, fold: Fold, rec, what: str, problems: list[str]) -> None:
+    def _report(self, fold: Fold, rec, what: str, problems: list[Msg]) -> None:
         for problem in problems:
-            fold.finding("calendar", rec, f"{what}: {problem}")
+            fold.finding("calendar", rec, *problem.prefixed(what))
 
-    def _check_process(self, rec, spec: CalendarItemSpec | None, fy: int, subject: str, out: list[str]) -> None:
+    def _check_process(self, rec, spec: CalendarItemSpec | None, fy: int, subject: str, out: list[Msg]) -> None:
         """A record about a per-task item may name that task's process of the year; no other process.
         (Whether the process existed, so must have been named, needs the processes: not checked here.)"""
         if rec.process is None:
             return
         if spec is None or spec.per != "task" or rec.process != f"{fy}/{subject}":
-            out.append(f"names process {rec.process}; it may name only "
-                       + (f"{fy}/{subject}" if spec is not None and spec.per == "task" else "none"))
+            if spec is not None and spec.per == "task":
+                out.append(Msg(f"names process {rec.process}; it may name only {fy}/{subject}",
+                               f"ระบุกระบวนการ {rec.process} แต่ระบุได้เฉพาะ {fy}/{subject}"))
+            else:
+                out.append(Msg(f"names process {rec.process}; it may name only none",
+                               f"ระบุกระบวนการ {rec.process} แต่รายการนี้ต้องไม่ระบุกระบวนการใด"))
 
     # -- record by record ----------------------------------------------------------------
     def _check_start(self, fold: Fold, rec, moment: dt.datetime, data: dict) -> None:
-        out: list[str] = []
+        out: list[Msg] = []
         if rec.actor != SYSTEM_ACTOR:
-            out.append(f"started by {rec.actor}; only the tick (system) starts the calendar")
+            out.append(Msg(f"started by {rec.actor}; only the tick (system) starts the calendar",
+                           f"เริ่มใช้โดย {rec.actor} แต่ผู้เริ่มใช้ปฏิทินได้มีเพียงการตรวจปฏิทินของระบบ (tick)"))
         if data.get("started_at") != rec.at:
-            out.append(f"started_at is {data.get('started_at')}, but the record is stamped {rec.at}")
+            out.append(Msg(f"started_at is {data.get('started_at')}, but the record is stamped {rec.at}",
+                           f"started_at เป็น {data.get('started_at')} แต่บันทึกลงเวลา {rec.at}"))
         if data.get("fiscal_year") != fiscal_year_of(moment):
-            out.append(f"fiscal_year is {data.get('fiscal_year')}, but {_when(moment)} is in fiscal year "
-                       f"{fiscal_year_of(moment)}")
+            out.append(Msg(f"fiscal_year is {data.get('fiscal_year')}, but {_when(moment)} is in fiscal year "
+                           f"{fiscal_year_of(moment)}",
+                           f"fiscal_year เป็น {data.get('fiscal_year')} แต่ {_when_th(moment)} อยู่ในปีงบประมาณ "
+                           f"{fiscal_year_of(moment)}"))
         if data.get("calendar") != fold.active.get("calendar"):
-            out.append(f"names calendar {str(data.get('calendar'))[:12]}, but the calendar in force was "
-                       f"{str(fold.active.get('calendar'))[:12]}")
+            out.append(_not_in_force("calendar", data.get("calendar"), fold.active.get("calendar")))
         self._report(fold, rec, "calendar.started", out)
 
     def _check_creation(self, fold: Fold, rec, moment: dt.datetime, data: dict) -> _Facts:
         iid = data["item_id"]
         fy, item, round_id, subject = data["fiscal_year"], data["item"], data["round"], data["subject"]
         named = next((r["person"] for r in data.get("responsible") or ()), None)
-        out: list[str] = []
+        out: list[Msg] = []
         facts = _Facts(None, None, rec.at, named)
         if rec.actor != SYSTEM_ACTOR or rec.role != SYSTEM_ACTOR:
-            out.append(f"created by {rec.actor} ({rec.role}); only the tick (system) creates items")
+            out.append(Msg(f"created by {rec.actor} ({rec.role}); only the tick (system) creates items",
+                           f"สร้างโดย {rec.actor} ({rec.role}) แต่ผู้สร้างรายการได้มีเพียงการตรวจปฏิทินของระบบ "
+                           "(tick)"))
         if iid != item_id(fy, item, round_id, subject):
-            out.append(f"item_id is {iid}, but its fields make {item_id(fy, item, round_id, subject)}")
+            out.append(_wrong_item_id(iid, item_id(fy, item, round_id, subject)))
         self._in_force(fold, rec, data, out)
         cal, org = self._definitions(fold, data.get("calendar"), data.get("organization"))
         started = self._started
         if started is None:
-            out.append("created before the calendar started (no calendar.started record before it)")
+            out.append(Msg("created before the calendar started (no calendar.started record before it)",
+                           "สร้างก่อนเริ่มใช้ปฏิทิน (ไม่มีบันทึก calendar.started ก่อนหน้า)"))
         if cal is None or org is None:
-            out.append(f"calendar {str(data.get('calendar'))[:12]} or organization "
-                       f"{str(data.get('organization'))[:12]} is not stored")
+            cal_v, org_v = str(data.get("calendar"))[:12], str(data.get("organization"))[:12]
+            out.append(Msg(f"calendar {cal_v} or organization {org_v} is not stored",
+                           f"ไม่พบปฏิทิน {cal_v} หรือโครงสร้างหน่วยงาน {org_v} ที่เก็บไว้"))
             self._report(fold, rec, iid, out)
             return facts
         spec = cal.item(item)
         if spec is None:
-            out.append(f"calendar {cal.version[:12]} has no item '{item}' (items: "
-                       f"{', '.join(i.id for i in cal.items)})")
+            items = ", ".join(i.id for i in cal.items)
+            out.append(Msg(f"calendar {cal.version[:12]} has no item '{item}' (items: {items})",
+                           f"ปฏิทิน {cal.version[:12]} ไม่มีรายการ '{item}' (รายการที่มี: {items})"))
             self._report(fold, rec, iid, out)
             return facts
         facts.spec = spec
         if data.get("kind") != spec.kind:
-            out.append(f"kind is '{data.get('kind')}', but {item} is a {spec.kind}")
+            out.append(Msg(f"kind is '{data.get('kind')}', but {item} is a {spec.kind}",
+                           f"kind เป็น '{data.get('kind')}' แต่ {item} เป็น{_kind_th(spec.kind)}"))
         occ = occurrence(spec, round_id, subject, fy) if isinstance(fy, int) else None
         if occ is None:
-            out.append(f"{item} has no round '{round_id}' in calendar {cal.version[:12]} (rounds: "
-                       f"{', '.join(r.id for r in spec.rounds)})")
+            rounds = ", ".join(r.id for r in spec.rounds)
+            out.append(Msg(f"{item} has no round '{round_id}' in calendar {cal.version[:12]} (rounds: {rounds})",
+                           f"{item} ไม่มีรอบ '{round_id}' ในปฏิทิน {cal.version[:12]} (รอบที่มี: {rounds})"))
         if subject not in self._subjects_of(org, spec.per):
-            out.append(f"'{subject}' is not a {spec.per.replace('_', ' ')} of organization {org.version[:12]}")
+            out.append(Msg(f"'{subject}' is not a {spec.per.replace('_', ' ')} of organization {org.version[:12]}",
+                           f"'{subject}' ไม่ใช่{_PER_TH.get(spec.per, spec.per)}ในโครงสร้างหน่วยงาน "
+                           f"{org.version[:12]}"))
         self._check_process(rec, spec, fy, subject, out)
         if self._started_fy is not None and isinstance(fy, int) and not (
                 self._started_fy <= fy <= fiscal_year_of(moment)):
-            out.append(f"fiscal year {fy} is outside the calendar's span at {_when(moment)}: from "
-                       f"{self._started_fy} (its start) to {fiscal_year_of(moment)}")
+            out.append(Msg(f"fiscal year {fy} is outside the calendar's span at {_when(moment)}: from "
+                           f"{self._started_fy} (its start) to {fiscal_year_of(moment)}",
+                           f"ปีงบประมาณ {fy} อยู่นอกช่วงของปฏิทิน ณ {_when_th(moment)}: ตั้งแต่ปีงบประมาณ "
+                           f"{self._started_fy} (ปีที่เริ่มใช้) ถึง {fiscal_year_of(moment)}"))
         if occ is None:
             self._report(fold, rec, iid, out)
             return facts
         facts.occ = occ
         for key, want in (("opens_on", occ.opens_on), ("due_on", occ.due_on)):
             if data.get(key) != want.isoformat():
-                out.append(f"{key} is {data.get(key)}; calendar {cal.version[:12]} gives {want.isoformat()}")
+                out.append(Msg(f"{key} is {data.get(key)}; calendar {cal.version[:12]} gives {want.isoformat()}",
+                               f"{key} เป็น {data.get(key)} แต่ปฏิทิน {cal.version[:12]} กำหนด {want.isoformat()}"))
         if moment < occ.opens_at:
-            out.append(f"created at {_when(moment)}, before its window opens ({_when(occ.opens_at)})")
+            out.append(Msg(f"created at {_when(moment)}, before its window opens ({_when(occ.opens_at)})",
+                           f"สร้างเมื่อ {_when_th(moment)} ก่อนเปิดรอบ ({_when_th(occ.opens_at)})"))
         if started is not None:
             na = not_applicable_at_start(occ, started)
             if rec.kind == "calendar.item_not_applicable":
                 if not na:
-                    out.append(f"recorded not applicable, but it is due by the end of {occ.due_on.isoformat()}, "
-                               f"after the calendar started ({_when(started)}): it should have opened")
+                    out.append(Msg(f"recorded not applicable, but it is due by the end of "
+                                   f"{occ.due_on.isoformat()}, after the calendar started ({_when(started)}): "
+                                   "it should have opened",
+                                   f"บันทึกว่าไม่อยู่ในรอบ แต่ครบกำหนดเมื่อสิ้นวันที่ {occ.due_on.isoformat()} "
+                                   f"ซึ่งหลังเริ่มใช้ปฏิทิน ({_when_th(started)}): ควรเปิดรอบ"))
                 if data.get("started_at") != format_instant(started):
-                    out.append(f"started_at is {data.get('started_at')}; the calendar started "
-                               f"{format_instant(started)}")
+                    out.append(Msg(f"started_at is {data.get('started_at')}; the calendar started "
+                                   f"{format_instant(started)}",
+                                   f"started_at เป็น {data.get('started_at')} แต่ปฏิทินเริ่มใช้เมื่อ "
+                                   f"{format_instant(started)}"))
                 if data.get("reason") != "started_after_due":
-                    out.append(f"reason is '{data.get('reason')}', not 'started_after_due'")
+                    out.append(Msg(f"reason is '{data.get('reason')}', not 'started_after_due'",
+                                   f"reason เป็น '{data.get('reason')}' ไม่ใช่ 'started_after_due'"))
             else:
                 if na:
-                    out.append(f"opened, but it was due by the end of {occ.due_on.isoformat()}, before the "
-                               f"calendar started ({_when(started)}): it should be not applicable")
+                    out.append(Msg(f"opened, but it was due by the end of {occ.due_on.isoformat()}, before the "
+                                   f"calendar started ({_when(started)}): it should be not applicable",
+                                   f"เปิดรอบแล้ว แต่ครบกำหนดเมื่อสิ้นวันที่ {occ.due_on.isoformat()} ก่อนเริ่มใช้ปฏิทิน "
+                                   f"({_when_th(started)}): ควรบันทึกว่าไม่อยู่ในรอบ"))
                 want_at = format_instant(responsible_moment(occ, started))
                 if data.get("resolved_at") != want_at:
-                    out.append(f"resolved_at is {data.get('resolved_at')}; the responsible people are "
-                               f"those of {want_at} (its opening, or the start if later)")
+                    out.append(Msg(f"resolved_at is {data.get('resolved_at')}; the responsible people are "
+                                   f"those of {want_at} (its opening, or the start if later)",
+                                   f"resolved_at เป็น {data.get('resolved_at')} แต่ผู้รับผิดชอบต้องเป็นผู้ดำรงบทบาท ณ "
+                                   f"{want_at} (เวลาเปิดรอบ หรือเวลาเริ่มใช้ปฏิทินหากช้ากว่า)"))
         if rec.kind == "calendar.item_opened" and rec.responsible != named:
-            out.append(f"the record names {rec.responsible} as responsible, but the item names {named} first")
+            out.append(Msg(f"the record names {rec.responsible} as responsible, but the item names {named} first",
+                           f"บันทึกระบุ {rec.responsible} เป็นผู้รับผิดชอบ แต่รายการระบุ {named} เป็นคนแรก"))
         self._report(fold, rec, iid, out)
         return facts
 
     def _check_extra(self, fold: Fold, rec, moment: dt.datetime, data: dict) -> _Facts:
         iid = data["item_id"]
         fy, item, round_id, subject = data["fiscal_year"], data["item"], data["round"], data["subject"]
-        out: list[str] = []
+        out: list[Msg] = []
         if iid != item_id(fy, item, round_id, subject):
-            out.append(f"item_id is {iid}, but its fields make {item_id(fy, item, round_id, subject)}")
+            out.append(_wrong_item_id(iid, item_id(fy, item, round_id, subject)))
         self._in_force(fold, rec, data, out)
         if fy != fiscal_year_of(moment):
-            out.append(f"an extra round of fiscal year {fy} recorded at {_when(moment)}, in fiscal year "
-                       f"{fiscal_year_of(moment)}")
+            out.append(Msg(f"an extra round of fiscal year {fy} recorded at {_when(moment)}, in fiscal year "
+                           f"{fiscal_year_of(moment)}",
+                           f"บันทึกครั้งเพิ่มเติมของปีงบประมาณ {fy} เมื่อ {_when_th(moment)} ซึ่งอยู่ในปีงบประมาณ "
+                           f"{fiscal_year_of(moment)}"))
         n = self._extras.get((fy, item), 0) + 1
         self._extras[(fy, item)] = n
         if round_id != f"extra{n}":
-            out.append(f"round is '{round_id}'; as extra round {n} of {fy}/{item} it is 'extra{n}'")
+            out.append(Msg(f"round is '{round_id}'; as extra round {n} of {fy}/{item} it is 'extra{n}'",
+                           f"round เป็น '{round_id}' แต่ในฐานะครั้งเพิ่มเติมครั้งที่ {n} ของ {fy}/{item} "
+                           f"ต้องเป็น 'extra{n}'"))
         cal, _org = self._definitions(fold, data.get("calendar"), data.get("organization"))
         spec = cal.item(item) if cal is not None else None
         if spec is None:
-            out.append(f"calendar {str(data.get('calendar'))[:12]} has no item '{item}' (or is not stored)")
+            cal_v = str(data.get("calendar"))[:12]
+            out.append(Msg(f"calendar {cal_v} has no item '{item}' (or is not stored)",
+                           f"ปฏิทิน {cal_v} ไม่มีรายการ '{item}' (หรือไม่พบปฏิทินที่เก็บไว้)"))
         else:
             if spec.kind != "checkpoint" or data.get("kind") != spec.kind:
-                out.append(f"kind is '{data.get('kind')}'; extra rounds are for checkpoints ({item} is a "
-                           f"{spec.kind})")
+                out.append(Msg(f"kind is '{data.get('kind')}'; extra rounds are for checkpoints ({item} is a "
+                               f"{spec.kind})",
+                               f"kind เป็น '{data.get('kind')}' แต่ครั้งเพิ่มเติมมีได้เฉพาะการนิเทศ (checkpoint) "
+                               f"({item} เป็น{_kind_th(spec.kind)})"))
             if spec.minimum_count is None or spec.per != OFFICE:
-                out.append(f"{item} has a fixed number of rounds (required_count) or is not for the office: "
-                           "no extra rounds")
+                out.append(Msg(f"{item} has a fixed number of rounds (required_count) or is not for the office: "
+                               "no extra rounds",
+                               f"{item} กำหนดจำนวนครั้งไว้แน่นอน (required_count) หรือไม่ใช่รายการของสำนักงาน: "
+                               "เพิ่มครั้งไม่ได้"))
         if subject != OFFICE:
-            out.append(f"subject is '{subject}', not '{OFFICE}'")
+            out.append(Msg(f"subject is '{subject}', not '{OFFICE}'", f"subject เป็น '{subject}' ไม่ใช่ '{OFFICE}'"))
         self._check_process(rec, spec, fy, subject, out)
         self._report(fold, rec, iid, out)
         return _Facts(spec, None, rec.at, rec.actor)
 
-    def _item(self, fold: Fold, rec, data: dict, what: str) -> tuple[dict | None, _Facts | None]:
+    def _item(self, fold: Fold, rec, data: dict, what: Msg) -> tuple[dict | None, _Facts | None]:
         iid = data["item_id"]
         item, facts = self.state.items.get(iid), self.facts.get(iid)
         if item is None:
-            fold.finding("calendar", rec, f"{what} for {iid}, which no earlier record created")
+            fold.finding("calendar", rec, f"{what.en} for {iid}, which no earlier record created",
+                         f"{what.th}สำหรับ {iid} ซึ่งไม่มีบันทึกก่อนหน้าที่สร้างรายการนี้")
         return item, facts
 
     def _check_reminder(self, fold: Fold, rec, moment: dt.datetime, data: dict) -> None:
         iid = data["item_id"]
-        item, facts = self._item(fold, rec, data, "a reminder")
+        item, facts = self._item(fold, rec, data, Msg("a reminder", "การแจ้งเตือน"))
         if item is None or facts is None:
             return
-        out: list[str] = []
+        out: list[Msg] = []
         if rec.actor != SYSTEM_ACTOR:
-            out.append(f"queued by {rec.actor}; only the tick (system) queues reminders")
+            out.append(Msg(f"queued by {rec.actor}; only the tick (system) queues reminders",
+                           f"จัดคิวโดย {rec.actor} แต่ผู้จัดคิวการแจ้งเตือนได้มีเพียงการตรวจปฏิทินของระบบ (tick)"))
         if item["status"] != OPEN or item["overdue"]:
-            out.append(f"reminder for an item that was {'overdue' if item['overdue'] else item['status']}")
+            was = "overdue" if item["overdue"] else item["status"]
+            out.append(Msg(f"reminder for an item that was {was}",
+                           f"การแจ้งเตือนสำหรับรายการที่มีสถานะ '{status_title(was)}'"))
         spec, occ = facts.spec, facts.occ
         if spec is None or occ is None:
             self._report(fold, rec, iid, out)
             return
         if data.get("due_on") != occ.due_on.isoformat():
-            out.append(f"due_on is {data.get('due_on')}; the item is due {occ.due_on.isoformat()}")
+            out.append(_wrong_due_on(data.get("due_on"), occ.due_on))
         handled = {d for d in spec.reminder_days if (iid, d) in self.state.reminders}
         days, superseded = reminder_plan(occ.due_on, spec.reminder_days, moment, handled)
         got = (data.get("days_before"), sorted(data.get("superseded") or []))
+        queued = Msg(f"reminder {got[0]} day(s) before (superseding {got[1]}) queued at {_when(moment)}",
+                     f"จัดคิวการแจ้งเตือนล่วงหน้า {got[0]} วัน (แทนที่ {got[1]}) เมื่อ {_when_th(moment)}")
         if days is None:
             plan = ", ".join(f"{d} day(s) before at {_when(occ.reminder_at(d))}" for d in sorted(spec.reminder_days))
-            out.append(f"reminder {got[0]} day(s) before (superseding {got[1]}) queued at {_when(moment)}, but "
-                       f"none was due then (plan: {plan or 'no reminders'}; already handled: {sorted(handled)})")
+            plan_th = ", ".join(f"ล่วงหน้า {d} วัน เมื่อ {_when_th(occ.reminder_at(d))}"
+                                for d in sorted(spec.reminder_days))
+            out.append(Msg(f"{queued.en}, but none was due then (plan: {plan or 'no reminders'}; already handled: "
+                           f"{sorted(handled)})",
+                           f"{queued.th} แต่ขณะนั้นไม่มีการแจ้งเตือนที่ถึงกำหนด (แผน: {plan_th or 'ไม่มีการแจ้งเตือน'}; "
+                           f"ดำเนินการแล้ว: {sorted(handled)})"))
         elif got != (days, superseded):
-            out.append(f"reminder {got[0]} day(s) before (superseding {got[1]}) queued at {_when(moment)}; "
-                       f"the plan then gives {days} day(s) before (superseding {superseded})")
+            out.append(Msg(f"{queued.en}; the plan then gives {days} day(s) before (superseding {superseded})",
+                           f"{queued.th} แต่ตามแผนขณะนั้นต้องเป็นการแจ้งเตือนล่วงหน้า {days} วัน "
+                           f"(แทนที่ {superseded})"))
         if rec.responsible != facts.named:
-            out.append(f"the record names {rec.responsible} as responsible, but the item names {facts.named}")
+            out.append(_wrong_responsible(rec.responsible, facts.named))
         self._check_process(rec, spec, occ.fiscal_year, occ.subject, out)
         self._report(fold, rec, iid, out)
 
@@ -679,20 +790,24 @@ class CalendarExtension(FoldExtension):
         facts = self.facts.get(iid)
         if iid not in self.state.items or facts is None:
             return  # CalendarFold reports an overdue flag for an item that was not open
-        out: list[str] = []
+        out: list[Msg] = []
         if rec.actor != SYSTEM_ACTOR:
-            out.append(f"flagged by {rec.actor}; only the tick (system) flags items overdue")
+            out.append(Msg(f"flagged by {rec.actor}; only the tick (system) flags items overdue",
+                           f"ระบุว่าเกินกำหนดโดย {rec.actor} แต่ผู้ระบุว่าเกินกำหนดได้มีเพียงการตรวจปฏิทินของระบบ "
+                           "(tick)"))
         spec, occ = facts.spec, facts.occ
         if spec is None or occ is None:
             self._report(fold, rec, iid, out)
             return
         if data.get("due_on") != occ.due_on.isoformat():
-            out.append(f"due_on is {data.get('due_on')}; the item is due {occ.due_on.isoformat()}")
+            out.append(_wrong_due_on(data.get("due_on"), occ.due_on))
         if moment < occ.overdue_at:
-            out.append(f"flagged overdue at {_when(moment)}, before its due day {occ.due_on.isoformat()} "
-                       f"ended (overdue from {_when(occ.overdue_at)})")
+            out.append(Msg(f"flagged overdue at {_when(moment)}, before its due day {occ.due_on.isoformat()} "
+                           f"ended (overdue from {_when(occ.overdue_at)})",
+                           f"ระบุว่าเกินกำหนดเมื่อ {_when_th(moment)} ก่อนสิ้นวันครบกำหนด {occ.due_on.isoformat()} "
+                           f"(เกินกำหนดตั้งแต่ {_when_th(occ.overdue_at)})"))
         if rec.responsible != facts.named:
-            out.append(f"the record names {rec.responsible} as responsible, but the item names {facts.named}")
+            out.append(_wrong_responsible(rec.responsible, facts.named))
         self._check_process(rec, spec, occ.fiscal_year, occ.subject, out)
         self._report(fold, rec, iid, out)
 
@@ -701,26 +816,33 @@ class CalendarExtension(FoldExtension):
         item, facts = self.state.items.get(iid), self.facts.get(iid)
         if item is None or facts is None:
             return  # CalendarFold reports a closing of an item that was not open
-        out: list[str] = []
+        out: list[Msg] = []
         if facts.spec is not None and facts.spec.kind != _CLOSINGS[rec.kind]:
-            out.append(f"a {rec.kind.split('.', 1)[1].replace('_', ' ')} for a {facts.spec.kind}")
+            out.append(Msg(f"a {rec.kind.split('.', 1)[1].replace('_', ' ')} for a {facts.spec.kind}",
+                           f"{_CLOSINGS_TH[rec.kind]}สำหรับรายการประเภท{_kind_th(facts.spec.kind)}"))
         if rec.at < facts.created_at:
-            out.append(f"closed at {rec.at}, before the item was opened ({facts.created_at})")
+            out.append(Msg(f"closed at {rec.at}, before the item was opened ({facts.created_at})",
+                           f"ปิดรายการเมื่อ {rec.at} ก่อนที่รายการจะเปิด ({facts.created_at})"))
         occ = facts.occ
         if occ is not None:
             if moment < occ.opens_at:
-                out.append(f"closed at {_when(moment)}, before its window opens ({_when(occ.opens_at)})")
+                out.append(Msg(f"closed at {_when(moment)}, before its window opens ({_when(occ.opens_at)})",
+                               f"ปิดรายการเมื่อ {_when_th(moment)} ก่อนเปิดรอบ ({_when_th(occ.opens_at)})"))
             late = moment >= occ.overdue_at
             if data.get("late") is not late:
-                out.append(f"late is {data.get('late')}; closed at {_when(moment)}, "
-                           f"{'after' if late else 'before'} its due day {occ.due_on.isoformat()} ended, "
-                           f"it is {late}")
+                out.append(Msg(f"late is {data.get('late')}; closed at {_when(moment)}, "
+                               f"{'after' if late else 'before'} its due day {occ.due_on.isoformat()} ended, "
+                               f"it is {late}",
+                               f"late เป็น {data.get('late')} แต่ปิดรายการเมื่อ {_when_th(moment)} "
+                               f"{'หลัง' if late else 'ก่อน'}สิ้นวันครบกำหนด {occ.due_on.isoformat()} "
+                               f"จึงต้องเป็น {late}"))
             if data.get("due_on") != occ.due_on.isoformat():
-                out.append(f"due_on is {data.get('due_on')}; the item is due {occ.due_on.isoformat()}")
+                out.append(_wrong_due_on(data.get("due_on"), occ.due_on))
             self._check_process(rec, facts.spec, occ.fiscal_year, occ.subject, out)
         if rec.responsible != rec.actor:
-            out.append(f"the record names {rec.responsible} as responsible, not the one who closed it "
-                       f"({rec.actor})")
+            out.append(Msg(f"the record names {rec.responsible} as responsible, not the one who closed it "
+                           f"({rec.actor})",
+                           f"บันทึกระบุ {rec.responsible} เป็นผู้รับผิดชอบ ไม่ใช่ผู้ปิดรายการ ({rec.actor})"))
         self._report(fold, rec, iid, out)
 
     # -- what each tick owed -------------------------------------------------------------
@@ -744,7 +866,10 @@ class CalendarExtension(FoldExtension):
                     self._missed.add((iid, None))
                     fold.finding("calendar", run.rec, f"{iid}: the tick at {_when(run.moment)} did not flag it "
                                                       f"overdue; it is due by the end of {occ.due_on.isoformat()}"
-                                                      f" (overdue from {_when(occ.overdue_at)})")
+                                                      f" (overdue from {_when(occ.overdue_at)})",
+                                 f"{iid}: การตรวจปฏิทิน (tick) เมื่อ {_when_th(run.moment)} ไม่ได้ระบุว่าเกินกำหนด "
+                                 f"ทั้งที่ครบกำหนดเมื่อสิ้นวันที่ {occ.due_on.isoformat()} "
+                                 f"(เกินกำหนดตั้งแต่ {_when_th(occ.overdue_at)})")
                 continue
             handled = {d for d in spec.reminder_days if (iid, d) in self.state.reminders}
             days, _superseded = reminder_plan(occ.due_on, spec.reminder_days, run.moment, handled)
@@ -752,7 +877,10 @@ class CalendarExtension(FoldExtension):
                 self._missed.add((iid, days))
                 fold.finding("calendar", run.rec, f"{iid}: the tick at {_when(run.moment)} did not queue the "
                                                   f"reminder {days} day(s) before its due day "
-                                                  f"{occ.due_on.isoformat()} (due at {_when(occ.reminder_at(days))})")
+                                                  f"{occ.due_on.isoformat()} (due at {_when(occ.reminder_at(days))})",
+                             f"{iid}: การตรวจปฏิทิน (tick) เมื่อ {_when_th(run.moment)} ไม่ได้จัดคิวการแจ้งเตือน"
+                             f"ล่วงหน้า {days} วันก่อนวันครบกำหนด {occ.due_on.isoformat()} "
+                             f"(ถึงเวลาแจ้งเตือน {_when_th(occ.reminder_at(days))})")
 
     def _require_items(self, fold: Fold, rec, calendar: str | None, organization: str | None,
                        until: dt.datetime, at_end: bool) -> None:
@@ -774,11 +902,15 @@ class CalendarExtension(FoldExtension):
                     continue
                 self._missing.add(occ.id)
                 if at_end:
-                    message = (f"{occ.id} is missing: its window opened {_when(occ.opens_at)}, before the "
-                               f"ledger's last record ({_when(until)}), and the calendar started "
-                               f"{_when(started)} (no tick recorded it)")
+                    message = Msg(f"{occ.id} is missing: its window opened {_when(occ.opens_at)}, before the "
+                                  f"ledger's last record ({_when(until)}), and the calendar started "
+                                  f"{_when(started)} (no tick recorded it)",
+                                  f"ไม่พบรายการ {occ.id}: เปิดรอบเมื่อ {_when_th(occ.opens_at)} ก่อนบันทึกล่าสุด "
+                                  f"({_when_th(until)}) และปฏิทินเริ่มใช้เมื่อ {_when_th(started)} "
+                                  "(ไม่มีการตรวจปฏิทินใดบันทึกรายการนี้)")
                 else:
-                    message = (f"{occ.id} is missing: the tick at {_when(until)} did not create it, though its "
-                               f"window opened {_when(occ.opens_at)}")
-                fold.finding("calendar", rec, message)
-
+                    message = Msg(f"{occ.id} is missing: the tick at {_when(until)} did not create it, though its "
+                                  f"window opened {_when(occ.opens_at)}",
+                                  f"ไม่พบรายการ {occ.id}: การตรวจปฏิทิน (tick) เมื่อ {_when_th(until)} "
+                                  f"ไม่ได้สร้างรายการนี้ ทั้งที่เปิดรอบเมื่อ {_when_th(occ.opens_at)}")
+                fold.finding("calendar", rec, message.en, message.th)
