@@ -186,8 +186,11 @@ class Ruam:
 
     def register_definitions(self, texts: list[tuple[str, str]], actor: str = SYSTEM) -> list[dict]:
         """Validate, store by content hash, record, and make active. Idempotent."""
-        now = self.now()
         with self.store.transaction() as tx:
+            # serialized with calendar ticks: a tick never records under definitions that a
+            # registration committed before it (the calendar audit holds ticks to what was in force)
+            tx.lock_calendar()
+            now = self.now()
             self._require_admin(tx, actor, now)
             try:
                 base = self.active(tx)

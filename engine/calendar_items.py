@@ -111,13 +111,13 @@ def _files(tx: Tx, files: list | None) -> list[dict]:
 def submit_report(app: Ruam, fiscal_year: int, task: str, round_id: str, actor: str, summary: str,
                   document: str | None = None, item: str | None = None, files: list | None = None) -> Record:
     """The responsible officer submits a semiannual summary report (late if after its due day)."""
-    now = app.now()
     check_fiscal_year(fiscal_year)
     round_id = round_id.strip().lower()
     if not ROUND_RE.match(round_id):
         raise UsageError("round", f"'{round_id}' is not a round like h1 or h2")
     with app.store.transaction() as tx:
         tx.lock_calendar()  # serialize with the tick: it may be marking this very item overdue
+        now = app.now()  # after the lock: never stamped before a tick that opened the item meanwhile
         defs = app.active(tx)
         cal = defs.calendar
         candidates = [i for i in (cal.items if cal else ()) if i.kind == "report" and i.per == "task"
@@ -149,7 +149,6 @@ def record_checkpoint(app: Ruam, item_id: str, actor: str, evidence: dict) -> Re
     ``FY/ITEM/extra`` records an extra round of an item that has a minimum
     count (the committee meets "at least twice"): it is created and closed at once.
     """
-    now = app.now()
     parts = (item_id or "").split("/")
     if len(parts) not in (3, 4) or not parts[0].isdigit():
         raise UsageError("checkpoint", f"'{item_id}' is not a checkpoint id like 2570/director_supervision/r1/"
@@ -157,6 +156,7 @@ def record_checkpoint(app: Ruam, item_id: str, actor: str, evidence: dict) -> Re
     check_fiscal_year(int(parts[0]), "checkpoint")
     with app.store.transaction() as tx:
         tx.lock_calendar()  # serialize with the tick (see submit_report)
+        now = app.now()
         defs = app.active(tx)
         org = defs.organization
         if len(parts) == 3:
