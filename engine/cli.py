@@ -186,6 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--host", default=os.environ.get("RUAM_HOST", "127.0.0.1"))
     p.add_argument("--port", type=int, default=int(os.environ.get("RUAM_PORT", "8570")))
+    p.add_argument("--workers", type=int, default=int(os.environ.get("RUAM_WORKERS", "1")), metavar="N",
+                   help="server processes on the port (PostgreSQL only; one of them runs the scheduler)")
     return parser
 
 
@@ -580,11 +582,17 @@ def cmd_audit(args) -> int:
 
 def cmd_serve(args) -> int:
     from engine.outbox import SmtpConfig
-    from engine.service import serve
+    from engine.service import serve, serve_workers
+    from workflow.errors import UsageError
 
-    return serve(_db(args), args.host, args.port, smtp=SmtpConfig.from_env(os.environ),
-                 tick_minutes=float(os.environ.get("RUAM_TICK_MINUTES", "15")),
-                 leader_poll_seconds=float(os.environ.get("RUAM_LEADER_POLL_SECONDS", "10")))
+    if not 1 <= args.workers <= 64:
+        raise UsageError("--workers", f"must be from 1 to 64, not {args.workers}")
+    options = {"smtp": SmtpConfig.from_env(os.environ),
+               "tick_minutes": float(os.environ.get("RUAM_TICK_MINUTES", "15")),
+               "leader_poll_seconds": float(os.environ.get("RUAM_LEADER_POLL_SECONDS", "10"))}
+    if args.workers > 1:
+        return serve_workers(_db(args), args.host, args.port, args.workers, **options)
+    return serve(_db(args), args.host, args.port, **options)
 
 
 def cmd_tick(args) -> int:

@@ -191,3 +191,37 @@ def test_one_advisory_lock_holder_at_a_time(pg_url):
     finally:
         one.release()
         two.release()
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_serve_workers_share_one_port_and_one_of_them_leads(pg_url, tmp_path):
+    (port,) = _free_ports(1)
+    env = dict(os.environ, RUAM_LEADER_POLL_SECONDS="0.5", RUAM_TICK_MINUTES="60", RUAM_LOG_LEVEL="INFO")
+    log = tmp_path / "serve.log"
+    store = Store(pg_url)
+    with log.open("w") as sink:
+        proc = subprocess.Popen([RUAM, "serve", "--db", pg_url, "--port", str(port), "--workers", "2"],
+                                cwd=tmp_path, env=env, stdout=sink, stderr=subprocess.STDOUT, text=True)
+        try:
+            _wait(lambda: log.read_text().count("Application startup complete") == 2, timeout=60)
+            assert all(_healthy(port) for _ in range(20))
+            leader = _wait(lambda: status(Ruam(store), 0.5)["leader"])
+            assert not leader.endswith(f":{proc.pid}")  # a worker leads, not the parent that started them
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=60) == 0, log.read_text()[-3000:]
+            logs = log.read_text()
+            assert logs.count("Finished server process") == 2 and logs.count('"leader.elected"') == 1
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=30)
+            store.dispose()
+
+
+def test_serve_workers_are_refused_on_sqlite_before_the_file_is_made(tmp_path):
+    db = tmp_path / "ruam.db"
+    done = subprocess.run([RUAM, "serve", "--db", str(db), "--port", "8579", "--workers", "2"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "--workers" in done.stderr
+    assert not db.exists()
