@@ -136,7 +136,7 @@ def _audit(app: Ruam, *, until: dt.datetime | None, seal: Seal | None, progress:
 def _merge(report: AuditReport, fold: Fold, results: list, want_states: bool) -> None:
     """Fold the workers' parts into the coordinator's report (and, for a replay, its fold)."""
     from engine.audit_workers import PartResult
-    from workflow.replay import ProcessState, document_conflicts
+    from workflow.replay import document_conflicts
 
     if not results:
         return
@@ -153,12 +153,8 @@ def _merge(report: AuditReport, fold: Fold, results: list, want_states: bool) ->
         for kind, n in r.unchecked.items():
             report.unchecked[kind] = report.unchecked.get(kind, 0) + n
         if want_states and r.states:
-            for t in r.states:
-                fold.processes[t[0]] = ProcessState(
-                    id=t[0], fiscal_year=t[1], task=t[2], procedure=t[3], organization=t[4], state=t[5],
-                    version=t[6], last_seq=t[7], opened_at=t[8], feedback=t[9], last_at=t[10],
-                    responsible=t[11], final=t[12])
-    fold.folded += sum(r.records for r in parts)
+            fold.processes.update((p.id, p) for p in r.states)
+    fold.folded += sum(r.folded for r in parts)
     findings.extend(document_conflicts([(fold.documents, fold.claims or {})]
                                        + [(r.documents, r.claims) for r in parts]))
     changed = sum(r.changed_since for r in parts)

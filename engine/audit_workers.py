@@ -25,7 +25,7 @@ import multiprocessing
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from workflow.errors import Finding
@@ -66,7 +66,8 @@ class PartResult:
     documents: dict[str, str] = field(default_factory=dict)
     claims: dict[str, Any] = field(default_factory=dict)
     changed_since: int = 0  # processes left out of the projection check: changed after the snapshot
-    states: list[tuple] | None = None
+    folded: int = 0  # of those, the ones stamped up to an as-of replay's moment
+    states: list[Any] | None = None  # ProcessState, without the evidence history (replay only)
     error: str | None = None
 
 
@@ -85,7 +86,7 @@ def fold_part(url: str, upto: int, part: Part, until: dt.datetime | None, want_s
             snapshot(store, tx)
             fold = Fold(intact_definitions(tx), findings, until=until)
             fold.claims = {}
-            owned = 0
+            owned = folded = 0
             apply = fold.apply
             for row in tx.stream_ledger(upto, part, owner=False, coordinator_kinds=theirs):
                 mine = row[4] is not None
@@ -94,9 +95,11 @@ def fold_part(url: str, upto: int, part: Part, until: dt.datetime | None, want_s
                 if rec is None:
                     continue
                 fold.findings = sink
+                before = fold.folded
                 apply(rec)
                 if mine:
                     owned += 1
+                    folded += fold.folded - before
                     if counter is not None and owned % 8192 == 0:
                         with counter.get_lock():
                             counter.value += 8192
@@ -108,7 +111,7 @@ def fold_part(url: str, upto: int, part: Part, until: dt.datetime | None, want_s
                 changed = tx.processes_touched_after(upto) if tx.last_seq() > upto else set()
                 result.changed_since = compare_processes(lambda: tx.stream_processes(part=part), fold, findings,
                                                          changed)
-        result.records = owned
+        result.records, result.folded = owned, folded
         result.processes = len(fold.processes)
         result.findings = list(findings)
         result.total, result.by_kind = findings.total, findings.by_kind
@@ -116,17 +119,12 @@ def fold_part(url: str, upto: int, part: Part, until: dt.datetime | None, want_s
         result.documents = {k: fold.documents[k] for k in fold.claims}
         result.claims = fold.claims
         if want_states:
-            result.states = [state_tuple(p) for p in fold.processes.values()]
+            result.states = [replace(p, history={}) for p in fold.processes.values()]
     except Exception as exc:
         result.error = f"{type(exc).__name__}: {exc}"
     finally:
         store.dispose()
     return result
-
-
-def state_tuple(p: Any) -> tuple:
-    return (p.id, p.fiscal_year, p.task, p.procedure, p.organization, p.state, p.version, p.last_seq,
-            p.opened_at, p.feedback, p.last_at, p.responsible, p.final)
 
 
 class Workers:

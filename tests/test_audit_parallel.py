@@ -88,3 +88,16 @@ def test_a_partitioned_replay_as_of_equals_one_process(ledger, clock):
     mine = next(p for p in parts["processes"] if p["id"] == PROCESS)
     assert mine["state"] == "meeting" and mine["version"] == 3  # the other process moved an hour later
     assert next(p for p in parts["processes"] if p["id"] == OTHER)["state"] == "analyzing_regulations"
+
+
+def test_a_partitioned_replay_counts_only_what_it_folded(ledger, clock):
+    from engine.audit import replay_as_of
+
+    app, steps, other = ledger
+    trigger, actor, evidence = HAPPY_PATH[3]
+    moment = clock.now + dt.timedelta(seconds=1)
+    clock.advance(hours=1)
+    later = app.advance(PROCESS, trigger, actor, evidence)  # a worker's record after the moment
+    one, parts = replay_as_of(app, moment, workers=1), replay_as_of(app, moment, workers=3)
+    assert parts["records_folded"] == one["records_folded"] == other.seq == later.seq - 1
+    assert parts["processes"] == one["processes"]
