@@ -446,7 +446,7 @@ class Ruam:
             if missing:
                 raise EvidenceInvalid(trigger, [Problem("attachments", f"file {h[:12]}… is not stored; "
                                                                        "upload it first") for h in missing])
-            new_version = tx.move_process(process_id, proc["version"], step.dest, now, then_append=True)
+            new_version = tx.move_process(process_id, proc["version"], step.dest, now)
             for guard in spec.guards:
                 if guard.check == "unique_document_number":
                     number = step.evidence.get(guard.params["field"])
@@ -463,7 +463,7 @@ class Ruam:
             if note:
                 data["note"] = note.strip()
             [rec] = tx.append([Entry(kind="process.transitioned", at=now, actor=actor, role=role,
-                                     responsible=responsible, process=process_id, data=data)])
+                                     responsible=responsible, process=process_id, data=data)], commit=True)
         self.log.info("process.transitioned", process=process_id, trigger=trigger, actor=actor,
                       role=role, state=step.dest, seq=rec.seq)
         return rec

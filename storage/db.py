@@ -4,9 +4,11 @@ differences live."""
 from __future__ import annotations
 
 import os
+import time
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DisconnectionError
 
 from workflow.errors import UsageError
 
@@ -38,8 +40,42 @@ def make_engine(url: str | None, **kw) -> Engine:
         return engine
     kw.setdefault("pool_size", 10)
     kw.setdefault("max_overflow", 20)
-    kw.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kw)
+    engine = create_engine(url, **kw)
+    if not kw.get("pool_pre_ping"):
+        _ping_when_idle(engine)
+    return engine
+
+
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Pessimistic disconnect handling without a round trip on every checkout.
+
+    SQLAlchemy's ``pool_pre_ping`` pings each time a connection leaves the pool,
+    a round trip as dear as a step's own statements. Here a connection that was
+    back in the pool for more than PING_AFTER_IDLE_SECONDS is pinged (HikariCP's
+    "alive bypass window"); a dead one raises ``DisconnectionError`` and the pool
+    replaces it (SQLAlchemy's documented checkout-event recipe). A connection lost
+    within the window fails its command as a database error, with nothing written;
+    the pool then drops it.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_conn, record):
+        record.info["ruam_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_conn, record, _proxy):
+        since = record.info.get("ruam_idle_since")
+        if since is not None and time.monotonic() - since < PING_AFTER_IDLE_SECONDS and not dbapi_conn.closed:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_conn)  # what pool_pre_ping runs
+        except Exception as exc:  # noqa: BLE001 - any failure means the connection is unusable
+            raise DisconnectionError(f"connection lost: {exc}") from None
+        if not alive:
+            raise DisconnectionError("connection lost")
 
 
 def _sqlite_setup(engine: Engine) -> None:

@@ -43,17 +43,22 @@ _PG.update({
         "(SELECT json_agg(json_build_array(a.id, a.person_id, a.role, a.scope, a.valid_from, a.valid_until) "
         "ORDER BY a.id) FROM role_assignments a WHERE a.scope IS NULL OR a.scope IN ({marks})) "
         "FROM processes p WHERE p.id = %s",
-    # the optimistic move, then (only if it matched) the chain head locked: process row
-    # first, then the head, the lock order of every step; RETURNING runs after the update
-    "move_process_lock_head":
-        "UPDATE processes SET state = %s, version = version + 1, updated_at = %s "
-        "WHERE id = %s AND version = %s "
-        "RETURNING (SELECT seq::text || ' ' || hash FROM chain_head WHERE id = 1 FOR UPDATE)",
-    # one record and the head moved onto it, in one statement
-    "append_one":
-        "WITH written AS (INSERT INTO ledger (seq, prev_hash, hash, kind, process_id, actor, recorded_at, body) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)) "
-        "UPDATE chain_head SET seq = %s, hash = %s WHERE id = 1",
+    # one record sealed onto the chain in one statement, the head locked only for it:
+    # the record's canonical text comes from workflow with its two chain slots open
+    # (``Record.template``); under the head's row lock the database fills them with
+    # the head's hash and the next seq, hashes exactly the text it stores (the same
+    # sha256 over the same UTF-8 bytes), inserts the record and moves the head.
+    # Waiting appenders queue on the lock (FOR UPDATE re-reads the newest head).
+    "seal_one":
+        "WITH head AS (SELECT seq, hash FROM chain_head WHERE id = 1 FOR UPDATE), "
+        "rec AS (SELECT seq + 1 AS seq, hash AS prev, %s || hash || %s || (seq + 1)::text || '}' AS body "
+        "FROM head), "
+        "sealed AS (SELECT seq, prev, body, encode(sha256(convert_to(body, 'UTF8')), 'hex') AS hash FROM rec), "
+        "moved AS (UPDATE chain_head SET seq = sealed.seq, hash = sealed.hash FROM sealed WHERE chain_head.id = 1) "
+        "INSERT INTO ledger (seq, prev_hash, hash, kind, process_id, actor, recorded_at, body) "
+        "SELECT seq, prev, hash, %s, %s, %s, %s, body FROM sealed RETURNING seq, prev_hash, hash",
+    # the database's sha256 of a text, against Python's (checked once per engine)
+    "sha256_of": "SELECT encode(sha256(convert_to(%s, 'UTF8')), 'hex'), current_setting('server_encoding')",
 })
 
 

@@ -8,7 +8,9 @@ here into Ruam's own errors; nobody above storage catches ``sqlalchemy.exc``.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -26,6 +28,17 @@ from workflow.canonical import sha256_hex
 from workflow.errors import Conflict, Duplicate, RuamError, StorageError
 from workflow.ledger import Entry, Record
 from workflow.replay import StoredRow
+
+
+_DB_SEALS: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
+
+
+@functools.cache
+def _pipeline_supported() -> bool:
+    """psycopg's pipeline mode (libpq 14 or later; the binary wheel's is newer)."""
+    import psycopg
+
+    return psycopg.Pipeline.is_supported()
 
 
 def _kind_prefix(prefix: str) -> str:
@@ -182,17 +195,26 @@ class Tx(CalendarTx):
         self.conn = conn
         self.dialect = conn.dialect.name
         self._cursor = None
-        self._locked_head: tuple[int, str] | None = None  # read FOR UPDATE with a step's move (PostgreSQL)
+        self._finished = False  # committed with its last append (``append(commit=True)``)
 
     def close(self) -> None:
         if self._cursor is not None:
             self._cursor.close()
             self._cursor = None
 
-    def _run(self, statement: str, params: Sequence = (), *, many: bool = False):
-        """Run hot-path SQL on the driver's cursor, inside this transaction."""
+    def _run(self, statement: str, params: Sequence = (), *, many: bool = False, first: bool = False):
+        """Run hot-path SQL on the driver's cursor, inside this transaction.
+
+        ``first``: the transaction's first statement; on PostgreSQL its BEGIN goes in
+        the same round trip (a psycopg pipeline) instead of one of its own."""
+        if self._finished:
+            raise RuntimeError("this transaction was committed by its last append")
         if self._cursor is None:
             self._cursor = self.conn.connection.dbapi_connection.cursor()
+        if first and self.dialect == "postgresql" and _pipeline_supported():
+            with self._cursor.connection.pipeline():
+                self._cursor.execute(statement, params)
+            return self._cursor
         if many:
             self._cursor.executemany(statement, params)
         else:
@@ -200,22 +222,40 @@ class Tx(CalendarTx):
         return self._cursor
 
     # -- the ledger ------------------------------------------------------------------------
-    def append(self, entries: Sequence[Entry]) -> list[Record]:
+    def append(self, entries: Sequence[Entry], *, commit: bool = False) -> list[Record]:
         """Seal entries onto the chain, in order, inside this transaction.
 
-        The chain has one head row. On PostgreSQL we take ``SELECT … FOR UPDATE``
-        on it: appenders queue on that row lock, so no two read the same head and
-        fork the chain (measured: correct with no retries, where read-then-insert
-        forked it). On SQLite the transaction already holds the database write
-        lock from ``BEGIN IMMEDIATE``. UNIQUE(prev_hash) stays as the safety net.
+        ``commit``: this is the transaction's last write; commit with it. On
+        PostgreSQL the append and the COMMIT go in one round trip (a psycopg
+        pipeline), so the chain head is locked only while the database runs them.
+        Nothing may run in this ``Tx`` afterwards.
+
+        PostgreSQL, one entry (every step): one statement locks the head row
+        (``FOR UPDATE``: appenders queue on it and none reads a stale head, so the
+        chain cannot fork), fills the record's chain slots in the canonical text
+        workflow encoded, hashes it and inserts it (``hotpath.SQL["seal_one"]``).
+        The lock is taken last in every command, after the process row. Several
+        entries, or a database whose sha256 disagrees with ours: the head is read
+        ``FOR UPDATE`` and Python seals each record. SQLite: the transaction holds
+        the database write lock from ``BEGIN IMMEDIATE``. UNIQUE(prev_hash) stays
+        as the safety net.
         """
         if not entries:
             return []
         d = self.dialect
-        if self._locked_head is not None:  # locked by move_process, with nothing appended since
-            (seq, prev), self._locked_head = self._locked_head, None
-        else:
-            seq, prev = self._run(hot.sql(d, "head_for_update" if d == "postgresql" else "head")).fetchone()
+        if d == "postgresql" and len(entries) == 1 and self._db_seals():
+            entry = entries[0]
+            before, between = Record.template(entry)
+            args = (before, between, entry.kind, entry.process, entry.actor, hot.bind_time(d, entry.at))
+            row = self._finish(hot.sql(d, "seal_one"), args) if commit else \
+                self._run(hot.sql(d, "seal_one"), args).fetchone()
+            seq, prev, digest = row
+            record = Record.seal(entry, seq, prev)
+            if sha256_hex(before + prev + between + str(seq) + "}") != digest:  # pragma: no cover - see _db_seals
+                raise StorageError("the database's sha256 of a record differs from Ruam's",
+                                   "ค่า sha256 ของบันทึกจากฐานข้อมูลไม่ตรงกับของระบบ")
+            return [record]
+        seq, prev = self._run(hot.sql(d, "head_for_update" if d == "postgresql" else "head")).fetchone()
         records, rows = [], []
         for entry in entries:
             seq += 1
@@ -226,12 +266,40 @@ class Tx(CalendarTx):
                          hot.bind_time(d, entry.at), body))
             records.append(record)
             prev = digest
-        if d == "postgresql" and len(rows) == 1:
-            self._run(hot.sql(d, "append_one"), (*rows[0], seq, prev))
-        else:
-            self._run(hot.sql(d, "insert_record"), rows, many=True)
-            self._run(hot.sql(d, "move_head"), (seq, prev))
+        self._run(hot.sql(d, "insert_record"), rows, many=True)
+        self._run(hot.sql(d, "move_head"), (seq, prev))
+        if commit:
+            self._finished = True
+            if d == "postgresql":
+                self.conn.connection.dbapi_connection.commit()
         return records
+
+    def _db_seals(self) -> bool:
+        """Whether this PostgreSQL database seals records itself: its sha256 over a
+        Thai sample's UTF-8 bytes equals ours (checked once per engine, not per step)."""
+        engine = self.conn.engine
+        known = _DB_SEALS.get(engine)
+        if known is None:
+            sample = '{"ทดสอบ":"ร่วม ✓","n":1}'
+            digest, encoding = self._run(hot.sql(self.dialect, "sha256_of"), (sample,)).fetchone()
+            known = _DB_SEALS[engine] = encoding.upper() in ("UTF8", "UTF-8") and digest == sha256_hex(sample)
+        return known
+
+    def _finish(self, statement: str, params: Sequence):
+        """Run the transaction's last statement and COMMIT in one round trip (PostgreSQL);
+        the statement's first row. Raises as the statement or the commit would."""
+        driver = self.conn.connection.dbapi_connection
+        self._finished = True
+        cur = self._cursor = self._cursor or driver.cursor()
+        if not _pipeline_supported():
+            cur.execute(statement, params)
+            row = cur.fetchone()
+            driver.commit()
+            return row
+        with driver.pipeline():
+            cur.execute(statement, params)
+            driver.commit()
+        return cur.fetchone()
 
     def head(self) -> tuple[int, str]:
         return tuple(self.conn.execute(select(s.chain_head.c.seq, s.chain_head.c.hash)).one())
@@ -492,7 +560,7 @@ class Tx(CalendarTx):
             return self.process_head(process_id), (self.assignments_for_scopes(scopes) if scopes else None)
         named = tuple(x for x in scopes if x is not None)
         q = hot.sql(d, "process_head_with_assignments", marks=hot.marks(d, len(named)))
-        row = self._run(q, (*named, process_id)).fetchone()
+        row = self._run(q, (*named, process_id), first=True).fetchone()
         if row is None:
             return None, None
         # the assignments come as one JSON array (times as ISO text, which read_time takes)
@@ -518,31 +586,16 @@ class Tx(CalendarTx):
                 return
             last = rows[-1]["id"]
 
-    def move_process(self, process_id: str, expected_version: int, state: str, at: dt.datetime,
-                     *, then_append: bool = False) -> int:
+    def move_process(self, process_id: str, expected_version: int, state: str, at: dt.datetime) -> int:
         """Set the new state if the process is still at ``expected_version``.
 
         The conditional UPDATE is the optimistic lock: of two commands that read
         the same version, the second matches no row (on PostgreSQL it waits for
         the first's row lock, then re-checks the WHERE) and gets ``Conflict``.
-
-        ``then_append``: the caller appends to the ledger next in this transaction.
-        On PostgreSQL the chain head is then locked (``FOR UPDATE``) in the same
-        round trip, right after the process row — the usual lock order — and the
-        next ``append`` uses it.
         """
         d = self.dialect
-        args = (state, hot.bind_time(d, at), process_id, expected_version)
-        if then_append and d == "postgresql":
-            found = self._run(hot.sql(d, "move_process_lock_head"), args).fetchone()
-            moved = 0 if found is None else 1
-            if found is not None:
-                seq, digest = found[0].split(" ")
-                self._locked_head = (int(seq), digest)
-        else:
-            moved = self._run(hot.sql(d, "move_process"), args).rowcount
+        moved = self._run(hot.sql(d, "move_process"), (state, hot.bind_time(d, at), process_id, expected_version)).rowcount
         if moved != 1:
-            self._locked_head = None
             row = self._run(hot.sql(d, "process_version"), (process_id,)).fetchone()
             found = row[0] if row else None
             raise Conflict(process_id, expected_version, found)

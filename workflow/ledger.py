@@ -82,6 +82,26 @@ class Record:
     def canonical(self) -> str:
         return canonical_text(self.body())
 
+    @classmethod
+    def template(cls, entry: Entry) -> tuple[str, str]:
+        """The canonical text of ``entry``'s record around its two chain slots:
+        ``before + prev_hash + between + str(seq) + "}"`` is ``canonical()`` of the
+        record sealed at ``seq`` after ``prev_hash``.
+
+        Lets a database fill the slots under its chain-head lock (PostgreSQL, see
+        ``storage``) from text this module encoded. The slots hold ASCII (hex and
+        digits), so the text stays NFC; keys sort ``…, prev_hash, process,
+        responsible, role, seq``, and after the top-level ``"prev_hash":""`` come only
+        escaped strings, so its last occurrence is the slot (a value can never hold an
+        unescaped quote)."""
+        text = cls.seal(entry, 0, "").canonical()
+        slot = text.rfind('"prev_hash":""')
+        if slot < 0 or not text.endswith(',"seq":0}'):
+            raise ValueError("record text without its chain slots")
+        before = text[:slot + len('"prev_hash":"')]
+        between = text[slot + len('"prev_hash":"'):-2]
+        return before, between
+
     @property
     def hash(self) -> str:
         return sha256_hex(self.canonical())
