@@ -29,7 +29,6 @@ from workflow.errors import Conflict, Duplicate, RuamError, StorageError
 from workflow.ledger import Entry, Record
 from workflow.replay import StoredRow
 
-
 _DB_SEALS: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
 
 
