@@ -9,13 +9,14 @@ step that fails leaves nothing behind.
 """
 
 import datetime as dt
+import itertools
 import threading
 import unicodedata
 
 import pytest
-from sqlalchemy import text as sql
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlalchemy import text as sql
 
 from engine.app import Ruam
 from engine.audit import verify
@@ -98,7 +99,7 @@ def test_threads_appending_to_one_chain_keep_it_linear(opened):
     assert not errors
     records = [r for r in opened.log_records() if r.seq > start]
     assert [r.seq for r in records] == list(range(start + 1, start + 1 + 2 * len(tasks)))
-    assert all(b.prev_hash == a.hash for a, b in zip(records, records[1:], strict=False))
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(records))
     assert verify(opened).ok
 
 
@@ -126,3 +127,17 @@ def test_nothing_runs_in_a_transaction_after_its_committing_append(opened):
 def _head(app) -> tuple[int, str]:
     with app.store.reading() as tx:
         return tx.head()
+
+
+def test_steps_go_on_after_a_rollback_has_deallocated_the_prepared_statements(opened):
+    # psycopg prepares a statement after its fifth use and answers a rollback with
+    # DEALLOCATE ALL; the step's sealing statement must be prepared again, not lost
+    opened.advance(PROCESS, "complete_analysis", "officer_teacher_welfare", steps.analysis())
+    for task in [t.id for t in opened.active().organization.tasks if f"2570/{t.id}" != PROCESS][:6]:
+        opened.advance(f"2570/{task}", "complete_analysis", "officer_" + task.removeprefix("task_"), steps.analysis())
+    for _ in range(3):
+        with pytest.raises(EvidenceInvalid):
+            opened.advance(PROCESS, "issue_appointment", "director_administration", {})
+        opened.advance(PROCESS, "send_back", "director_administration", {"reason": "แก้ไข"})
+        opened.advance(PROCESS, "complete_analysis", "officer_teacher_welfare", steps.analysis())
+    assert verify(opened).ok

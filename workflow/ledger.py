@@ -8,6 +8,7 @@ exact text; verification recomputes the hash from it, never from columns.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -102,9 +103,16 @@ class Record:
         between = text[slot + len('"prev_hash":"'):-2]
         return before, between
 
-    @property
+    @functools.cached_property
     def hash(self) -> str:
+        """sha256 of the canonical text (computed once; a record is immutable)."""
         return sha256_hex(self.canonical())
+
+    def hashed(self, digest: str) -> Record:
+        """This record, its hash already known to be ``digest`` (storage has just
+        hashed its canonical text): spares encoding it again to answer ``hash``."""
+        self.__dict__["hash"] = digest
+        return self
 
     @property
     def moment(self) -> dt.datetime:
