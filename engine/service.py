@@ -7,6 +7,7 @@ definitions. The web face and the scheduler attach here.
 from __future__ import annotations
 
 import os
+import sys
 
 from engine.app import Ruam
 from engine.logs import get_logger
@@ -87,6 +88,11 @@ def serve(db_url: str, host: str, port: int, *, smtp=None, tick_minutes: float =
     # here so the clean-up below runs and the exit status is 0.
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: None)
+    # A thread that has waited for the interpreter lock asks for it after 1 ms, not
+    # Python's default 5: the request threads and the event loop hand it over sooner.
+    # Measured (20 clients stepping, --workers 2, three rounds each): p99 84-100 ms
+    # against 102-137 ms at 5 ms, the same requests/s.
+    sys.setswitchinterval(0.001)
     log.info("service.start", host=host, port=port, db=app.store.dialect, instance=service.who)
     service.start()
     try:
