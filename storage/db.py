@@ -43,20 +43,7 @@ def make_engine(url: str | None, **kw) -> Engine:
     engine = create_engine(url, **kw)
     if not kw.get("pool_pre_ping"):
         _ping_when_idle(engine)
-    _forget_prepared_on_rollback(engine)
     return engine
-
-
-PREPARED = "ruam_prepared"  # connection info: the statements this session has PREPAREd (storage.store)
-
-
-def _forget_prepared_on_rollback(engine: Engine) -> None:
-    """psycopg may answer a rollback with ``DEALLOCATE ALL`` (when it has prepared
-    statements of its own), which drops ours too: after one, ask the server again."""
-
-    @event.listens_for(engine, "rollback")
-    def _rollback(conn):
-        conn.connection.info.pop(PREPARED, None)
 
 
 PING_AFTER_IDLE_SECONDS = 1.0

@@ -57,25 +57,11 @@ _PG.update({
         "moved AS (UPDATE chain_head SET seq = sealed.seq, hash = sealed.hash FROM sealed WHERE chain_head.id = 1) "
         "INSERT INTO ledger (seq, prev_hash, hash, kind, process_id, actor, recorded_at, body) "
         "SELECT seq, prev, hash, %s, %s, %s, %s, body FROM sealed RETURNING seq, prev_hash, hash",
-    # the same, prepared once per connection (PREPARE is not transactional): a step's
-    # last statement goes as ``EXECUTE ruam_seal_one(…); COMMIT`` in one simple query
-    "prepare_seal_one": "PREPARE ruam_seal_one (text, text, text, text, text, timestamptz) AS {seal}",
-    "execute_seal_one": "EXECUTE ruam_seal_one (%s, %s, %s, %s, %s, %s)",
-    "is_prepared": "SELECT 1 FROM pg_prepared_statements WHERE name = %s",
     # the database's sha256 of a text, against Python's (checked once per engine)
     "sha256_of": "SELECT encode(sha256(convert_to(%s, 'UTF8')), 'hex'), current_setting('server_encoding')",
 })
 
 
-
-
-def _numbered(statement: str) -> str:
-    """``%s`` placeholders as ``$1, $2, …`` (for PREPARE)."""
-    parts = statement.split("%s")
-    return "".join(part + (f"${i}" if i < len(parts) else "") for i, part in enumerate(parts, 1))
-
-
-_PG["prepare_seal_one"] = _PG["prepare_seal_one"].replace("{seal}", _numbered(_PG["seal_one"]))
 
 
 def sql(dialect: str, name: str, **fmt: str) -> str:

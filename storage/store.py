@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 from storage import hotpath as hot
 from storage import schema as s
 from storage.calendar import CalendarTx
-from storage.db import PREPARED, make_engine, normalize_url
+from storage.db import make_engine, normalize_url
 from workflow.authority import Assignment
 from workflow.canonical import sha256_hex
 from workflow.errors import Conflict, Duplicate, RuamError, StorageError
@@ -212,10 +212,9 @@ class Tx(CalendarTx):
     def append(self, entries: Sequence[Entry], *, commit: bool = False) -> list[Record]:
         """Seal entries onto the chain, in order, inside this transaction.
 
-        ``commit``: this is the transaction's last write; commit with it. On
-        PostgreSQL the append and the COMMIT go in one round trip, so the chain
-        head is locked only while the database runs them, never across a round
-        trip to us. Nothing may run in this ``Tx`` afterwards.
+        ``commit``: this is the transaction's last write; commit right after it, so
+        the chain head (PostgreSQL) stays locked only for the sealing statement and
+        the COMMIT. Nothing may run in this ``Tx`` afterwards.
 
         PostgreSQL, one entry (every step): one statement locks the head row
         (``FOR UPDATE``: appenders queue on it and none reads a stale head, so the
@@ -234,11 +233,13 @@ class Tx(CalendarTx):
             entry = entries[0]
             before, between = Record.template(entry)
             args = (before, between, entry.kind, entry.process, entry.actor, hot.bind_time(d, entry.at))
-            row = self._finish("seal_one", args) if commit else self._run(hot.sql(d, "seal_one"), args).fetchone()
-            seq, prev, digest = row
+            seq, prev, digest = self._run(hot.sql(d, "seal_one"), args).fetchone()
             if sha256_hex(before + prev + between + str(seq) + "}") != digest:  # pragma: no cover - see _db_seals
-                raise StorageError("the database's sha256 of a record differs from Ruam's",
-                                   "ค่า sha256 ของบันทึกจากฐานข้อมูลไม่ตรงกับของระบบ")
+                raise StorageError("the database's sha256 of a record differs from Ruam's; nothing was written",
+                                   "ค่า sha256 ของบันทึกจากฐานข้อมูลไม่ตรงกับของระบบ จึงไม่ได้บันทึก")
+            if commit:
+                self.conn.connection.dbapi_connection.commit()
+                self._finish_here()
             return [Record.seal(entry, seq, prev).hashed(digest)]
         seq, prev = self._run(hot.sql(d, "head_for_update" if d == "postgresql" else "head")).fetchone()
         records, rows = [], []
@@ -269,35 +270,6 @@ class Tx(CalendarTx):
             digest, encoding = self._run(hot.sql(self.dialect, "sha256_of"), (sample,)).fetchone()
             known = _DB_SEALS[engine] = encoding.upper() in ("UTF8", "UTF-8") and digest == sha256_hex(sample)
         return known
-
-    def _finish(self, name: str, params: Sequence):
-        """Run the transaction's last statement and COMMIT in one round trip
-        (PostgreSQL): one simple-protocol query, ``EXECUTE name(…); COMMIT``, of the
-        statement prepared once per connection (``prepare_<name>``; PREPARE is not
-        transactional), its values bound by psycopg on the client (``ClientCursor``,
-        properly quoted). The statement's first row. If it fails, COMMIT does not run
-        and the transaction rolls back as usual. (Measured here: psycopg's pipeline
-        mode also takes one round trip but costs more CPU than two plain ones; an
-        unprepared statement costs the database ~0.3 ms more to plan each time.)"""
-        import psycopg
-
-        # what this session has prepared (forgotten on rollback: psycopg then deallocates all)
-        info = self.conn.connection.info
-        prepared = info.setdefault(PREPARED, set())
-        if name not in prepared:
-            if not self._run(hot.sql(self.dialect, "is_prepared"), (f"ruam_{name}",)).fetchone():
-                self._run(hot.sql(self.dialect, f"prepare_{name}"))
-            prepared.add(name)
-        driver = self.conn.connection.dbapi_connection
-        self._finish_here()
-        with psycopg.ClientCursor(driver) as cur:
-            try:
-                cur.execute(hot.sql(self.dialect, f"execute_{name}") + "; COMMIT", params)
-            except psycopg.errors.InvalidSqlStatementName:  # pragma: no cover - deallocated behind our back
-                info.pop(PREPARED, None)  # nothing was written; the next command prepares it again
-                raise StorageError("the database lost a prepared statement; try again",
-                                   "ฐานข้อมูลไม่ว่าง โปรดลองอีกครั้ง") from None
-            return cur.fetchone()
 
     def _finish_here(self) -> None:
         """Nothing more runs in this unit of work (it commits with its last append)."""

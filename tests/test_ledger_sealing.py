@@ -129,9 +129,9 @@ def _head(app) -> tuple[int, str]:
         return tx.head()
 
 
-def test_steps_go_on_after_a_rollback_has_deallocated_the_prepared_statements(opened):
+def test_steps_go_on_after_refused_ones_on_the_same_connections(opened):
     # psycopg prepares a statement after its fifth use and answers a rollback with
-    # DEALLOCATE ALL; the step's sealing statement must be prepared again, not lost
+    # DEALLOCATE ALL: steps after refused ones must not depend on what it dropped
     opened.advance(PROCESS, "complete_analysis", "officer_teacher_welfare", steps.analysis())
     for task in [t.id for t in opened.active().organization.tasks if f"2570/{t.id}" != PROCESS][:6]:
         opened.advance(f"2570/{task}", "complete_analysis", "officer_" + task.removeprefix("task_"), steps.analysis())
