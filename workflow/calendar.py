@@ -567,6 +567,14 @@ class CalendarExtension(FoldExtension):
         for problem in problems:
             fold.finding("calendar", rec, *problem.prefixed(what))
 
+    def _conclude(self, fold: Fold, rec, iid: str, facts, out: list[Msg]) -> None:
+        """The checks every record about an open item ends with: the responsible officer
+        it names, the process it names, then the findings."""
+        if rec.responsible != facts.named:
+            out.append(_wrong_responsible(rec.responsible, facts.named))
+        self._check_process(rec, facts.spec, facts.occ.fiscal_year, facts.occ.subject, out)
+        self._report(fold, rec, iid, out)
+
     def _check_process(self, rec, spec: CalendarItemSpec | None, fy: int, subject: str, out: list[Msg]) -> None:
         """A record about a per-task item may name that task's process of the year; no other process.
         (Whether the process existed, so must have been named, needs the processes: not checked here.)"""
@@ -780,10 +788,7 @@ class CalendarExtension(FoldExtension):
             out.append(Msg(f"{queued.en}; the plan then gives {days} day(s) before (superseding {superseded})",
                            f"{queued.th} แต่ตามแผนขณะนั้นต้องเป็นการแจ้งเตือนล่วงหน้า {days} วัน "
                            f"(แทนที่ {superseded})"))
-        if rec.responsible != facts.named:
-            out.append(_wrong_responsible(rec.responsible, facts.named))
-        self._check_process(rec, spec, occ.fiscal_year, occ.subject, out)
-        self._report(fold, rec, iid, out)
+        self._conclude(fold, rec, iid, facts, out)
 
     def _check_overdue(self, fold: Fold, rec, moment: dt.datetime, data: dict) -> None:
         iid = data["item_id"]
@@ -806,10 +811,7 @@ class CalendarExtension(FoldExtension):
                            f"ended (overdue from {_when(occ.overdue_at)})",
                            f"ระบุว่าเกินกำหนดเมื่อ {_when_th(moment)} ก่อนสิ้นวันครบกำหนด {occ.due_on.isoformat()} "
                            f"(เกินกำหนดตั้งแต่ {_when_th(occ.overdue_at)})"))
-        if rec.responsible != facts.named:
-            out.append(_wrong_responsible(rec.responsible, facts.named))
-        self._check_process(rec, spec, occ.fiscal_year, occ.subject, out)
-        self._report(fold, rec, iid, out)
+        self._conclude(fold, rec, iid, facts, out)
 
     def _check_closing(self, fold: Fold, rec, moment: dt.datetime, data: dict) -> None:
         iid = data["item_id"]
