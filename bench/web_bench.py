@@ -101,44 +101,35 @@ def serve(db: str, port: int) -> subprocess.Popen:
     raise SystemExit("the server did not start: " + log.read().decode()[-2000:])
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) of a process and its children now (Linux /proc; 0 elsewhere):
-    the server's cost per request, which the shared machine's noise does not inflate as much
-    as latency."""
+def _cpu_of(wanted) -> float:
+    """CPU time (user + system), now, of the processes ``wanted(pid, parent, name)``
+    picks (Linux /proc; 0 elsewhere). Processes that exited are not counted."""
     tick = os.sysconf("SC_CLK_TCK")
     total = 0.0
     try:
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(entry.name) == pid or int(fields[1]) == pid:  # fields[1]: the parent's pid
-                total += (int(fields[11]) + int(fields[12])) / tick
+        entries = [e for e in Path("/proc").iterdir() if e.name.isdigit()]
     except OSError:
         return 0.0
+    for entry in entries:
+        try:
+            name, rest = (entry / "stat").read_text().split("(", 1)[1].rsplit(")", 1)
+        except (OSError, ValueError):
+            continue
+        fields = rest.split()  # fields[1]: the parent's pid; 11, 12: user and system ticks
+        if wanted(int(entry.name), int(fields[1]), name):
+            total += (int(fields[11]) + int(fields[12])) / tick
     return total
+
+
+def cpu_seconds(pid: int) -> float:
+    """A process and its children: the server's cost per request, which the shared
+    machine's noise does not inflate as much as latency."""
+    return _cpu_of(lambda p, parent, _name: pid in (p, parent))
 
 
 def postgres_cpu_seconds() -> float:
-    """CPU time of every PostgreSQL server process on this machine now (Linux /proc): the
-    database's share of a request. Backends that exit during the run are not counted."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            raw = (entry / "stat").read_text()
-        except OSError:
-            continue
-        name, rest = raw.split("(", 1)[1].rsplit(")", 1)
-        if name.startswith("postgres"):
-            fields = rest.split()
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+    """Every PostgreSQL server process on this machine: the database's share of a request."""
+    return _cpu_of(lambda _p, _parent, name: name.startswith("postgres"))
 
 
 def bench_advance(db: str, port: int, clients: int, years: int) -> dict:
