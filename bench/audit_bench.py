@@ -87,7 +87,7 @@ def _templates() -> dict[str, dict]:
 def build(url: str, records: int) -> dict:
     from definitions import shipped_texts
     from engine.app import Ruam
-    from storage import Store
+    from storage.store import Store
     from tests.steps import HAPPY_PATH
     from workflow.ledger import Entry, Record
 
@@ -284,7 +284,7 @@ def child(phase: str, url: str) -> dict:
     else:
         from engine.app import Ruam
         from engine.audit import replay_as_of_fold, verify
-        from storage import Store
+        from storage.store import Store
 
         store = Store(url)
         app = Ruam(store)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from storage import Store, Tx
+from storage.store import Store, Tx
 from workflow.authority import Assignment, acting_role, responsible_for
 from workflow.canonical import canonical_text, content_hash, sha256_hex
 from workflow.definitions import (

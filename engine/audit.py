@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from engine.app import Ruam, parse_process_id
-from storage import Tx
+from storage.store import Tx
 from workflow.audit import AuditReport, definition_from_content, replay, sort_findings, state_as_of, timeline_entry
 from workflow.calendar import CalendarExtension
 from workflow.definitions import Definition

@@ -75,7 +75,7 @@ def fold_part(url: str, upto: int, part: Part, until: dt.datetime | None, want_s
               theirs: tuple[str, ...] = (), counter: Any = None) -> PartResult:
     """One worker: fold the range's processes (with people/roles/definitions) and check its projection."""
     from engine.audit import compare_processes, intact_definitions, snapshot
-    from storage import Store
+    from storage.store import Store
 
     result = PartResult(part)
     store = Store(url)

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.app import SYSTEM, Ruam
-from storage import Tx
+from storage.store import Tx
 from workflow import calendar as wc
 from workflow.definitions import Calendar, CalendarItemSpec, Organization
 from workflow.errors import Refused

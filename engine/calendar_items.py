@@ -15,7 +15,7 @@ from typing import Any
 
 from engine.app import Ruam
 from engine.calendar import _process_of, _Writer
-from storage import Tx
+from storage.store import Tx
 from workflow import calendar as wc
 from workflow.authority import acting_role
 from workflow.definitions import Calendar, CalendarItemSpec, Organization

@@ -218,7 +218,7 @@ _STORES: list = []  # disposed when the command ends (main), so no pooled connec
 
 def _app(args: argparse.Namespace, *, check_schema: bool = True):
     from engine.app import Ruam
-    from storage import Store
+    from storage.store import Store
 
     store = Store(_db(args))
     _STORES.append(store)

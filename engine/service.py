@@ -12,7 +12,7 @@ import sys
 from engine.app import Ruam
 from engine.logs import get_logger
 from engine.web import create_web, web_threads
-from storage import Store
+from storage.store import Store
 
 log = get_logger("ruam.service")
 

@@ -89,7 +89,7 @@ def clock():
 
 @pytest.fixture
 def store(db_url):
-    from storage import Store
+    from storage.store import Store
 
     s = Store(db_url)
     yield s

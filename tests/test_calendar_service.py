@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, text
 from engine import scheduler as sched
 from engine.app import Ruam
 from engine.scheduler import JOB_INTERVAL, JOB_MIDNIGHT, Service, status
-from storage import Store
+from storage.store import Store
 from storage.leader import PgAdvisoryLock
 
 RUAM = str(Path(sys.executable).with_name("ruam"))

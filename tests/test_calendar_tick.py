@@ -250,7 +250,7 @@ def _state(app) -> dict:
 def daily_reference(tmp_path_factory):
     """The calendar after a tick every midnight from START to END (SQLite, computed once)."""
     from engine.app import Ruam
-    from storage import Store
+    from storage.store import Store
     from tests.conftest import Clock
 
     ref_clock = Clock(START)

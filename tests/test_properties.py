@@ -18,7 +18,7 @@ from sqlalchemy import text
 
 from engine.app import Ruam
 from engine.audit import verify
-from storage import Store
+from storage.store import Store
 from tests import steps
 from tests.conftest import Clock
 from workflow.canonical import canonical_text, sha256_hex
