@@ -17,11 +17,11 @@ child process (so peak RSS is its own):
 - chain:    the audit's own chain check alone (rows through storage, sha256,
   links, one JSON parse per record, columns against the hashed text) — where
   the time goes, for comparison;
-- verify:   ``engine.audit.verify`` (chain, legality, guards, authority, projection),
+- verify:   ``engine.audit.live.verify`` (chain, legality, guards, authority, projection),
             in one process (the default);
 - verify-w2: the same with ``workers=2`` (the coordinator and one spawned worker;
             the peak RSS printed is the coordinator's plus the worker's);
-- replay:   ``engine.audit.replay_as_of``'s fold up to the last record, with a
+- replay:   ``engine.audit.live.replay_as_of``'s fold up to the last record, with a
   count of processes by state (the listing of every process is left out).
 
 It prints records/s, the ratio to the baseline measured in the same run, and
@@ -69,8 +69,8 @@ def _organization_text(tasks: int) -> str:
 
 def _templates() -> dict[str, dict]:
     """Normalized evidence of each step of the happy path (as the engine records it)."""
-    from tests.steps import HAPPY_PATH
     from definitions import shipped_texts
+    from tests.steps import HAPPY_PATH
     from workflow.definitions import load_definition
     from workflow.evidence import validate_evidence
 
@@ -283,7 +283,7 @@ def child(phase: str, url: str) -> dict:
         out = {"records": n, "bad": bad, "ok": not bad, "workers": 1}
     else:
         from engine.app import Ruam
-        from engine.audit import replay_as_of_fold, verify
+        from engine.audit.live import replay_as_of_fold, verify
         from storage.store import Store
 
         store = Store(url)

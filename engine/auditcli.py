@@ -123,11 +123,11 @@ def run_verify(args: argparse.Namespace) -> int:
     bar = _progress(args, "verify")
     try:
         if getattr(args, "file", None):
-            from engine.export import verify_file
+            from engine.audit.export import verify_file
 
             report = verify_file(args.file, seal, progress=bar)
         else:
-            from engine.audit import verify
+            from engine.audit.live import verify
 
             with _opened() as opened:
                 report = verify(opened(args), progress=bar, seal=seal, total=bar.set_total if bar else None,
@@ -197,7 +197,7 @@ def as_of_moment(text: str):
 
 
 def run_replay(args: argparse.Namespace) -> int:
-    from engine.audit import replay_as_of
+    from engine.audit.live import replay_as_of
     from engine.cli import _print_json
     from workflow.fiscal import format_datetime_be
     from workflow.ledger import parse_instant
@@ -242,7 +242,7 @@ def run_replay(args: argparse.Namespace) -> int:
 
 
 def run_history(args: argparse.Namespace) -> int:
-    from engine.audit import history
+    from engine.audit.live import history
     from engine.cli import _print_json
 
     with _opened() as opened:
@@ -281,7 +281,7 @@ def run_history(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     from engine.cli import _print_json
-    from engine.export import export, seal_path
+    from engine.audit.export import export, seal_path
 
     if not Path(args.output).parent.is_dir():  # before touching the database
         from workflow.errors import UsageError

@@ -11,7 +11,7 @@ import socket
 import pytest
 from sqlalchemy import text
 
-from engine.audit import verify
+from engine.audit.live import verify
 from engine.calendar import tick
 from engine.cli import main
 from engine.outbox import SmtpConfig, backoff, deliver, outbox

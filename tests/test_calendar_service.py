@@ -19,8 +19,8 @@ from sqlalchemy import create_engine, text
 from engine import scheduler as sched
 from engine.app import Ruam
 from engine.scheduler import JOB_INTERVAL, JOB_MIDNIGHT, Service, status
-from storage.store import Store
 from storage.leader import PgAdvisoryLock
+from storage.store import Store
 
 RUAM = str(Path(sys.executable).with_name("ruam"))
 

@@ -8,7 +8,7 @@ from collections import defaultdict
 
 import pytest
 
-from engine.audit import verify
+from engine.audit.live import verify
 from engine.calendar import tick
 from engine.calendar_items import calendar_view, record_checkpoint, submit_report
 from tests.calendar_helpers import bkk, per_item_counts

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from engine.app import Ruam
-from engine.audit import verify
+from engine.audit.live import verify
 from storage.store import Store
 from tests import steps
 from tests.conftest import Clock

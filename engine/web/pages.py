@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from engine.attachments import attachments_by_record, read_attachment
-from engine.audit import replay_as_of, verify
+from engine.audit.live import replay_as_of, verify
 from engine.board import board, calendar_for, index, my_calendar, overdue_by_task, visible_rows
 from engine.calendar_items import record_checkpoint, submit_report
 from engine.feedback import opinions, public_processes, public_summary, receive_feedback, require_process
