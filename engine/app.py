@@ -21,11 +21,23 @@ from storage.store import Store, Tx
 from workflow.authority import Assignment, acting_role, responsible_for
 from workflow.canonical import canonical_text, content_hash, sha256_hex
 from workflow.definitions import (
-    Calendar, Definition, Organization, Procedure, cross_check, load_definition,
+    Calendar,
+    Definition,
+    Organization,
+    Procedure,
+    cross_check,
+    load_definition,
 )
 from workflow.errors import (
-    Conflict, DefinitionError, EvidenceInvalid, InvalidTransition, NotAllowed, NotFound, Problem,
-    Refused, UsageError,
+    Conflict,
+    DefinitionError,
+    EvidenceInvalid,
+    InvalidTransition,
+    NotAllowed,
+    NotFound,
+    Problem,
+    Refused,
+    UsageError,
 )
 from workflow.evidence import attachment_hashes, field_summary, normalize_doc_number
 from workflow.guards import GuardContext

@@ -280,8 +280,8 @@ def run_history(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- export
 
 def run_export(args: argparse.Namespace) -> int:
-    from engine.cli import _print_json
     from engine.audit.export import export, seal_path
+    from engine.cli import _print_json
 
     if not Path(args.output).parent.is_dir():  # before touching the database
         from workflow.errors import UsageError

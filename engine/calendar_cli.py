@@ -148,7 +148,7 @@ def checkpoint_command(args, app, lang: str, print_json) -> int:
 
 
 def status_command(args, app, lang: str, print_json) -> int:
-    from engine.scheduler import status
+    from engine.status import status
 
     info = status(app, float(os.environ.get("RUAM_LEADER_POLL_SECONDS", "10")))
     if args.json:

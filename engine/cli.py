@@ -582,7 +582,7 @@ def cmd_audit(args) -> int:
 
 def cmd_serve(args) -> int:
     from engine.outbox import SmtpConfig
-    from engine.service import serve, serve_workers
+    from engine.service.supervisor import serve, serve_workers
     from workflow.errors import UsageError
 
     if not 1 <= args.workers <= 64:

@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from engine import scheduler as sched
 from engine.app import Ruam
-from engine.scheduler import JOB_INTERVAL, JOB_MIDNIGHT, Service, status
+from engine.service import scheduler as sched
+from engine.service.scheduler import JOB_INTERVAL, JOB_MIDNIGHT, Service
+from engine.status import status
 from storage.leader import PgAdvisoryLock
 from storage.store import Store
 

@@ -63,7 +63,7 @@ def serve(db_url: str, host: str, port: int, *, smtp=None, tick_minutes: float =
 
     import uvicorn
 
-    from engine.scheduler import AlreadyRunning, Service, identity
+    from engine.service.scheduler import AlreadyRunning, Service, identity
     from storage.db import normalize_url
     from storage.leader import PgAdvisoryLock, SqliteFileLock
 
