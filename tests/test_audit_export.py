@@ -148,7 +148,7 @@ def test_csv_cells_never_start_a_formula(opened, tmp_path):
 
 
 def _cli(capsys, *argv):
-    from engine.cli import main
+    from engine.cli.ruam import main
 
     code = main(list(argv))
     out = capsys.readouterr()
@@ -208,7 +208,7 @@ def test_cli_usage_errors_exit_2(db_url, capsys, tmp_path):
 def test_progress_is_a_bar_on_a_terminal_and_plain_lines_otherwise():
     import io
 
-    from engine.progress import Progress
+    from engine.cli.common import Progress
 
     tty = io.StringIO()
     bar = Progress("verify", tty, tty=True)

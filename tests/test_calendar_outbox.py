@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from engine.audit.live import verify
 from engine.calendar import tick
-from engine.cli import main
+from engine.cli.ruam import main
 from engine.outbox import SmtpConfig, backoff, deliver, outbox
 from tests.calendar_helpers import bkk
 

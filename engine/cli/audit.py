@@ -1,6 +1,6 @@
-"""``ruam audit …``: verify, replay --as-of, history, export (the CLI face of engine.audit).
+"""``ruam verify`` and ``ruam audit …``: verify, replay --as-of, history, export
+(the CLI face of ``engine.audit``).
 
-``engine.cli`` adds the parser with ``add_parser`` and dispatches to ``run``.
 Exit codes: 0 everything verifies; 1 a finding (or a refusal); 2 usage.
 """
 
@@ -9,26 +9,29 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+from engine.cli.common import EXIT_FAILED, EXIT_OK, Parser, add_common, lang, moment, open_app, print_json, progress
 
 
-def add_parser(sub: Any, common: Callable[..., None], parser_class: type) -> None:
+def add_parsers(sub: Any) -> None:
+    p = sub.add_parser("verify", help="check the hash chain and that the state equals the replayed ledger "
+                                      "(same as 'audit verify')")
+    add_common(p, json_flag=True)
+    p.add_argument("--seal", metavar="HEAD", help="an earlier seal: HASH, SEQ:HASH or a .seal.json file")
     p = sub.add_parser("audit", help="for auditors: verify the ledger, replay it as of a date, history, export")
-    asub = p.add_subparsers(dest="action", metavar="ACTION", parser_class=parser_class, required=True)
+    asub = p.add_subparsers(dest="action", metavar="ACTION", parser_class=Parser, required=True)
     q = asub.add_parser("verify", help="chain, legality, authority, projection (database or --file); exit 1 on "
                                        "any finding")
-    common(q, json_flag=True)
+    add_common(q, json_flag=True)
     q.add_argument("--file", metavar="FILE", help="verify an export offline (no database)")
     q.add_argument("--seal", metavar="HEAD", help="an earlier seal: HASH, SEQ:HASH or a .seal.json file; "
                                                   "detects truncation and rewriting since")
     q.add_argument("--no-progress", action="store_true", help="no progress bar or lines")
     _workers_arg(q)
     q = asub.add_parser("replay", help="the state of every process as it was at a moment")
-    common(q, json_flag=True)
+    add_common(q, json_flag=True)
     q.add_argument("--as-of", required=True, metavar="DATE",
                    help="Bangkok time, BE or CE: 2570-03-31 (the end of that day), 31/3/2570, "
                         "2570-03-31T09:00 (that moment)")
@@ -36,13 +39,15 @@ def add_parser(sub: Any, common: Callable[..., None], parser_class: type) -> Non
     _workers_arg(q)
     q = asub.add_parser("history", help="the timeline of one process: when, what, who, role, responsible, "
                                         "evidence, note")
-    common(q, json_flag=True)
+    add_common(q, json_flag=True)
     q.add_argument("process", metavar="YEAR/TASK")
     q = asub.add_parser("export", help="write the ledger (jsonl or csv) and its seal, to print and sign")
-    common(q, json_flag=True)
+    add_common(q, json_flag=True)
     q.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
     q.add_argument("-o", "--output", required=True, metavar="FILE")
     q.add_argument("--no-progress", action="store_true", help="no progress bar or lines")
+    for name, handler in {"verify": run_verify, "audit": run}.items():
+        sub.choices[name].set_defaults(run=handler)
 
 
 def _workers(text: str) -> int:
@@ -62,17 +67,7 @@ def _workers_arg(q: argparse.ArgumentParser) -> None:
 
 
 def _th(args: argparse.Namespace) -> bool:
-    from engine.cli import _lang
-
-    return _lang(args) == "th"
-
-
-def _progress(args: argparse.Namespace, label: str):
-    from engine.progress import Progress
-
-    if getattr(args, "no_progress", False):
-        return None
-    return Progress(label)
+    return lang(args) == "th"
 
 
 def _seal_arg(text: str | None):
@@ -103,9 +98,7 @@ class _opened:
         return self
 
     def __call__(self, args: argparse.Namespace):
-        from engine.cli import _app
-
-        self.app = _app(args)
+        self.app = open_app(args)
         return self.app
 
     def __exit__(self, *exc) -> None:
@@ -117,10 +110,9 @@ class _opened:
 # --------------------------------------------------------------------------- verify
 
 def run_verify(args: argparse.Namespace) -> int:
-    from engine.cli import _print_json
 
     seal = _seal_arg(getattr(args, "seal", None))
-    bar = _progress(args, "verify")
+    bar = progress(args, "verify")
     try:
         if getattr(args, "file", None):
             from engine.audit.export import verify_file
@@ -136,7 +128,7 @@ def run_verify(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
     if args.json:
-        _print_json(report.as_dict())
+        print_json(report.as_dict())
     else:
         print_report(report, _th(args))
     return EXIT_OK if report.ok else EXIT_FAILED
@@ -186,24 +178,22 @@ def as_of_moment(text: str):
     auditor's "as at 31 March" does); a date-time is taken as given (Bangkok time unless it names a zone)."""
     import datetime as dt
 
-    from engine.cli import _moment
     from workflow.fiscal import to_arabic_digits
 
-    moment = _moment(text, "--as-of")
+    at = moment(text, "--as-of")
     raw = to_arabic_digits(str(text).strip())
     if "T" not in raw and " " not in raw:
-        moment = moment + dt.timedelta(days=1) - dt.timedelta(microseconds=1)
-    return moment
+        at = at + dt.timedelta(days=1) - dt.timedelta(microseconds=1)
+    return at
 
 
 def run_replay(args: argparse.Namespace) -> int:
     from engine.audit.live import replay_as_of
-    from engine.cli import _print_json
     from workflow.fiscal import format_datetime_be
     from workflow.ledger import parse_instant
 
     moment = as_of_moment(args.as_of)
-    bar = _progress(args, "replay")
+    bar = progress(args, "replay")
     try:
         with _opened() as opened:
             state = replay_as_of(opened(args), moment, progress=bar, total=bar.set_total if bar else None,
@@ -212,7 +202,7 @@ def run_replay(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
     if args.json:
-        _print_json(state)
+        print_json(state)
         return EXIT_OK
     th = _th(args)
     w = print
@@ -243,12 +233,11 @@ def run_replay(args: argparse.Namespace) -> int:
 
 def run_history(args: argparse.Namespace) -> int:
     from engine.audit.live import history
-    from engine.cli import _print_json
 
     with _opened() as opened:
         data = history(opened(args), args.process)
     if args.json:
-        _print_json(data)
+        print_json(data)
         return EXIT_OK if data["intact"] else EXIT_FAILED
     th = _th(args)
     print(f"{data['process']}: {data['state'] or '-'} (v{data['version']})")
@@ -281,14 +270,13 @@ def run_history(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     from engine.audit.export import export, seal_path
-    from engine.cli import _print_json
 
     if not Path(args.output).parent.is_dir():  # before touching the database
         from workflow.errors import UsageError
 
         raise UsageError("-o", f"no such folder: {Path(args.output).parent}",
                          f"ไม่พบโฟลเดอร์ {Path(args.output).parent}")
-    bar = _progress(args, "export")
+    bar = progress(args, "export")
     try:
         with _opened() as opened:
             seal = export(opened(args), args.format, args.output, progress=bar,
@@ -297,7 +285,7 @@ def run_export(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
     if args.json:
-        _print_json(seal.as_dict())
+        print_json(seal.as_dict())
         return EXIT_OK
     print(seal_text(seal, _th(args), seal_path(args.output)))
     return EXIT_OK

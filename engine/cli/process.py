@@ -1,0 +1,210 @@
+"""``ruam cycle``, ``processes``, ``process show``, ``advance``, ``send-back``, ``cancel``, ``log``:
+a fiscal year's processes and their steps."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from engine.cli.common import (
+    EXIT_OK,
+    Parser,
+    add_common,
+    fiscal_year,
+    lang,
+    open_app,
+    print_json,
+    read_mapping_file,
+)
+
+
+def add_parsers(sub: Any) -> None:
+    p = sub.add_parser("cycle", help="fiscal-year cycles")
+    csub = p.add_subparsers(dest="action", metavar="ACTION", parser_class=Parser, required=True)
+    q = csub.add_parser("open", help="open one process per task for a BE fiscal year (idempotent)")
+    add_common(q, json_flag=True, as_flag="optional")
+    q.add_argument("fiscal_year", metavar="FISCAL_YEAR_BE")
+
+    p = sub.add_parser("processes", help="list processes")
+    add_common(p, json_flag=True)
+    p.add_argument("--fiscal-year", metavar="YEAR_BE")
+    p.add_argument("--group", help="mission group or unit id")
+    p.add_argument("--state")
+
+    p = sub.add_parser("process", help="one process")
+    prsub = p.add_subparsers(dest="action", metavar="ACTION", parser_class=Parser, required=True)
+    q = prsub.add_parser("show", help="state, history, and what a person may do now")
+    add_common(q, json_flag=True)
+    q.add_argument("process", metavar="YEAR/TASK")
+    q.add_argument("--as", dest="actor", metavar="PERSON", help="show what this person may do")
+
+    for name, helptext in (("advance", "fire a trigger with evidence"),
+                           ("send-back", "send a step back to the previous state, with a reason"),
+                           ("cancel", "cancel a process, with a reason")):
+        p = sub.add_parser(name, help=helptext)
+        add_common(p, json_flag=True, as_flag="required")
+        p.add_argument("process", metavar="YEAR/TASK")
+        if name == "advance":
+            p.add_argument("trigger")
+            p.add_argument("--evidence", action="append", default=[], metavar="KEY=VALUE",
+                           help="one evidence field (JSON values for lists); repeat")
+            p.add_argument("--evidence-file", metavar="FILE", help="evidence as a JSON or YAML mapping")
+            p.add_argument("--attach", action="append", default=[], metavar="FIELD=PATH",
+                           help="store a file and add it to a list-of-files field; repeat")
+            p.add_argument("--note")
+        else:
+            p.add_argument("--reason", required=True)
+        p.add_argument("--expect-version", type=int, metavar="N",
+                       help="refuse with a conflict unless the process is at this version")
+
+    p = sub.add_parser("log", help="the ledger, readable (Thai, BE dates)")
+    add_common(p, json_flag=True)
+    p.add_argument("process", nargs="?", metavar="YEAR/TASK")
+    p.add_argument("--limit", type=int)
+    for name, handler in {"cycle": cmd_cycle, "processes": cmd_processes, "process": cmd_process, "advance": cmd_step, "send-back": cmd_step, "cancel": cmd_step, "log": cmd_log}.items():
+        sub.choices[name].set_defaults(run=handler)
+
+
+def _evidence(args: argparse.Namespace, app) -> dict:
+    from pathlib import Path
+
+    from workflow.errors import UsageError
+
+    evidence: dict[str, Any] = {}
+    if args.evidence_file:
+        evidence.update(read_mapping_file(args.evidence_file))
+    for item in args.evidence:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError("--evidence", f"'{item}' is not KEY=VALUE")
+        parsed: Any = value
+        if value[:1] in "[{" or value in ("true", "false"):
+            try:
+                parsed = json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise UsageError(f"--evidence {key}", f"not valid JSON: {exc.msg}") from None
+        evidence[key.strip()] = parsed
+    for item in args.attach:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise UsageError("--attach", f"'{item}' is not FIELD=PATH")
+        path = Path(value)
+        try:
+            content = path.read_bytes()
+        except OSError as exc:
+            raise UsageError("--attach", f"cannot read {path}: {exc.strerror}") from None
+        stored = app.store_attachment(content, path.name)
+        items = evidence.setdefault(key, [])
+        if not isinstance(items, list):
+            raise UsageError("--attach", f"evidence field '{key}' is not a list of files")
+        items.append({"file": stored})
+    return evidence
+
+
+def cmd_cycle(args) -> int:
+    app = open_app(args)
+    fy = fiscal_year(args.fiscal_year)
+    opened = app.open_cycle(fy, actor=args.actor or "system")
+    if args.json:
+        print_json({"fiscal_year": fy, "opened": opened})
+    elif lang(args) == "th":
+        print(f"ปีงบประมาณ {fy}: เปิดกระบวนการใหม่ {len(opened)} งาน" + ("" if opened else " (เปิดครบแล้ว)"))
+    else:
+        print(f"fiscal year {fy}: opened {len(opened)} process(es)" + ("" if opened else " (all open already)"))
+    for pid in opened:
+        print(f"  {pid}")
+    return EXIT_OK
+
+
+def cmd_processes(args) -> int:
+    app = open_app(args)
+    rows = app.processes(fiscal_year(args.fiscal_year, "--fiscal-year"), args.group, args.state)
+    if args.json:
+        print_json(rows)
+        return EXIT_OK
+    th = lang(args) == "th"
+    for r in rows:
+        print(f"{r['id']:<44} {r['state_title'] if th else r['state_title_en']:<34} "
+              f"v{r['version']:<3} {r['task_title'] if th else r['task_title_en']}")
+    if not rows:
+        print("ไม่มีกระบวนการ (สั่ง 'ruam cycle open 2570' เพื่อเปิดปีงบประมาณ)" if th
+              else "no processes (run 'ruam cycle open 2570' to open a fiscal year)")
+    return EXIT_OK
+
+
+def cmd_process(args) -> int:
+    from engine.cli.records import describe
+
+    app = open_app(args)
+    info = app.process(args.process, args.actor)
+    if args.json:
+        print_json(info)
+        return EXIT_OK
+    th = lang(args) == "th"
+    from workflow.ledger import Record
+
+    print(f"{info['id']} — {info['task_title'] if th else info['task_title_en']}")
+    print(f"{'ขั้นตอน' if th else 'state'}: {info['state_title'] if th else info['state_title_en']} "
+          f"({info['state']}), {'รุ่น' if th else 'version'} {info['version']}")
+    print(f"{'ผู้รับผิดชอบ' if th else 'responsible officer'}: {info['responsible'] or '-'}")
+    if info["open_feedback"]:
+        print(f"{'ความคิดเห็นที่รอพิจารณา' if th else 'opinions awaiting a decision'}: "
+              + ", ".join(info["open_feedback"]))
+    print("ประวัติ:" if th else "history:")
+    for body in info["history"]:
+        rec = Record(**{k: v for k, v in body.items() if k != "hash"})
+        print("  " + describe(rec, th))
+    if info["final"]:
+        return EXIT_OK
+    who = f" ({'สำหรับ' if th else 'for'} {info['as']})" if info.get("as") else ""
+    print(("ทำได้ตอนนี้" if th else "possible now") + who + ":")
+    for t in info["available"]:
+        if "allowed" in t:
+            mark = (" [ทำได้]" if th else " [allowed]") if t["allowed"] else (" [ไม่มีสิทธิ์]" if th else " [not allowed]")
+        else:
+            mark = f" [{', '.join(t['roles'])}]"
+        print(f"  {t['trigger']} — {t['title_th'] if th else t['title_en']} → {t['to']}{mark}")
+        for f in t["evidence"]:
+            _print_field(f, th, "      ")
+    return EXIT_OK
+
+
+def _print_field(f: dict, th: bool, indent: str) -> None:
+    req = ("จำเป็น" if th else "required") if f["required"] else ("ไม่บังคับ" if th else "optional")
+    opts = f" {{{'|'.join(f['options'])}}}" if f.get("options") else ""
+    print(f"{indent}- {f['name']} ({f['type']}{opts}, {req}): {f['title_th'] if th else f['title_en']}")
+    for sub in f.get("fields", []):
+        _print_field(sub, th, indent + "    ")
+
+
+def cmd_step(args) -> int:
+    app = open_app(args)
+    if args.command == "advance":
+        rec = app.advance(args.process, args.trigger, args.actor, _evidence(args, app), args.note,
+                          args.expect_version)
+    elif args.command == "send-back":
+        rec = app.send_back(args.process, args.actor, args.reason, args.expect_version)
+    else:
+        rec = app.cancel(args.process, args.actor, args.reason, args.expect_version)
+    if args.json:
+        print_json(rec.body() | {"hash": rec.hash})
+    elif lang(args) == "th":
+        print(f"{args.process}: {rec.data['from']} → {rec.data['to']} (บันทึกที่ #{rec.seq}, รุ่น {rec.data['version']})")
+    else:
+        print(f"{args.process}: {rec.data['from']} → {rec.data['to']} (record #{rec.seq}, version {rec.data['version']})")
+    return EXIT_OK
+
+
+def cmd_log(args) -> int:
+    from engine.cli.records import describe
+
+    app = open_app(args)
+    records = app.log_records(args.process, args.limit)
+    if args.json:
+        print_json([r.body() | {"hash": r.hash} for r in records])
+        return EXIT_OK
+    th = lang(args) == "th"
+    for rec in records:
+        print(describe(rec, th))
+    return EXIT_OK
