@@ -11,7 +11,7 @@ import sys
 
 from engine.app import Ruam
 from engine.logs import get_logger
-from engine.web import create_web, web_threads
+from engine.web.app import create_web, web_threads
 from storage.store import Store
 
 log = get_logger("ruam.service")
