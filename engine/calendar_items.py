@@ -16,8 +16,9 @@ from typing import Any
 from engine.app import Ruam
 from engine.calendar import _process_of, _Writer
 from storage.store import Tx
-from workflow import calendar as wc
 from workflow.authority import acting_role
+from workflow.calendar import schedule as wc
+from workflow.calendar.fold import CalendarFold
 from workflow.definitions import Calendar, CalendarItemSpec, Organization
 from workflow.errors import EvidenceInvalid, NotAllowed, NotFound, Problem, Refused, UsageError
 from workflow.fiscal import format_date_be
@@ -327,7 +328,7 @@ def calendar_view(app: Ruam, fiscal_year: int | None = None, overdue_only: bool 
 _TH_KEYS = {"status": "สถานะ", "overdue": "เกินกำหนด", "late": "ล่าช้า", "completed_by": "ผู้ดำเนินการ"}
 
 
-def projection_findings(fold: wc.CalendarFold, tx: Tx) -> list:
+def projection_findings(fold: CalendarFold, tx: Tx) -> list:
     """Differences between the calendar tables and the replayed ledger (invariant 3)."""
     from workflow.errors import Finding
 

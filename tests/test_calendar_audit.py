@@ -17,7 +17,7 @@ from engine.calendar import tick
 from engine.calendar_items import record_checkpoint, submit_report
 from tests.audit_helpers import append_forged, at_seq, attack
 from tests.calendar_helpers import bkk
-from workflow import calendar as wc
+from workflow.calendar import schedule as wc
 from workflow.ledger import Entry, format_instant
 
 TASK = "task_teacher_welfare"

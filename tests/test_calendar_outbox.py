@@ -154,7 +154,7 @@ def test_replay_rechecks_who_was_named_and_who_closed(app, clock):
     import dataclasses
 
     from engine.calendar_items import submit_report
-    from workflow.calendar import CalendarExtension
+    from workflow.calendar.audit import CalendarExtension
     from workflow.replay import Fold
 
     clock.set(bkk(2027, 3, 2))

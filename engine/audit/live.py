@@ -20,7 +20,7 @@ from engine.app import Ruam, parse_process_id
 from engine.audit.checks import compare_processes, intact_definitions, snapshot
 from storage.store import Tx
 from workflow.audit import AuditReport, replay, sort_findings, state_as_of, timeline_entry
-from workflow.calendar import CalendarExtension
+from workflow.calendar.audit import CalendarExtension
 from workflow.definitions import Definition
 from workflow.errors import Finding, NotFound, StorageError
 from workflow.ledger import Record
