@@ -56,7 +56,7 @@ STEPS = 6  # transitions per process (the happy path), plus process.opened
 
 def _organization_text(tasks: int) -> str:
     from definitions import shipped_texts
-    from workflow.definitions import load_definition
+    from workflow.reader import load_definition
 
     org = next(load_definition(t, n) for n, t in shipped_texts() if n.endswith("organization.yaml"))
     content = json.loads(json.dumps(org.content))
@@ -71,8 +71,8 @@ def _templates() -> dict[str, dict]:
     """Normalized evidence of each step of the happy path (as the engine records it)."""
     from definitions import shipped_texts
     from tests.steps import HAPPY_PATH
-    from workflow.definitions import load_definition
     from workflow.evidence import validate_evidence
+    from workflow.reader import load_definition
 
     proc = next(load_definition(t, n) for n, t in shipped_texts() if n.endswith("procedure.yaml"))
     out, state = {}, proc.initial

@@ -25,8 +25,6 @@ from workflow.definitions import (
     Definition,
     Organization,
     Procedure,
-    cross_check,
-    load_definition,
 )
 from workflow.errors import (
     Conflict,
@@ -43,6 +41,7 @@ from workflow.evidence import attachment_hashes, field_summary, normalize_doc_nu
 from workflow.guards import GuardContext
 from workflow.ledger import Entry, Record, format_instant
 from workflow.machine import machine_for
+from workflow.reader import cross_check, load_definition
 
 SYSTEM = "system"
 PERSON_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")

@@ -7,8 +7,9 @@ import sys
 import pytest
 
 from definitions import shipped_texts
-from workflow.definitions import Calendar, Organization, Procedure, load_definition
+from workflow.definitions import Calendar, Organization, Procedure
 from workflow.errors import DefinitionError
+from workflow.reader import load_definition
 
 SHIPPED = dict(shipped_texts())
 PROC = SHIPPED["definitions/procedure.yaml"]
