@@ -289,7 +289,7 @@ def child(phase: str, url: str) -> dict:
         store = Store(url)
         app = Ruam(store)
         if phase == "chain":
-            from workflow.replay import Findings, check_chain
+            from workflow.chain import Findings, check_chain
 
             findings, n = Findings(), 0
             with store.reading() as tx:

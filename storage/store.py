@@ -26,7 +26,7 @@ from workflow.authority import Assignment
 from workflow.canonical import sha256_hex
 from workflow.errors import Conflict, Duplicate, RuamError, StorageError
 from workflow.ledger import Entry, Record
-from workflow.replay import StoredRow
+from workflow.chain import StoredRow
 
 _DB_SEALS: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
 

@@ -19,7 +19,8 @@ from workflow.errors import DefinitionError, Finding
 from workflow.fiscal import format_datetime_be
 from workflow.ledger import Record
 from workflow.reader import from_content
-from workflow.replay import Findings, Fold, FoldExtension, check_chain
+from workflow.chain import Findings, check_chain
+from workflow.replay import Fold, FoldExtension
 from workflow.seal import Seal, SealWatch
 
 PROGRESS_EVERY = 8192

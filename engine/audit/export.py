@@ -36,7 +36,7 @@ from workflow.definitions import Definition
 from workflow.errors import Finding, UsageError
 from workflow.fiscal import format_datetime_be
 from workflow.ledger import Record
-from workflow.replay import Findings, StoredRow
+from workflow.chain import Findings, StoredRow
 from workflow.seal import Seal
 
 FORMATS = ("jsonl", "csv")

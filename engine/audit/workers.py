@@ -29,7 +29,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from workflow.errors import Finding
-from workflow.replay import Findings, Fold, _checked
+from workflow.chain import Findings, checked_row
+from workflow.replay import Fold
 
 MAX_WORKERS = 8
 
@@ -91,7 +92,7 @@ def fold_part(url: str, upto: int, part: Part, until: dt.datetime | None, want_s
             for row in tx.stream_ledger(upto, part, owner=False, coordinator_kinds=theirs):
                 mine = row[4] is not None
                 sink = findings if mine else quiet  # the coordinator judges records without a process
-                rec = _checked(row, sink)
+                rec = checked_row(row, sink)
                 if rec is None:
                     continue
                 fold.findings = sink
