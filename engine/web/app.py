@@ -133,7 +133,7 @@ class SecurityHeaders:
 
 
 def create_web(app: Ruam, *, hasher: PasswordHasher | None = None, min_fill_seconds: float = 3.0) -> FastAPI:
-    from engine.web import api, pages  # the routes; they never import this module
+    from engine.web import api, pages, pages_admin, pages_calendar, pages_public  # the routes; none imports this module
 
     # No /docs or /redoc: they load scripts from a CDN, which the pages' CSP forbids
     # and an office network may not reach; /openapi.json is the document.
@@ -187,6 +187,7 @@ def create_web(app: Ruam, *, hasher: PasswordHasher | None = None, min_fill_seco
         return {"ok": True}
 
     web.include_router(api.router)
-    web.include_router(pages.router)
+    for module in (pages, pages_calendar, pages_admin, pages_public):  # the order of the pages' routes
+        web.include_router(module.router)
     web.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     return web
