@@ -56,7 +56,7 @@ def parse_process_id(text: str) -> tuple[int, str]:
     match = PROCESS_ID.match(text or "")
     if not match:
         raise UsageError("process", f"'{text}' is not a process id like 2570/task_teacher_welfare",
-                         f"'{text}' ไม่ใช่รหัสกระบวนการ เช่น 2570/task_teacher_welfare")
+                         f"'{text}' ไม่ใช่รหัสกระบวนการ (รหัส เช่น 2570/task_teacher_welfare)")
     return int(match.group(1)), match.group(2)
 
 
@@ -165,6 +165,8 @@ class Ruam(PeopleCommands):
             rows, active = tx.definitions(), tx.active_definitions()
         for row in rows:
             row["active"] = active.get(row["kind"]) == row["version"]
+            found = self.definition_or_none(row["version"])
+            row["title"] = {"th": found.title.th, "en": found.title.en} if found is not None else None
         return rows
 
     @staticmethod
@@ -222,7 +224,8 @@ class Ruam(PeopleCommands):
                                          role=self._admin_role(actor),
                                          data={"version": d.version, "kind": d.kind}))
                 self._cache[d.version] = d
-                out.append({"kind": d.kind, "id": d.id, "version": d.version, "new": stored,
+                out.append({"kind": d.kind, "id": d.id, "title": {"th": d.title.th, "en": d.title.en},
+                            "version": d.version, "new": stored,
                             "activated": changed})
             tx.append(entries)
         self.definitions_generation += 1
@@ -382,7 +385,8 @@ class Ruam(PeopleCommands):
     def store_attachment(self, content: bytes, name: str, media_type: str | None = None) -> dict:
         """Keep a file by its sha256; evidence names it by that hash."""
         if len(content) > MAX_ATTACHMENT:
-            raise UsageError("attachment", f"'{name}' is larger than {MAX_ATTACHMENT // (1024 * 1024)} MiB")
+            raise UsageError("attachment", f"'{name}' is larger than {MAX_ATTACHMENT // (1024 * 1024)} MiB",
+                             f"ไฟล์ '{name}' ใหญ่เกิน {MAX_ATTACHMENT // (1024 * 1024)} MiB")
         digest = sha256_hex(content)
         media_type = media_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
         with self.store.transaction() as tx:

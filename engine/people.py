@@ -99,7 +99,7 @@ class PeopleCommands:
             if not found:
                 raise NotFound("assignment", str(assignment_id), "การมอบหมาย")
             if until <= found[0].valid_from:
-                raise UsageError("until", "must be after the assignment's start")
+                raise UsageError("until", "must be after the assignment's start", "วันสิ้นสุดต้องอยู่หลังวันเริ่มการมอบหมาย")
             tx.end_assignment(assignment_id, until)
             [rec] = tx.append([Entry(kind="role.ended", at=now, actor=actor, role=self._admin_role(actor),
                                      data={"assignment": assignment_id, "valid_until": format_instant(until)})])

@@ -170,7 +170,8 @@ def test_cli_audit_verify_replay_history_export(closed, db_url, tmp_path, capsys
     code, out, _ = _cli(capsys, "audit", "replay", "--db", db_url, "--as-of", "2569-11-20T09:59", "--json")
     assert code == 0 and json.loads(out)["processes"] == []  # the cycle opened at 10:00 Bangkok
     code, out, _ = _cli(capsys, "audit", "history", PROCESS, "--db", db_url, "--lang", "en")
-    assert code == 0 and "close: reviewing_feedback → closed" in out and f"by {DIRECTOR}" in out
+    assert code == 0 and "Summarize and close the fiscal year: Reviewing feedback and improving → Closed" in out
+    assert "by ผู้อำนวยการกลุ่มอำนวยการ (ตัวอย่าง)" in out and DIRECTOR not in out
     target = tmp_path / "x.jsonl"
     code, out, _ = _cli(capsys, "audit", "export", "--db", db_url, "--format", "jsonl", "-o", str(target))
     assert code == 0 and "sha256" in out and target.is_file()

@@ -105,7 +105,8 @@ def test_the_calendar_commands(app, clock, db_url, capsys, tmp_path):
     assert "เปิดรายการ 0" in capsys.readouterr().out
     assert main(["calendar", "--db", db_url, "--fiscal-year", "2570"]) == 0
     out = capsys.readouterr().out
-    assert "ปฏิทินปีงบประมาณ พ.ศ. 2570" in out and "31 มีนาคม 2570" in out and "officer_teacher_welfare" in out
+    assert "ปฏิทินปีงบประมาณ พ.ศ. 2570" in out and "31 มีนาคม 2570" in out
+    assert "ผู้รับผิดชอบงานส่งเสริมสวัสดิการ" in out and "officer_teacher_welfare" not in out
     scan = tmp_path / "report-h1.pdf"
     scan.write_bytes(b"%PDF-1.4 summary report")
     assert main(["report", "submit", "2570/task_teacher_welfare", "H1", "--db", db_url, "--json",

@@ -28,8 +28,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from workflow.errors import Finding
 from workflow.chain import Findings, checked_row
+from workflow.errors import Finding
 from workflow.replay import Fold
 
 MAX_WORKERS = 8

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from engine.cli.common import EXIT_OK, Parser, add_common, lang, moment, open_app, print_json
+from engine.cli.common import EXIT_OK, Parser, add_common, lang, moment, names_of, open_app, print_json, typed
 
 
 def add_parsers(sub: Any) -> None:
@@ -70,13 +70,13 @@ def cmd_init(args) -> int:
             try:
                 texts.append((f, Path(f).read_text(encoding="utf-8")))
             except OSError as exc:
-                raise UsageError("--definitions", f"cannot read {f}: {exc.strerror}") from None
+                raise UsageError("--definitions", f"cannot read {f}: {exc.strerror}", f"อ่านไฟล์ {f} ไม่ได้") from None
     result = app.init(texts, demo=args.demo)
     th = lang(args) == "th"
     print(("ฐานข้อมูลพร้อมใช้งาน: " if th else "database ready: ") + app.store.url.split("///")[-1])
     for d in result["definitions"]:
         state = ("ใหม่" if th else "new") if d["new"] else ("มีอยู่แล้ว" if th else "already stored")
-        print(f"  {d['kind']:<13} {d['id']:<36} {d['version'][:12]}  {state}")
+        print(f"  {_definition_line(d, th)}  {state}")
     if result["demo_people"]:
         print((f"เพิ่มบุคคลตัวอย่าง {len(result['demo_people'])} คน" if th
                else f"added {len(result['demo_people'])} demo people"))
@@ -94,8 +94,10 @@ def cmd_definitions(args) -> int:
         if args.json:
             print_json(rows)
         else:
+            th = lang(args) == "th"
             for r in rows:
-                print(f"{'*' if r['active'] else ' '} {r['kind']:<13} {r['name']:<36} {r['version']}")
+                mark = ("ใช้อยู่" if th else "active") if r["active"] else ("      " if th else "      ")
+                print(f"{mark}  {_definition_line(r, th)}")
         return EXIT_OK
     texts = []
     if args.action == "check" and not args.files:
@@ -130,16 +132,33 @@ def cmd_definitions(args) -> int:
 
             base = Definitions(by_kind["procedure"], by_kind["organization"], by_kind.get("calendar"))
             Ruam.check_definitions(texts, base)
+        th = lang(args) == "th"
         for d in loaded:
-            print(f"ok  {d.kind:<13} {d.id:<36} {d.version[:12]}")
+            print(f"{'ผ่าน' if th else 'ok'}  {_definition_line({'kind': d.kind, 'title': d.title, 'version': d.version}, th)}")
         return EXIT_OK
     if args.action == "load":
         app = open_app(args)
+        th = lang(args) == "th"
         for d in app.register_definitions(texts, actor=args.actor or "system"):
-            print(f"{d['kind']:<13} {d['id']:<36} {d['version'][:12]}"
-                  f"{'  new' if d['new'] else ''}{'  active' if d['activated'] else ''}")
+            print(f"{_definition_line(d, th)}"
+                  f"{('  ใหม่' if th else '  new') if d['new'] else ''}"
+                  f"{('  ใช้อยู่' if th else '  active') if d['activated'] else ''}")
         return EXIT_OK
     raise UsageError("action", args.action)
+
+
+def _definition_line(d: dict, th: bool) -> str:
+    """A stored or loaded definition: its kind and title in words, and its version's first digits."""
+    from engine.names import DEFINITION_KINDS, pick
+
+    kind = pick(DEFINITION_KINDS.get(d["kind"], (d["kind"], d["kind"])), "th" if th else "en")
+    title = d.get("title")
+    if title is not None and hasattr(title, "th"):
+        title = title.th if th else title.en
+    elif isinstance(title, dict):
+        title = title.get("th") if th else title.get("en")
+    shown = title or d.get("name") or d.get("id") or ""
+    return f"{kind:<20} {shown}  {'รุ่น' if th else 'version'} {d['version'][:12]}"
 
 
 def cmd_people(args) -> int:
@@ -148,17 +167,20 @@ def cmd_people(args) -> int:
     th = lang(args) == "th"
     if args.action == "add":
         rec = app.add_person(args.person, args.name, args.position, args.email, actor=actor)
-        print(f"{'เพิ่ม' if th else 'added'} {args.person} (#{rec.seq})")
+        print(f"{'เพิ่ม' if th else 'added'} {names_of(app, args).person(args.person)} "
+              f"{typed(args.person, lang(args))} (#{rec.seq})")
     elif args.action == "assign":
         rec = app.assign_role(args.person, args.role, args.scope, moment(args.valid_from, "--from"),
                               moment(args.until, "--until"), actor=actor)
-        print(f"{'มอบหมาย' if th else 'assigned'} {args.person} → {args.role}"
-              f"{' / ' + args.scope if args.scope else ''} (assignment {rec.data['assignment']}, #{rec.seq})")
+        names = names_of(app, args)
+        print(f"{'มอบหมาย' if th else 'assigned'} {names.person(args.person)} → {names.role(args.role)} — "
+              f"{names.scope(args.scope)} ({'การมอบหมายที่' if th else 'assignment'} {rec.data['assignment']}, "
+              f"#{rec.seq})")
     elif args.action == "set-password":
         from engine.accounts import Accounts
 
         Accounts(app).set_password(args.person, _read_password(th))
-        print(f"{'ตั้งรหัสผ่านของ' if th else 'password set for'} {args.person}")
+        print(f"{'ตั้งรหัสผ่านของ' if th else 'password set for'} {names_of(app, args).person(args.person)}")
     elif args.action == "token":
         from engine.accounts import Accounts
 
@@ -168,21 +190,20 @@ def cmd_people(args) -> int:
               file=sys.stderr)
     elif args.action == "end":
         rec = app.end_assignment(args.assignment, moment(args.until, "--until"), actor=actor)
-        print(f"{'สิ้นสุดการมอบหมาย' if th else 'ended assignment'} {args.assignment} (#{rec.seq})")
+        print(f"{'สิ้นสุดการมอบหมายที่' if th else 'ended assignment'} {args.assignment} (#{rec.seq})")
     else:
-        from workflow.fiscal import format_datetime_be
-
         people = app.people()
         if args.json:
             print_json(people)
             return EXIT_OK
+        names = names_of(app, args)
         for p in people:
-            print(f"{p['id']:<28} {p['name']}" + (f" — {p['position']}" if p["position"] else ""))
+            print(f"{p['name']}" + (f" — {p['position']}" if p["position"] else "") + f" {typed(p['id'], lang(args))}")
             for a in p["assignments"]:
-                until = format_datetime_be(a["valid_until"]) if a["valid_until"] else "…"
+                until = names.when(a["valid_until"]) if a["valid_until"] else "…"
                 mark = "" if a["active"] else (" (ไม่มีผล)" if th else " (inactive)")
-                print(f"    [{a['id']}] {a['role']:<20} {a['scope'] or '(ทั้งสำนักงาน)' if th else a['scope'] or '(office)'}"
-                      f"  {format_datetime_be(a['valid_from'])} – {until}{mark}")
+                print(f"    [{a['id']}] {names.role(a['role'])} — {names.scope(a['scope'])}"
+                      f"  {names.when(a['valid_from'])} – {until}{mark}")
     return EXIT_OK
 
 

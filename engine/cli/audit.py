@@ -7,7 +7,6 @@ Exit codes: 0 everything verifies; 1 a finding (or a refusal); 2 usage.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -82,7 +81,7 @@ def _seal_arg(text: str | None):
         except OSError as exc:
             from workflow.errors import UsageError
 
-            raise UsageError("--seal", f"cannot read {path}: {exc.strerror}") from None
+            raise UsageError("--seal", f"cannot read {path}: {exc.strerror}", f"อ่านไฟล์ {path} ไม่ได้") from None
     return parse_seal(text)
 
 
@@ -134,34 +133,82 @@ def run_verify(args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
+CHECKS = {
+    "chain": ("สายบันทึก (hash)", "chain"), "legality": ("ความถูกต้องของขั้นตอน", "legality"),
+    "authority": ("อำนาจของผู้ดำเนินการ", "authority"), "projection": ("ตารางสถานะเทียบกับบันทึก", "projection"),
+    "calendar": ("ปฏิทิน", "calendar"), "unchecked": ("ที่ไม่ได้ตรวจ", "unchecked"),
+    "workers": ("จำนวนโปรเซสที่ช่วยตรวจ", "workers"), "files": ("ไฟล์แนบ", "files"),
+    "projection_changed_during_audit": ("เปลี่ยนระหว่างการตรวจ", "changed during the audit"),
+}
+FINDING_KINDS = {
+    "chain": ("สายบันทึก", "chain"), "legality": ("ขั้นตอน", "legality"), "authority": ("อำนาจ", "authority"),
+    "projection": ("ตารางสถานะ", "projection"), "definition": ("นิยาม", "definition"),
+    "attachment": ("ไฟล์แนบ", "attachment"), "seal": ("ตราประทับ", "seal"), "storage": ("ฐานข้อมูล", "storage"),
+    "calendar": ("ปฏิทิน", "calendar"), "guard": ("เงื่อนไข", "guard"), "evidence": ("หลักฐาน", "evidence"),
+    "file": ("ไฟล์แนบ", "file"),
+}
+_STATES_TH = {"done": "ตรวจแล้ว", "not checked by this version": "รุ่นนี้ไม่ได้ตรวจ",
+              "no calendar records in the ledger": "ไม่มีบันทึกปฏิทิน",
+              "skipped: no database (an export holds the ledger only)":
+                  "ไม่ได้ตรวจ: ไม่มีฐานข้อมูล (ไฟล์ส่งออกมีเฉพาะบันทึก)"}
+
+
+def check_state(state: str, th: bool) -> str:
+    """What a check did, in the reader's language (the report keeps its English for --json)."""
+    if not th:
+        return state
+    if state in _STATES_TH:
+        return _STATES_TH[state]
+    if state.isdigit():
+        return state
+    if state.startswith("skipped: ") and "definitions" in state:
+        return "ไม่ได้ตรวจ: ไม่มีไฟล์นิยามอยู่ข้างไฟล์ส่งออก"
+    if state.startswith("records of kinds this version does not judge"):
+        return "มีบันทึกบางประเภทที่รุ่นนี้ไม่ได้ตรวจ"
+    if "changed by records after this audit" in state:
+        return "มีกระบวนการที่เปลี่ยนหลังเริ่มตรวจ จะเทียบในการตรวจครั้งถัดไป"
+    return state
+
+
 def print_report(report, th: bool, out=None) -> None:
     out = out or sys.stdout
     w = lambda text="": print(text, file=out)  # noqa: E731
-    w(("ตรวจสอบบันทึก: " if th else "ledger audit: ") + report.source)
+    source = report.source
+    if th and source.startswith("file "):
+        source = "ไฟล์ " + source[5:]
+    elif th:
+        source = "ฐานข้อมูล " + {"sqlite": "SQLite", "postgresql": "PostgreSQL"}.get(source, source)
+    w(("ตรวจสอบบันทึก: " if th else "ledger audit: ") + source)
     w(f"  {'จำนวนบันทึก' if th else 'records'}: {report.records:,}"
       + (f" (#{report.first_seq} – #{report.last_seq})" if report.records else ""))
     if report.head_hash:
         w(f"  {'หัวสาย' if th else 'head'}: #{report.head_seq} {report.head_hash}")
     w(f"  {'กระบวนการ' if th else 'processes'}: {report.processes:,}   {'บุคคล' if th else 'people'}: "
       f"{report.people:,}   {'การมอบหมายบทบาท' if th else 'role assignments'}: {report.assignments:,}")
+    from engine.names import DEFINITION_KINDS, pick
+
     for d in report.definitions:
-        w(f"  {'นิยาม' if th else 'definition'}: {d['kind']:<13} {d['id'] or '':<36} {d['version']}")
+        kind = pick(DEFINITION_KINDS.get(d["kind"], (d["kind"], d["kind"])), "th" if th else "en")
+        w(f"  {'นิยาม' if th else 'definition'}: {kind} {'รุ่น' if th else 'version'} {d['version']}")
     for check, state in report.checks.items():
-        w(f"  {check:<11} {state}")
+        label = CHECKS.get(check, (check, check))[0 if th else 1]
+        w(f"  {label}: {check_state(state, th)}")
     if report.seal is not None:
         s = report.seal
-        w(f"  seal        {'ok' if s['ok'] else 'FAILED'} ({s['seal'][:24]}…; "
-          f"{s['records_after_seal']:,} {'รายการหลังตราประทับ' if th else 'records after it'})")
+        w(f"  {'ตราประทับ' if th else 'seal'}: {('ตรงกัน' if th else 'ok') if s['ok'] else ('ไม่ตรงกัน' if th else 'FAILED')}"
+          f" ({s['seal'][:24]}…; {s['records_after_seal']:,} {'รายการหลังตราประทับ' if th else 'records after it'})")
     if report.findings:
         w()
         for f in report.findings:
             where = f"#{f.seq}" if f.seq is not None else "-"
-            w(f"{where:<9} {f.kind:<11} {f.text('th' if th else 'en')}")
+            kind = FINDING_KINDS.get(f.kind, (f.kind, f.kind))[0 if th else 1]
+            w(f"{where:<9} {kind}: {f.text('th' if th else 'en')}")
         if report.findings.dropped:
             w(f"… {'และอีก' if th else 'and'} {report.findings.dropped:,} "
               f"{'ข้อที่ไม่ได้แสดง' if th else 'more not listed'}")
         w()
-    counts = ", ".join(f"{k} {n:,}" for k, n in sorted(report.findings.by_kind.items()))
+    counts = ", ".join(f"{FINDING_KINDS.get(k, (k, k))[0 if th else 1]} {n:,}"
+                       for k, n in sorted(report.findings.by_kind.items()))
     if report.ok:
         w("ผ่าน: ไม่พบปัญหา" if th else "PASSED: no findings")
     else:
@@ -213,22 +260,66 @@ def run_replay(args: argparse.Namespace) -> int:
         w((f"คำเตือน: บันทึกไม่ผ่านการตรวจสอบ ({state['findings_total']} ข้อ) แรกสุดที่ #{f['seq']}: {f['message']}"
            if th else f"warning: the ledger does not verify ({state['findings_total']} finding(s)); first at "
                       f"#{f['seq']}: {f['message']}"), file=sys.stderr)
+    names = _names(args)
     w(("กระบวนการ:" if th else "processes:"))
     for p in state["processes"]:
         when = format_datetime_be(parse_instant(p["last_at"]))
-        w(f"  {p['id']:<44} {p['state']:<22} v{p['version']:<3} {when}  "
-          f"{'ผู้รับผิดชอบ' if th else 'responsible'}: {p['responsible'] or '-'}")
+        w(f"  {names.process(p['id'])}: {names.state(p['state'])} ({'รุ่น' if th else 'version'} {p['version']}, "
+          f"{when}); {'ผู้รับผิดชอบ' if th else 'responsible'}: {names.person(p['responsible'])}")
     if not state["processes"]:
         w("  -")
     w(("บทบาทที่มีผล:" if th else "role assignments in force:"))
     for a in state["assignments"]:
-        w(f"  [{a['id']}] {a['person']:<32} {a['role']:<22} {a['scope'] or '-'}")
+        w(f"  [{a['id']}] {names.person(a['person'])} — {names.role(a['role'])} — {names.scope(a['scope'])}")
     for key, value in state.items():
         if key not in ("as_of", "as_of_be", "records_folded", "last_seq", "last_hash", "active_definitions",
                        "processes", "people", "assignments", "ledger_ok", "findings_total", "first_finding"):
-            w(f"{key}:")
-            w(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+            _print_extension(key, value, names, w)
     return EXIT_OK
+
+
+def _names(args: argparse.Namespace):
+    """Names for a command that opened the application (``_opened``) — read afresh."""
+    from engine.names import Names
+
+    return Names.of(open_app(args), lang(args))
+
+
+def _print_extension(key: str, value, names, w) -> None:
+    """What an extension folded (the calendar's items), as counts by status — never raw JSON."""
+    th = names.th
+    if key == "calendar" and isinstance(value, dict):
+        items = value.get("items") or {}
+        counts: dict[str, int] = {}
+        for item in items.values():
+            status = item.get("status", "-")
+            if item.get("overdue") and status == "open":
+                status = "overdue"
+            counts[status] = counts.get(status, 0) + 1
+        from workflow.calendar.schedule import STATUS_TITLES
+
+        shown = ", ".join(f"{STATUS_TITLES.get(k, (k, k))[0 if th else 1]} {n}" for k, n in sorted(counts.items()))
+        w(("ปฏิทิน: " if th else "calendar: ") + (f"{len(items)} {'รายการ' if th else 'items'} ({shown})"
+                                                 if items else "-"))
+        return
+    w(f"{key}: {len(value) if hasattr(value, '__len__') else value}")
+
+
+_CALENDAR_EVIDENCE = ("summary", "document", "findings", "advice", "held_on", "tasks", "files")
+
+
+def _calendar_fields():
+    from workflow.definitions import FieldSpec, Title
+
+    def f(fid: str, th: str, en: str, kind: str = "text", sub=()) -> FieldSpec:
+        return FieldSpec(fid, kind, Title(th, en), fields=tuple(sub))
+
+    return (f("summary", "สรุปผลการดำเนินงาน", "summary"), f("document", "เลขที่หนังสือ", "document number"),
+            f("held_on", "วันที่กำกับติดตาม", "held on", "date"), f("findings", "ข้อค้นพบ", "findings"),
+            f("advice", "ข้อเสนอแนะ", "advice"),
+            f("tasks", "รายงาน", "tasks", "list", (f("task", "งาน", "task"), f("findings", "ข้อค้นพบ", "findings"),
+                                                   f("advice", "ข้อเสนอแนะ", "advice"))),
+            f("files", "ไฟล์แนบ", "files", "list"))
 
 
 def run_history(args: argparse.Namespace) -> int:
@@ -240,23 +331,32 @@ def run_history(args: argparse.Namespace) -> int:
         print_json(data)
         return EXIT_OK if data["intact"] else EXIT_FAILED
     th = _th(args)
-    print(f"{data['process']}: {data['state'] or '-'} (v{data['version']})")
+    names = _names(args)
+    print(f"{names.process(data['process'])}: {names.state(data['state'])} "
+          f"({'รุ่น' if th else 'version'} {data['version']})")
     for e in data["entries"]:
         mark = "" if e["intact"] else ("  !! ข้อความไม่ตรงกับ hash" if th else "  !! text does not match its hash")
         if "at_be" not in e:
-            print(f"#{e['seq']:<7} {e['kind']}{mark}")
+            print(f"#{e['seq']:<7} {names.kind(e['kind'])}{mark}")
             continue
-        what = e["kind"]
+        what = names.kind(e["kind"])
         if e["kind"] == "process.transitioned":
-            what = f"{e['trigger']}: {e['from']} → {e['to']}"
+            what = f"{names.trigger(e['trigger'])}: {names.state(e['from'])} → {names.state(e['to'])}"
         elif e["kind"] == "process.opened":
-            what = ("เปิดกระบวนการ" if th else "opened") + f" ({e['to']})"
+            what = f"{names.kind(e['kind'])}: {names.state(e['to'])}"
+        elif e["kind"].startswith("calendar.") and isinstance(e.get("evidence"), dict):
+            what = f"{names.kind(e['kind'])} {names.item_id(e['evidence'].get('item_id'))}"
         print(f"#{e['seq']:<7} {e['at_be']}  {what}{mark}")
-        print(f"          {'โดย' if th else 'by'} {e['actor']} ({e['role']}); "
-              f"{'ผู้รับผิดชอบ' if th else 'responsible'}: {e['responsible'] or '-'}")
-        if e.get("evidence"):
-            text = json.dumps(e["evidence"], ensure_ascii=False, sort_keys=True)
-            print(f"          {'หลักฐาน' if th else 'evidence'}: {text}")
+        role = f" {'ในฐานะ' if th else 'as'} {names.role(e['role'])}" if e.get("role") not in (None, "system") else ""
+        print(f"          {'โดย' if th else 'by'} {names.person(e['actor'])}{role}; "
+              f"{'ผู้รับผิดชอบ' if th else 'responsible'}: {names.person(e['responsible'])}")
+        shown = e.get("evidence") if e["kind"] == "process.transitioned" else {
+            k: v for k, v in (e.get("evidence") or {}).items() if k in _CALENDAR_EVIDENCE}
+        if shown:
+            print(f"          {'หลักฐาน' if th else 'evidence'}:")
+            for line in names.evidence(shown, names.fields_of(e.get("trigger")) or _calendar_fields(),
+                                       "            "):
+                print(line)
         if e.get("note"):
             print(f"          {'หมายเหตุ' if th else 'note'}: {e['note']}")
     if not data["intact"]:
@@ -291,6 +391,12 @@ def run_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _kind_words(kind: str, th: bool) -> str:
+    from engine.names import DEFINITION_KINDS, pick
+
+    return pick(DEFINITION_KINDS.get(kind, (kind, kind)), "th" if th else "en")
+
+
 def seal_text(seal, th: bool, where: Path) -> str:
     e = seal.extra
     lines = [
@@ -303,7 +409,7 @@ def seal_text(seal, th: bool, where: Path) -> str:
         f"{'hash หัวสาย' if th else 'head hash'}:       {seal.head_hash}",
         f"sha256 {'ของไฟล์' if th else 'of file'}:  {e.get('file_sha256')}",
         ("นิยามที่ใช้:" if th else "definitions:"),
-        *[f"  {d['kind']:<13} {d['id']:<36} {d['version']}" for d in seal.definitions],
+        *[f"  {_kind_words(d['kind'], th)}  {'รุ่น' if th else 'version'} {d['version']}" for d in seal.definitions],
         "",
         (f"ตรวจภายหลัง: ruam audit verify --file {e.get('file')} --seal {seal.head_seq}:{seal.head_hash}" if th else
          f"check later: ruam audit verify --file {e.get('file')} --seal {seal.head_seq}:{seal.head_hash}"),

@@ -15,9 +15,11 @@ from engine.cli.common import (
     fiscal_year,
     lang,
     moment,
+    names_of,
     open_app,
     print_json,
     read_mapping_file,
+    typed,
 )
 
 
@@ -99,7 +101,8 @@ def tick_command(args) -> int:
              f"not applicable {len(result.not_applicable)}, reminders {len(result.reminders)}, "
              f"overdue {len(result.overdue)}, messages {result.messages}"))
     if sent["sent"] or sent["retry"] or sent["failed"]:
-        print(f"  outbox: {sent}")
+        print((f"  ข้อความออก: ส่งแล้ว {sent['sent']}, รอส่งใหม่ {sent['retry']}, ล้มเหลว {sent['failed']}" if th else
+               f"  outbox: sent {sent['sent']}, retrying {sent['retry']}, failed {sent['failed']}"))
     return EXIT_OK
 
 
@@ -117,10 +120,11 @@ def calendar_command(args) -> int:
     th = language == "th"
     print((f"ปฏิทินปีงบประมาณ พ.ศ. {view['fiscal_year']} (ณ {format_datetime_be(view['at'])})" if th else
            f"calendar of fiscal year {view['fiscal_year']} BE (at {format_datetime_be(view['at'])})"))
+    names = names_of(app, args)
     for i in view["items"]:
-        people = ", ".join(f"{p['name']} ({p['person']})" for p in i["responsible"]) or "-"
-        print(f"- {i['id']}")
-        print(f"    {i['title']} — {i['round_title']} — {i['subject_title']}")
+        people = names.persons(p["person"] for p in i["responsible"])
+        print(f"- {i['title']} — {i['round_title']} — {i['subject_title']}")
+        print(f"    {typed(i['id'], language)}")
         due = "กำหนด" if th else "due"
         opens = "เปิด" if th else "opens"
         print(f"    {opens} {format_date_be(i['opens_on'])}  {due} {format_date_be(i['due_on'])}  "
@@ -129,13 +133,16 @@ def calendar_command(args) -> int:
             print(f"    {'ผู้รับผิดชอบ' if th else 'responsible'}: {people}")
         if i["escalated_to"]:
             print(f"    {'แจ้งผู้บังคับบัญชา' if th else 'escalated to'}: "
-                  + ", ".join(f"{p['name']} ({p['person']})" for p in i["escalated_to"]))
+                  + names.persons(p["person"] for p in i["escalated_to"]))
         if i["completed_by"]:
-            print(f"    {'ดำเนินการโดย' if th else 'done by'} {i['completed_by']} "
+            print(f"    {'ดำเนินการโดย' if th else 'done by'} {names.person(i['completed_by'])} "
                   f"{format_datetime_be(i['completed_at'])}")
     if not view["items"]:
         print("ไม่มีรายการ" if th else "nothing")
-    counts = ", ".join(f"{k}: {v}" for k, v in sorted(view["counts"].items()))
+    from workflow.calendar.schedule import STATUS_TITLES
+
+    counts = ", ".join(f"{STATUS_TITLES[k][0 if th else 1] if k in STATUS_TITLES else k} {v}"
+                       for k, v in sorted(view["counts"].items()))
     print(("สรุป: " if th else "summary: ") + (counts or "-"))
     return EXIT_OK
 
@@ -148,7 +155,7 @@ def report_command(args) -> int:
     fy, task = parse_process_id(args.process)
     rec = submit_report(app, fy, task, args.round, args.actor, args.summary, args.document,
                         files=_attach(app, args.attach))
-    return _done(rec, args, language)
+    return _done(app, rec, args, language)
 
 
 def _attach(app, paths: list[str]) -> list[dict]:
@@ -160,20 +167,21 @@ def _attach(app, paths: list[str]) -> list[dict]:
         try:
             content = path.read_bytes()
         except OSError as exc:
-            raise UsageError("--attach", f"cannot read {path}: {exc.strerror}") from None
+            raise UsageError("--attach", f"cannot read {path}: {exc.strerror}", f"อ่านไฟล์ {path} ไม่ได้") from None
         files.append(app.store_attachment(content, path.name))
     return files
 
 
-def _done(rec, args, language: str) -> int:
+def _done(app, rec, args, language: str) -> int:
     if args.json:
         print_json(rec.body() | {"hash": rec.hash})
         return EXIT_OK
     th = language == "th"
     late = rec.data.get("late")
     mark = (" (ล่าช้า)" if th else " (late)") if late else ""
-    print((f"บันทึกแล้ว: {rec.data['item_id']}{mark} (บันทึกที่ #{rec.seq})" if th else
-           f"recorded: {rec.data['item_id']}{mark} (record #{rec.seq})"))
+    shown = names_of(app, args).item_id(rec.data["item_id"])
+    print((f"บันทึกแล้ว: {shown}{mark} (บันทึกที่ #{rec.seq})" if th else
+           f"recorded: {shown}{mark} (record #{rec.seq})"))
     return EXIT_OK
 
 
@@ -194,13 +202,14 @@ def checkpoint_command(args) -> int:
         try:
             evidence["held_on"] = parse_date(args.held_on).isoformat()
         except ValueError as exc:
-            raise UsageError("--held-on", str(exc)) from None
+            raise UsageError("--held-on", str(exc), getattr(exc, "th", None)) from None
     tasks = list(evidence.get("tasks") or [])
     for item in args.task:
         task, sep, rest = item.partition("=")
         findings, sep2, advice = rest.partition("|")
         if not sep or not sep2:
-            raise UsageError("--task", f"'{item}' is not TASK=FINDINGS|ADVICE")
+            raise UsageError("--task", f"'{item}' is not TASK=FINDINGS|ADVICE",
+                             f"'{item}' ไม่อยู่ในรูป งาน=ข้อค้นพบ|ข้อเสนอแนะ")
         tasks.append({"task": task.strip(), "findings": findings.strip(), "advice": advice.strip()})
     if tasks:
         evidence["tasks"] = tasks
@@ -208,7 +217,7 @@ def checkpoint_command(args) -> int:
     if files:
         evidence["files"] = list(evidence.get("files") or []) + files
     rec = record_checkpoint(app, args.item, args.actor, evidence)
-    return _done(rec, args, language)
+    return _done(app, rec, args, language)
 
 
 def status_command(args) -> int:
@@ -220,6 +229,7 @@ def status_command(args) -> int:
         print_json(info)
         return EXIT_OK
     th = language == "th"
+    names = names_of(app, args)
     yes, no = ("ทำงาน", "ไม่ทำงาน") if th else ("running", "not running")
     rows = [
         ("ตัวตั้งเวลา" if th else "scheduler", yes if info["running"] else no),
@@ -231,7 +241,7 @@ def status_command(args) -> int:
         ("ข้อผิดพลาดล่าสุด" if th else "last error",
          f"{info['last_error']} ({_when(info['last_error_at'], th)})" if info["last_error"] else "-"),
         ("กล่องข้อความออก" if th else "outbox",
-         ", ".join(f"{k}: {v}" for k, v in sorted(info["outbox"].items())) or "-"),
+         ", ".join(f"{names.outbox_status(k)} {v}" for k, v in sorted(info["outbox"].items())) or "-"),
         ("ฐานข้อมูล" if th else "database", info["database"]),
     ]
     for label, value in rows:
@@ -260,14 +270,15 @@ def outbox_command(args) -> int:
     if args.json:
         print_json(box)
         return EXIT_OK
+    names = names_of(app, args)
     for m in box["messages"]:
-        print(f"#{m['id']:<5} [{m['status']}] {format_datetime_be(m['created_at'])} → {m['person']}"
-              f" <{m['email'] or '-'}>  {m['subject']}")
+        print(f"#{m['id']:<5} [{names.outbox_status(m['status'])}] {format_datetime_be(m['created_at'])} → "
+              f"{names.person(m['person'])} <{m['email'] or '-'}>  {m['subject']}")
         if m["last_error"]:
             print(f"       {'ข้อผิดพลาด' if th else 'error'}: {m['last_error']} "
                   f"({'ครั้งที่' if th else 'attempt'} {m['attempts']})")
     if not box["messages"]:
         print("ไม่มีข้อความ" if th else "no messages")
-    counts = ", ".join(f"{k}: {v}" for k, v in sorted(box["counts"].items()))
+    counts = ", ".join(f"{names.outbox_status(k)} {v}" for k, v in sorted(box["counts"].items()))
     print(("สรุป: " if th else "summary: ") + (counts or "-"), file=sys.stdout)
     return EXIT_OK

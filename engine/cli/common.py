@@ -74,6 +74,18 @@ def open_app(args: argparse.Namespace, *, check_schema: bool = True):
     return Ruam(store)
 
 
+def names_of(app, args: argparse.Namespace):
+    """What the command's reader sees in place of ids (``engine.names``), in their language."""
+    from engine.names import Names
+
+    return Names.of(app, lang(args))
+
+
+def typed(identifier: str, language: str) -> str:
+    """An id the reader may type into a later command, set apart: ``(รหัส …)``."""
+    return f"(รหัส {identifier})" if language == "th" else f"(id {identifier})"
+
+
 def fiscal_year(text: str | None, field: str = "fiscal_year") -> int | None:
     from workflow.errors import UsageError
     from workflow.fiscal import to_arabic_digits
@@ -83,7 +95,7 @@ def fiscal_year(text: str | None, field: str = "fiscal_year") -> int | None:
     try:
         return int(to_arabic_digits(text))
     except ValueError:
-        raise UsageError(field, f"'{text}' is not a BE year like 2570") from None
+        raise UsageError(field, f"'{text}' is not a BE year like 2570", f"'{text}' ไม่ใช่ปี พ.ศ. เช่น 2570") from None
 
 
 def moment(text: str | None, field: str):
@@ -95,7 +107,22 @@ def moment(text: str | None, field: str):
     try:
         return parse_moment(text)
     except ValueError as exc:
-        raise UsageError(field, str(exc)) from None
+        raise UsageError(field, str(exc), getattr(exc, "th", None)) from None
+
+
+def explain(exc: Exception, language: str) -> str:
+    """A refusal in the reader's words: titles and names from the database the command opened."""
+    if STORES:
+        try:
+            from engine.app import Ruam
+            from engine.names import Names
+            from engine.names import explain as with_names
+
+            return with_names(exc, Names.of(Ruam(STORES[-1]), language))
+        except Exception:  # noqa: BLE001 - a database that cannot name things: the error's own words
+            pass
+    message = getattr(exc, "message", None)
+    return message(language) if callable(message) else str(exc)
 
 
 def dispose_stores() -> None:
@@ -112,9 +139,9 @@ def read_mapping_file(name: str, option: str = "--evidence-file") -> dict:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise UsageError(option, f"cannot read {path}: {exc.strerror}") from None
+        raise UsageError(option, f"cannot read {path}: {exc.strerror}", f"อ่านไฟล์ {path} ไม่ได้") from None
     except UnicodeDecodeError:
-        raise UsageError(option, f"{path} is not UTF-8 text") from None
+        raise UsageError(option, f"{path} is not UTF-8 text", f"ไฟล์ {path} ไม่ใช่ข้อความ UTF-8") from None
     try:
         loaded = json.loads(text)
     except json.JSONDecodeError:
@@ -123,9 +150,11 @@ def read_mapping_file(name: str, option: str = "--evidence-file") -> dict:
         try:
             loaded = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            raise UsageError(option, f"{path} is neither JSON nor YAML: {exc}") from None
+            raise UsageError(option, f"{path} is neither JSON nor YAML: {exc}",
+                               f"ไฟล์ {path} ไม่ใช่ JSON หรือ YAML ที่อ่านได้") from None
     if not isinstance(loaded, dict):
-        raise UsageError(option, f"{path} must hold a mapping of field to value")
+        raise UsageError(option, f"{path} must hold a mapping of field to value",
+                         f"ไฟล์ {path} ต้องเป็นชุดของช่องและค่า")
     return loaded
 
 

@@ -13,9 +13,11 @@ from engine.cli.common import (
     add_common,
     fiscal_year,
     lang,
+    names_of,
     open_app,
     print_json,
     read_mapping_file,
+    typed,
 )
 
 
@@ -77,27 +79,28 @@ def _evidence(args: argparse.Namespace, app) -> dict:
     for item in args.evidence:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise UsageError("--evidence", f"'{item}' is not KEY=VALUE")
+            raise UsageError("--evidence", f"'{item}' is not KEY=VALUE", f"'{item}' ไม่อยู่ในรูป ช่อง=ค่า")
         parsed: Any = value
         if value[:1] in "[{" or value in ("true", "false"):
             try:
                 parsed = json.loads(value)
             except json.JSONDecodeError as exc:
-                raise UsageError(f"--evidence {key}", f"not valid JSON: {exc.msg}") from None
+                raise UsageError(f"--evidence {key}", f"not valid JSON: {exc.msg}", "ไม่ใช่ JSON ที่อ่านได้") from None
         evidence[key.strip()] = parsed
     for item in args.attach:
         key, sep, value = item.partition("=")
         if not sep:
-            raise UsageError("--attach", f"'{item}' is not FIELD=PATH")
+            raise UsageError("--attach", f"'{item}' is not FIELD=PATH", f"'{item}' ไม่อยู่ในรูป ช่อง=ไฟล์")
         path = Path(value)
         try:
             content = path.read_bytes()
         except OSError as exc:
-            raise UsageError("--attach", f"cannot read {path}: {exc.strerror}") from None
+            raise UsageError("--attach", f"cannot read {path}: {exc.strerror}", f"อ่านไฟล์ {path} ไม่ได้") from None
         stored = app.store_attachment(content, path.name)
         items = evidence.setdefault(key, [])
         if not isinstance(items, list):
-            raise UsageError("--attach", f"evidence field '{key}' is not a list of files")
+            raise UsageError("--attach", f"evidence field '{key}' is not a list of files",
+                             f"ช่อง '{key}' ของหลักฐานไม่ใช่รายการไฟล์")
         items.append({"file": stored})
     return evidence
 
@@ -108,12 +111,14 @@ def cmd_cycle(args) -> int:
     opened = app.open_cycle(fy, actor=args.actor or "system")
     if args.json:
         print_json({"fiscal_year": fy, "opened": opened})
-    elif lang(args) == "th":
+        return EXIT_OK
+    names = names_of(app, args)
+    if names.th:
         print(f"ปีงบประมาณ {fy}: เปิดกระบวนการใหม่ {len(opened)} งาน" + ("" if opened else " (เปิดครบแล้ว)"))
     else:
-        print(f"fiscal year {fy}: opened {len(opened)} process(es)" + ("" if opened else " (all open already)"))
+        print(f"fiscal year {fy} BE: opened {len(opened)} process(es)" + ("" if opened else " (all open already)"))
     for pid in opened:
-        print(f"  {pid}")
+        print(f"  {names.process(pid)} {typed(pid, names.lang)}")
     return EXIT_OK
 
 
@@ -125,8 +130,9 @@ def cmd_processes(args) -> int:
         return EXIT_OK
     th = lang(args) == "th"
     for r in rows:
-        print(f"{r['id']:<44} {r['state_title'] if th else r['state_title_en']:<34} "
-              f"v{r['version']:<3} {r['task_title'] if th else r['task_title_en']}")
+        print(f"{r['task_title'] if th else r['task_title_en']} {'ปีงบประมาณ' if th else 'FY'} {r['fiscal_year']}")
+        print(f"    {r['state_title'] if th else r['state_title_en']} · {'รุ่น' if th else 'version'} {r['version']} · "
+              f"{typed(r['id'], 'th' if th else 'en')}")
     if not rows:
         print("ไม่มีกระบวนการ (สั่ง 'ruam cycle open 2570' เพื่อเปิดปีงบประมาณ)" if th
               else "no processes (run 'ruam cycle open 2570' to open a fiscal year)")
@@ -135,47 +141,57 @@ def cmd_processes(args) -> int:
 
 def cmd_process(args) -> int:
     from engine.cli.records import describe
+    from workflow.ledger import Record
 
     app = open_app(args)
     info = app.process(args.process, args.actor)
     if args.json:
         print_json(info)
         return EXIT_OK
-    th = lang(args) == "th"
-    from workflow.ledger import Record
-
-    print(f"{info['id']} — {info['task_title'] if th else info['task_title_en']}")
-    print(f"{'ขั้นตอน' if th else 'state'}: {info['state_title'] if th else info['state_title_en']} "
-          f"({info['state']}), {'รุ่น' if th else 'version'} {info['version']}")
-    print(f"{'ผู้รับผิดชอบ' if th else 'responsible officer'}: {info['responsible'] or '-'}")
+    names = names_of(app, args)
+    th = names.th
+    print(f"{info['task_title'] if th else info['task_title_en']} {'ปีงบประมาณ' if th else 'FY'} "
+          f"{info['fiscal_year']} {typed(info['id'], names.lang)}")
+    print(f"{'ขั้นตอน' if th else 'state'}: {info['state_title'] if th else info['state_title_en']}, "
+          f"{'รุ่น' if th else 'version'} {info['version']}")
+    print(f"{'ผู้รับผิดชอบ' if th else 'responsible officer'}: {names.person(info['responsible'])}")
     if info["open_feedback"]:
         print(f"{'ความคิดเห็นที่รอพิจารณา' if th else 'opinions awaiting a decision'}: "
-              + ", ".join(info["open_feedback"]))
+              f"{len(info['open_feedback'])} {typed(', '.join(info['open_feedback']), names.lang)}")
     print("ประวัติ:" if th else "history:")
     for body in info["history"]:
         rec = Record(**{k: v for k, v in body.items() if k != "hash"})
-        print("  " + describe(rec, th))
+        print("  " + describe(rec, names))
     if info["final"]:
         return EXIT_OK
-    who = f" ({'สำหรับ' if th else 'for'} {info['as']})" if info.get("as") else ""
+    who = f" ({'สำหรับ' if th else 'for'} {names.person(info['as'])})" if info.get("as") else ""
     print(("ทำได้ตอนนี้" if th else "possible now") + who + ":")
     for t in info["available"]:
         if "allowed" in t:
             mark = (" [ทำได้]" if th else " [allowed]") if t["allowed"] else (" [ไม่มีสิทธิ์]" if th else " [not allowed]")
         else:
-            mark = f" [{', '.join(t['roles'])}]"
-        print(f"  {t['trigger']} — {t['title_th'] if th else t['title_en']} → {t['to']}{mark}")
+            mark = f" [{', '.join(names.role(r) for r in t['roles'])}]"
+        print(f"  {t['title_th'] if th else t['title_en']} → {names.state(t['to'])}{mark} {typed(t['trigger'], names.lang)}")
         for f in t["evidence"]:
-            _print_field(f, th, "      ")
+            _print_field(f, names, "      ")
     return EXIT_OK
 
 
-def _print_field(f: dict, th: bool, indent: str) -> None:
+def _print_field(f: dict, names, indent: str) -> None:
+    from engine.names import FIELD_TYPES, pick
+
+    th = names.th
     req = ("จำเป็น" if th else "required") if f["required"] else ("ไม่บังคับ" if th else "optional")
-    opts = f" {{{'|'.join(f['options'])}}}" if f.get("options") else ""
-    print(f"{indent}- {f['name']} ({f['type']}{opts}, {req}): {f['title_th'] if th else f['title_en']}")
+    kind = pick(FIELD_TYPES[f["type"]], names.lang) if f["type"] in FIELD_TYPES else f["type"]
+    print(f"{indent}- {f['title_th'] if th else f['title_en']} ({kind}, {req}) {typed(f['name'], names.lang)}")
+    if f.get("options"):
+        titles = f.get("option_titles") or {}
+        for option in f["options"]:
+            title = titles.get(option, {})
+            shown = (title.get("th") if th else title.get("en")) if isinstance(title, dict) else None
+            print(f"{indent}    · {shown or option} {typed(option, names.lang)}")
     for sub in f.get("fields", []):
-        _print_field(sub, th, indent + "    ")
+        _print_field(sub, names, indent + "    ")
 
 
 def cmd_step(args) -> int:
@@ -189,10 +205,14 @@ def cmd_step(args) -> int:
         rec = app.cancel(args.process, args.actor, args.reason, args.expect_version)
     if args.json:
         print_json(rec.body() | {"hash": rec.hash})
-    elif lang(args) == "th":
-        print(f"{args.process}: {rec.data['from']} → {rec.data['to']} (บันทึกที่ #{rec.seq}, รุ่น {rec.data['version']})")
+        return EXIT_OK
+    names = names_of(app, args)
+    d = rec.data
+    move = f"{names.state(d['from'], d.get('procedure'))} → {names.state(d['to'], d.get('procedure'))}"
+    if names.th:
+        print(f"{names.process(args.process)}: {move} (บันทึกที่ #{rec.seq}, รุ่น {d['version']})")
     else:
-        print(f"{args.process}: {rec.data['from']} → {rec.data['to']} (record #{rec.seq}, version {rec.data['version']})")
+        print(f"{names.process(args.process)}: {move} (record #{rec.seq}, version {d['version']})")
     return EXIT_OK
 
 
@@ -204,7 +224,7 @@ def cmd_log(args) -> int:
     if args.json:
         print_json([r.body() | {"hash": r.hash} for r in records])
         return EXIT_OK
-    th = lang(args) == "th"
+    names = names_of(app, args)
     for rec in records:
-        print(describe(rec, th))
+        print(describe(rec, names))
     return EXIT_OK

@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
               if lang == "en" else f"ruam: พบปัญหาในนิยาม {len(exc.problems)} ข้อ", file=sys.stderr)
         return EXIT_REFUSED
     except RuamError as exc:
-        print(f"ruam: {exc.message(lang)}", file=sys.stderr)
+        print(f"ruam: {common.explain(exc, lang)}", file=sys.stderr)
         return EXIT_REFUSED
     except KeyboardInterrupt:
         return 130

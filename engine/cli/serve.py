@@ -25,7 +25,8 @@ def cmd_serve(args) -> int:
     from workflow.errors import UsageError
 
     if not 1 <= args.workers <= 64:
-        raise UsageError("--workers", f"must be from 1 to 64, not {args.workers}")
+        raise UsageError("--workers", f"must be from 1 to 64, not {args.workers}",
+                         f"ต้องอยู่ระหว่าง 1 ถึง 64 ไม่ใช่ {args.workers}")
     options = {"smtp": SmtpConfig.from_env(os.environ),
                "tick_minutes": float(os.environ.get("RUAM_TICK_MINUTES", "15")),
                "leader_poll_seconds": float(os.environ.get("RUAM_LEADER_POLL_SECONDS", "10"))}

@@ -86,7 +86,7 @@ def moment(text: str | None, name: str) -> dt.datetime | None:
     try:
         return parse_moment(text)
     except (ValueError, OverflowError) as exc:
-        raise UsageError(name, str(exc)) from None
+        raise UsageError(name, str(exc), getattr(exc, "th", None)) from None
 
 
 # ---------------------------------------------------------------------------- bodies

@@ -55,7 +55,7 @@ async def admin_action(request: Request, action: str) -> Response:
         try:
             return parse_moment(text)
         except ValueError as exc:
-            raise UsageError(name, str(exc)) from None
+            raise UsageError(name, str(exc), getattr(exc, "th", None)) from None
 
     try:
         if action == "add":
@@ -68,7 +68,7 @@ async def admin_action(request: Request, action: str) -> Response:
             try:
                 assignment = int(opt("assignment") or "")
             except ValueError:
-                raise UsageError("assignment", "is not a number") from None
+                raise UsageError("assignment", "is not a number", "ต้องเป็นตัวเลข") from None
             web.app.end_assignment(assignment, None, actor=who.viewer.id)
         else:
             raise UsageError("action", f"unknown action '{action}'")
