@@ -28,6 +28,9 @@ def add_parsers(sub: Any) -> None:
     q.add_argument("--file", metavar="FILE", help="verify an export offline (no database)")
     q.add_argument("--seal", metavar="HEAD", help="an earlier seal: HASH, SEQ:HASH or a .seal.json file; "
                                                   "detects truncation and rewriting since")
+    q.add_argument("--files", metavar="DIR", help="with --file: the folder of the files the records name "
+                                                  "(written by 'audit export --files DIR'); without it "
+                                                  "those files are not judged and the verdict is incomplete")
     q.add_argument("--no-progress", action="store_true", help="no progress bar or lines")
     _workers_arg(q)
     q = asub.add_parser("replay", help="the state of every process as it was at a moment")
@@ -45,6 +48,8 @@ def add_parsers(sub: Any) -> None:
     add_common(q, json_flag=True)
     q.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
     q.add_argument("-o", "--output", required=True, metavar="FILE")
+    q.add_argument("--files", metavar="DIR", help="also write the bytes of every file the records name into DIR "
+                                                  "(one file per sha256), for 'audit verify --file … --files DIR'")
     q.add_argument("--no-progress", action="store_true", help="no progress bar or lines")
     for name, handler in {"verify": run_verify, "audit": run}.items():
         sub.choices[name].set_defaults(run=handler)
@@ -112,12 +117,18 @@ class _opened:
 def run_verify(args: argparse.Namespace) -> int:
 
     seal = _seal_arg(getattr(args, "seal", None))
+    if getattr(args, "files", None) and not getattr(args, "file", None):
+        from workflow.errors import UsageError
+
+        raise UsageError("--files", "is for an offline check (--file EXPORT): the database's own files are "
+                                    "always checked", "ใช้ --files คู่กับ --file เท่านั้น (ตรวจแบบออฟไลน์) "
+                                    "การตรวจฐานข้อมูลตรวจไฟล์แนบที่เก็บไว้ทุกครั้งอยู่แล้ว")
     bar = progress(args, "verify")
     try:
         if getattr(args, "file", None):
             from engine.audit.export import verify_file
 
-            report = verify_file(args.file, seal, progress=bar)
+            report = verify_file(args.file, seal, progress=bar, files=getattr(args, "files", None))
         else:
             from engine.audit.live import verify
 
@@ -164,6 +175,11 @@ def print_report(report, th: bool, out=None) -> None:
     counts = ", ".join(f"{k} {n:,}" for k, n in sorted(report.findings.by_kind.items()))
     if report.ok:
         w("ผ่าน: ไม่พบปัญหา" if th else "PASSED: no findings")
+    elif not report.findings.total:  # nothing wrong found, but something could not be judged: not a pass
+        w("ตรวจไม่ครบ: ไม่พบปัญหาในส่วนที่ตรวจได้ แต่ยังตัดสินผลทั้งหมดไม่ได้" if th else
+          "INCOMPLETE: no findings in what was checked, but not everything could be judged")
+        for _check, en, thai in report.incomplete:
+            w(f"  - {thai if th else en}")
     else:
         first = report.findings[0]
         where = f"#{first.seq}" if first.seq is not None else ("ฐานข้อมูล" if th else "-")
@@ -280,7 +296,7 @@ def run_export(args: argparse.Namespace) -> int:
     try:
         with _opened() as opened:
             seal = export(opened(args), args.format, args.output, progress=bar,
-                          total=bar.set_total if bar else None)
+                          total=bar.set_total if bar else None, files=getattr(args, "files", None))
     finally:
         if bar is not None:
             bar.close()
@@ -302,14 +318,37 @@ def seal_text(seal, th: bool, where: Path) -> str:
         f"{'บันทึกสุดท้าย' if th else 'head record'}:     #{seal.head_seq}",
         f"{'hash หัวสาย' if th else 'head hash'}:       {seal.head_hash}",
         f"sha256 {'ของไฟล์' if th else 'of file'}:  {e.get('file_sha256')}",
+        *_files_lines(e.get("attachments"), th),
         ("นิยามที่ใช้:" if th else "definitions:"),
         *[f"  {d['kind']:<13} {d['id']:<36} {d['version']}" for d in seal.definitions],
         "",
         (f"ตรวจภายหลัง: ruam audit verify --file {e.get('file')} --seal {seal.head_seq}:{seal.head_hash}" if th else
-         f"check later: ruam audit verify --file {e.get('file')} --seal {seal.head_seq}:{seal.head_hash}"),
+         f"check later: ruam audit verify --file {e.get('file')} --seal {seal.head_seq}:{seal.head_hash}")
+        + (f" --files {(e.get('attachments') or {}).get('folder')}" if (e.get("attachments") or {}).get("folder")
+           else ""),
         f"{'บันทึกตราประทับที่' if th else 'seal written to'}: {where}",
         "",
         ("ลงชื่อ ........................................  วันที่ ................" if th else
          "signed ........................................  date ................"),
     ]
     return "\n".join(lines)
+
+
+def _files_lines(files: dict | None, th: bool) -> list[str]:
+    """The seal's lines about the files the records name (and any the database no longer holds intact)."""
+    if not files:
+        return []
+    lines = [(f"ไฟล์แนบ:          {files['named']:,} ไฟล์ที่บันทึกอ้างถึง ({files['bytes']:,} ไบต์)" if th else
+              f"attachments:     {files['named']:,} file(s) named by the records ({files['bytes']:,} bytes)")]
+    if files.get("folder"):
+        lines.append((f"                  เขียนไว้ในโฟลเดอร์ {files['folder']}" if th else
+                      f"                 written to the folder {files['folder']}"))
+    for f in files["files"]:
+        if f["state"] != "ok":
+            lines.append((f"  !! ไฟล์ {f['sha256'][:12]}… (บันทึกที่ {f['seq']}) "
+                          + ("ไม่มีในฐานข้อมูล" if f["state"] == "missing" else "เนื้อไฟล์ไม่ตรงกับ hash")
+                          + ": สั่ง 'ruam audit verify'") if th else
+                         (f"  !! file {f['sha256'][:12]}… (record {f['seq']}) "
+                          + ("is not in the database" if f["state"] == "missing" else "does not match its hash")
+                          + ": run 'ruam audit verify'"))
+    return lines
