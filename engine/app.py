@@ -90,6 +90,9 @@ class Ruam(PeopleCommands):
     def __init__(self, store: Store, clock: Callable[[], dt.datetime] = utcnow) -> None:
         self.store = store
         self.clock = clock
+        # how far the database's clock runs ahead of ``clock``: zero, except on a
+        # demonstration database whose simulated clock a tick moved on (engine.clock)
+        self.clock_offset = dt.timedelta(0)
         self._cache: dict[str, Definition] = {}
         # bumped when this process adds a person or assigns / ends a role: caches of
         # who holds what (the web's Accounts) ask the database again
@@ -106,7 +109,7 @@ class Ruam(PeopleCommands):
         moment = self.clock()
         if moment.tzinfo is None:
             raise ValueError("the clock must return an aware datetime")
-        return moment.astimezone(dt.timezone.utc)
+        return (moment + self.clock_offset).astimezone(dt.timezone.utc)
 
     # ------------------------------------------------------------------ definitions
     def definition(self, version: str, tx: Tx | None = None) -> Definition:
@@ -238,6 +241,11 @@ class Ruam(PeopleCommands):
         from definitions import shipped_texts
 
         self.store.migrate()
+        if demo:  # a demonstration: its clock is simulated (a tick may move it forward)
+            from engine.clock import load, mark_demo
+
+            mark_demo(self)
+            load(self)
         registered = self.register_definitions(texts or shipped_texts())
         people = self.load_demo() if demo else []
         return {"definitions": registered, "demo_people": people}

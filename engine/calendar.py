@@ -95,11 +95,18 @@ def _texts(spec: CalendarItemSpec, round_id: str, org: Organization, subject: st
 
 
 def tick(app: Ruam, now: dt.datetime | None = None) -> TickResult:
-    """Do everything the calendar says has become due by ``now``; idempotent."""
-    now = (now or app.now()).astimezone(dt.timezone.utc)
-    result = TickResult(at=now)
+    """Do everything the calendar says has become due by ``now`` (default: the database's clock); idempotent.
+
+    ``now`` ahead of the database's clock is refused (``engine.clock.TickAhead``),
+    except on a demonstration database, whose simulated clock it moves forward.
+    """
+    from engine.clock import tick_moment
+
+    asked = now
     with app.store.transaction() as tx:
         tx.lock_calendar()
+        now = tick_moment(app, tx, asked)
+        result = TickResult(at=now)
         defs = app.active(tx)
         if defs.calendar is None:
             return result

@@ -15,13 +15,14 @@ from typing import Any
 
 from engine.app import Ruam
 from engine.calendar import _process_of, _Writer
+from engine.clock import database_now
 from storage.store import Tx
 from workflow.authority import acting_role
 from workflow.calendar import schedule as wc
 from workflow.calendar.fold import CalendarFold
 from workflow.definitions import Calendar, CalendarItemSpec, Organization
 from workflow.errors import EvidenceInvalid, NotAllowed, NotFound, Problem, Refused, UsageError
-from workflow.fiscal import format_date_be
+from workflow.fiscal import format_date_be, format_datetime_be
 from workflow.ledger import Record, format_instant
 
 __all__ = ["calendar_view", "check_fiscal_year", "projection_findings", "record_checkpoint", "submit_report"]
@@ -64,8 +65,21 @@ def _open_row(tx: Tx, app: Ruam, item_id: str, kind: str, now: dt.datetime) -> t
     if row["status"] == wc.NOT_APPLICABLE:
         raise Refused(f"{item_id} is not applicable this year (the calendar started after it was due)",
                       f"{item_id} ไม่อยู่ในรอบของปีนี้ (เริ่มใช้ปฏิทินหลังวันครบกำหนด)")
+    _not_before_opening(row, now)
     cal = app.definition(row["calendar_version"], tx)
     return row, cal  # type: ignore[return-value]
+
+
+def _not_before_opening(row: dict, now: dt.datetime) -> None:
+    """A closing is judged by the clock that opened the item: never stamped before its opening record or its
+    window. (Only a clock set back can get here: a tick ahead of the clock is refused, and a demonstration
+    database's clock runs on from its last tick.)"""
+    opened = max(row["recorded_at"], row["opens_at"])
+    if now < opened:
+        raise Refused(f"{row['id']} was opened at {format_datetime_be(opened)}, after this database's clock "
+                      f"({format_datetime_be(now)}): it cannot be closed before then (check the server's clock)",
+                      f"{row['id']} เปิดรอบเมื่อ {format_datetime_be(opened)} ซึ่งช้ากว่าเวลาปัจจุบันของฐานข้อมูล "
+                      f"({format_datetime_be(now)}) จึงบันทึกก่อนเวลานั้นไม่ได้ (โปรดตรวจสอบนาฬิกาของเครื่อง)")
 
 
 def _not_open_yet(item_id: str, fy: int, spec: CalendarItemSpec, round_id: str) -> Refused:
@@ -119,7 +133,7 @@ def submit_report(app: Ruam, fiscal_year: int, task: str, round_id: str, actor: 
                          f"'{round_id}' ไม่ใช่รอบรายงาน (H1 = ๖ เดือน, H2 = ๑๒ เดือน)")
     with app.store.transaction() as tx:
         tx.lock_calendar()  # serialize with the tick: it may be marking this very item overdue
-        now = app.now()  # after the lock: never stamped before a tick that opened the item meanwhile
+        now = database_now(app, tx)  # after the lock: never stamped before a tick that opened the item meanwhile
         defs = app.active(tx)
         cal = defs.calendar
         candidates = [i for i in (cal.items if cal else ()) if i.kind == "report" and i.per == "task"
@@ -159,7 +173,7 @@ def record_checkpoint(app: Ruam, item_id: str, actor: str, evidence: dict) -> Re
     check_fiscal_year(int(parts[0]), "checkpoint")
     with app.store.transaction() as tx:
         tx.lock_calendar()  # serialize with the tick (see submit_report)
-        now = app.now()
+        now = database_now(app, tx)
         defs = app.active(tx)
         org = defs.organization
         if len(parts) == 3:

@@ -49,6 +49,10 @@ OFFICE = ("ทั้งสำนักงาน", "the whole office")
 ROUNDS = {"H1": ("รอบ ๖ เดือน", "6-month round"), "H2": ("รอบ ๑๒ เดือน", "12-month round")}
 
 ISO_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+_ISO_ANY = re.compile(r"\b\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?)?\b")
+_COMPOSITE = re.compile(r"\b\d{4}/[a-z][a-z0-9_]*(?:/[a-z0-9_]+/[a-z][a-z0-9_]*)?\b")
+_WORD = re.compile(r"(?<![\w./-])[a-z][a-z0-9_]*(?![\w/-])")
+_TYPED = re.compile(r"\((?:รหัส|id) [^()]*\)")
 
 
 def pick(pair: tuple[str, str], lang: str) -> str:
@@ -182,6 +186,38 @@ class Names:
         names = [self.person(i) for i in ids]
         return ", ".join(names) if names else "-"
 
+    # ------------------------------------------------------------------ free text
+    def humanize(self, text: str) -> str:
+        """A message written with ids (a refusal, an audit finding) told with titles and names:
+        every process and calendar-item id, person, role, scope, state and trigger id, ISO instant
+        and ISO date in it is replaced; what stands inside ``(รหัส …)`` is left for typing."""
+        kept: list[str] = []
+
+        def keep(m: re.Match) -> str:
+            kept.append(m.group(0))
+            return f"\x00{len(kept) - 1}\x00"
+
+        text = _TYPED.sub(keep, text)
+        text = _ISO_ANY.sub(lambda m: self.when(m.group(0)) if "T" in m.group(0) else self.day(m.group(0)), text)
+        text = _COMPOSITE.sub(lambda m: self.item_id(m.group(0)) if m.group(0).count("/") == 3
+                              else self.process(m.group(0)) if self.org.task(m.group(0).split("/")[1])
+                              else m.group(0), text)
+        text = _WORD.sub(lambda m: self._word(m.group(0)), text)
+        return re.sub("\x00(\\d+)\x00", lambda m: kept[int(m.group(1))], text)
+
+    def _word(self, word: str) -> str:
+        if word in self.people:
+            return self.person(word)
+        if self.org.role(word) is not None:
+            return self.role(word)
+        if self.org.task(word) or self.org.mission_group(word) or self.org.unit(word):
+            return self.scope(word)
+        if any(st.id == word for st in self.procedure.states):
+            return self.state(word)
+        if word in self.procedure.triggers():
+            return self.trigger(word)
+        return word
+
     # ------------------------------------------------------------------ values and evidence
     def when(self, value: Any) -> str:
         """An instant (datetime or ISO text) as BE, Bangkok time."""
@@ -212,6 +248,8 @@ class Names:
     def value(self, spec: FieldSpec | None, value: Any) -> str:
         if value is None or value == "":
             return "-"
+        if spec is not None and spec.id in ("task", "person") and isinstance(value, str):
+            return self.task(value) if spec.id == "task" else self.person(value)
         kind = spec.type if spec else None
         if isinstance(value, bool) or kind == "boolean":
             return ("ใช่" if self.th else "yes") if value else ("ไม่ใช่" if self.th else "no")
@@ -310,8 +348,8 @@ def explain(exc: Exception, names: Names) -> str:
     if isinstance(exc, NotFound) and exc.kind == "process" and names.org.task(exc.key.partition("/")[2]):
         return f"ไม่พบ{names.process(exc.key)} (รหัส {exc.key})" if th else f"no {names.process(exc.key)} (id {exc.key})"
     if isinstance(exc, NotFound):
-        return exc.message(lang).replace(f"'{exc.key}'", f"(รหัส {exc.key})" if th else f"(id {exc.key})")
-    return exc.message(lang) if isinstance(exc, RuamError) else str(exc)
+        return names.humanize(exc.message(lang).replace(f"'{exc.key}'", f"(รหัส {exc.key})" if th else f"(id {exc.key})"))
+    return names.humanize(exc.message(lang) if isinstance(exc, RuamError) else str(exc))
 
 
 FIELD_TYPES = {"text": ("ข้อความ", "text"), "date": ("วันที่", "date"), "doc_number": ("เลขที่หนังสือ", "document number"),

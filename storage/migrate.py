@@ -9,7 +9,7 @@ from alembic.config import Config
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from storage.schema import LEDGER_GUARD_SQL
+from storage.schema import ATTACHMENT_GUARD_SQL, LEDGER_GUARD_SQL
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -29,7 +29,10 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
             conn.execute(text("SELECT pg_advisory_xact_lock(7265610001)"))
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
-        # A SQLite batch migration that rebuilds the ledger drops its triggers:
-        # re-assert them after every upgrade (the statements are idempotent).
-        for statement in LEDGER_GUARD_SQL[conn.dialect.name]:
+        # A SQLite batch migration that rebuilds the ledger (or the attachments) drops its
+        # triggers: re-assert them after every upgrade (the statements are idempotent).
+        guards = LEDGER_GUARD_SQL[conn.dialect.name]
+        if revision == "head" or revision >= "0004":  # the attachments' guard came with 0004
+            guards = guards + ATTACHMENT_GUARD_SQL[conn.dialect.name]
+        for statement in guards:
             conn.execute(text(statement))

@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 
 # The Alembic revision this code expects; ``ruam init`` upgrades to it.
-SCHEMA_REVISION = "0003"
+SCHEMA_REVISION = "0005"
 
 metadata = MetaData(naming_convention={
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -298,6 +298,19 @@ web_settings = Table(
     Column("value", Text, nullable=False),
 )
 
+# -- the clock of a demonstration database (revision 0005). A row exists only on a
+# database marked as a simulation (``ruam init --demo``): its time runs ``offset_us``
+# ahead of the real clock once ``ruam tick --now`` moved it forward. A real office's
+# database has no row, and a tick ahead of its clock is refused.
+database_clock = Table(
+    "database_clock", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("offset_us", BigInteger, nullable=False, default=0),
+    Column("marked_at", UTCDateTime(), nullable=False),
+    Column("moved_at", UTCDateTime(), nullable=True),      # the real time of the last move
+    Column("moved_to", UTCDateTime(), nullable=True),      # the simulated time it moved to
+)
+
 # SQL that makes the ledger refuse UPDATE and DELETE (defence in depth for
 # invariant 1). Re-create it in any migration that rebuilds the ledger table.
 LEDGER_GUARD_SQL = {
@@ -316,5 +329,26 @@ LEDGER_GUARD_SQL = {
         "DROP TRIGGER IF EXISTS ledger_no_truncate ON ledger",
         "CREATE TRIGGER ledger_no_truncate BEFORE TRUNCATE ON ledger "
         "FOR EACH STATEMENT EXECUTE FUNCTION ledger_append_only()",
+    ],
+}
+
+# The same for the attachments (revision 0004): a stored file is part of the record
+# (invariant 10), so its row and bytes are never updated or deleted either.
+ATTACHMENT_GUARD_SQL = {
+    "sqlite": [
+        "CREATE TRIGGER IF NOT EXISTS attachments_no_update BEFORE UPDATE ON attachments "
+        "BEGIN SELECT RAISE(ABORT, 'attachments are append-only'); END",
+        "CREATE TRIGGER IF NOT EXISTS attachments_no_delete BEFORE DELETE ON attachments "
+        "BEGIN SELECT RAISE(ABORT, 'attachments are append-only'); END",
+    ],
+    "postgresql": [
+        "CREATE OR REPLACE FUNCTION attachments_append_only() RETURNS trigger AS $$ "
+        "BEGIN RAISE EXCEPTION 'attachments are append-only'; END; $$ LANGUAGE plpgsql",
+        "DROP TRIGGER IF EXISTS attachments_no_update ON attachments",
+        "CREATE TRIGGER attachments_no_update BEFORE UPDATE OR DELETE ON attachments "
+        "FOR EACH ROW EXECUTE FUNCTION attachments_append_only()",
+        "DROP TRIGGER IF EXISTS attachments_no_truncate ON attachments",
+        "CREATE TRIGGER attachments_no_truncate BEFORE TRUNCATE ON attachments "
+        "FOR EACH STATEMENT EXECUTE FUNCTION attachments_append_only()",
     ],
 }

@@ -1,7 +1,7 @@
 """An attacker with database rights, for the audit tests.
 
-``attack(db_url)`` opens a plain connection that goes around the ledger's
-append-only triggers the way someone with DB rights would: on SQLite it drops
+``attack(db_url)`` opens a plain connection that goes around the ledger's (and the
+attachments') append-only triggers the way someone with DB rights would: on SQLite it drops
 them (and puts them back afterwards, covering the tracks); on PostgreSQL it sets
 ``session_replication_role = replica`` (a superuser's switch that silences
 triggers for the session).
@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from sqlalchemy import create_engine, text
 
 from storage.db import normalize_url
-from storage.schema import LEDGER_GUARD_SQL
+from storage.schema import ATTACHMENT_GUARD_SQL, LEDGER_GUARD_SQL
 from workflow.canonical import canonical_text
 from workflow.ledger import Entry, Record
 
@@ -29,11 +29,13 @@ def attack(db_url: str):
             if engine.dialect.name == "sqlite":
                 conn.exec_driver_sql("DROP TRIGGER IF EXISTS ledger_no_update")
                 conn.exec_driver_sql("DROP TRIGGER IF EXISTS ledger_no_delete")
+                conn.exec_driver_sql("DROP TRIGGER IF EXISTS attachments_no_update")
+                conn.exec_driver_sql("DROP TRIGGER IF EXISTS attachments_no_delete")
             else:
                 conn.exec_driver_sql("SET session_replication_role = replica")
             yield conn
             if engine.dialect.name == "sqlite":
-                for sql in LEDGER_GUARD_SQL["sqlite"]:
+                for sql in LEDGER_GUARD_SQL["sqlite"] + ATTACHMENT_GUARD_SQL["sqlite"]:
                     conn.exec_driver_sql(sql)
     finally:
         engine.dispose()

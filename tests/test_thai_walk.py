@@ -74,6 +74,15 @@ def test_a_fiscal_year_through_the_cli_reads_in_thai(walk):
     w("people", "add", "officer_extra", "--name", "เจ้าหน้าที่เพิ่ม (ตัวอย่าง)", "--position", "นักวิชาการ")
     w.people.add("officer_extra")
     w("tick")
+    w("tick", "--now", "2570-03-17")              # a demo database: the simulated clock moves forward
+    w("report", "submit", steps.PROCESS, "H1", "--as", steps.OFFICER, "--summary", "สรุปผล ๖ เดือน")
+    w("checkpoint", "record", "2570/committee_supervision/r1/office", "--as", "ktpn_1",
+      "--findings", "ดำเนินการตามแผน", "--advice", "ประชาสัมพันธ์เพิ่ม", "--held-on", "2570-03-16")
+    w("checkpoint", "record", "2570/committee_supervision/extra", "--as", "ktpn_1",
+      "--findings", "ครั้งเพิ่มเติม", "--advice", "ติดตามต่อ")
+    w("report", "submit", steps.PROCESS, "H1", "--as", steps.OFFICER, "--summary", "อีกครั้ง", code=1)
+    w("tick", "--now", "2570-04-01T00:00")        # what was not done by 31 March is overdue
+    w("log", "--limit", "60")
     w("calendar", "--fiscal-year", "2570")
     w("calendar", "--overdue")
     w("outbox")

@@ -59,10 +59,16 @@ class AuditReport:
     seal: dict | None = None
     checks: dict[str, str] = field(default_factory=dict)  # check -> done | skipped (why)
     findings: Findings = field(default_factory=Findings)
+    # what could not be judged and keeps the verdict from being a pass: (check, English, Thai)
+    incomplete: list[tuple[str, str, str]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return self.findings.total == 0
+        return self.findings.total == 0 and not self.incomplete
+
+    @property
+    def verdict(self) -> str:
+        return "failed" if self.findings.total else "incomplete" if self.incomplete else "passed"
 
     def first(self, kind: str | None = None) -> Finding | None:
         return next((f for f in self.findings if kind is None or f.kind == kind), None)
@@ -70,7 +76,8 @@ class AuditReport:
     def as_dict(self) -> dict[str, Any]:
         first_break = self.first("chain")
         return {
-            "ok": self.ok, "source": self.source, "records": self.records, "first_seq": self.first_seq,
+            "ok": self.ok, "verdict": self.verdict, "source": self.source, "records": self.records,
+            "first_seq": self.first_seq,
             "last_seq": self.last_seq, "head_seq": self.head_seq, "head_hash": self.head_hash,
             "processes": self.processes, "people": self.people, "assignments": self.assignments,
             "definitions": self.definitions, "checks": self.checks, "unchecked_kinds": self.unchecked,
@@ -79,6 +86,7 @@ class AuditReport:
             "finding_counts": dict(self.findings.by_kind), "findings_total": self.findings.total,
             "findings_listed": len(self.findings),
             "findings": [_finding_dict(f) for f in self.findings],
+            "incomplete": [{"check": c, "message": en, "message_th": th} for c, en, th in self.incomplete],
         }
 
 

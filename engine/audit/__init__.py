@@ -3,5 +3,7 @@
 ``live`` verifies the chain, replays the ledger and compares it with the live
 tables (one snapshot); ``workers`` folds ranges of processes in parallel for it;
 ``checks`` holds what both of them use; ``export`` writes the ledger to a file
-with a seal and verifies such a file offline. Import the submodules directly.
+with a seal and verifies such a file offline; ``files`` holds the attachment store to the
+files the records name, ``export_files`` does so for an export's folder of files. Import the
+submodules directly.
 """

@@ -16,8 +16,11 @@ time with BE years, actor, role, step …) and the verifiable ``body`` and ``has
 columns. Its definitions go beside it in ``FILE.definitions.jsonl``.
 
 Each export writes its seal to ``FILE.seal.json`` and returns it for printing:
-record count, head sequence number and hash, the definitions (kind, id, version)
-and the file's own sha256. ``verify_file`` checks an export against an earlier seal.
+record count, head sequence number and hash, the definitions (kind, id, version),
+the file's own sha256 and the manifest of the files the records name (with
+``files``, their bytes are written to that folder: ``engine.audit.export_files``).
+``verify_file`` checks an export against an earlier seal, and the named files
+against a folder of them.
 """
 
 from __future__ import annotations
@@ -31,12 +34,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from engine.audit.export_files import check_folder, files_folder, manifest, not_judged
 from workflow.audit import AuditReport, definition_from_content, replay, sort_findings
 from workflow.chain import Findings, StoredRow
 from workflow.definitions import Definition
 from workflow.errors import Finding, UsageError
 from workflow.fiscal import format_datetime_be
 from workflow.ledger import Record
+from workflow.named_files import NamedFiles
 from workflow.seal import Seal
 
 FORMATS = ("jsonl", "csv")
@@ -74,8 +79,11 @@ def _safe_cell(value: Any) -> str:
 
 
 def export(app: Any, fmt: str, path: str | os.PathLike, progress: Callable[[int], None] | None = None,
-           total: Callable[[int], None] | None = None) -> Seal:
-    """Write the whole ledger, as stored, in one snapshot; return its seal (``audit verify --file`` judges it)."""
+           total: Callable[[int], None] | None = None, files: str | os.PathLike | None = None) -> Seal:
+    """Write the whole ledger, as stored, in one snapshot; return its seal (``audit verify --file`` judges it).
+
+    ``files``: a folder to write the bytes of every file the records name (``<sha256>`` each).
+    """
     if fmt not in FORMATS:
         raise UsageError("--format", f"'{fmt}' is not one of: {', '.join(FORMATS)}",
                          f"'{fmt}' ไม่ใช่รูปแบบที่มี: {', '.join(FORMATS)}")
@@ -83,6 +91,8 @@ def export(app: Any, fmt: str, path: str | os.PathLike, progress: Callable[[int]
     tmp = target.with_name(target.name + ".partial")
     if not target.parent.is_dir():
         raise UsageError("-o", f"no such folder: {target.parent}", f"ไม่พบโฟลเดอร์ {target.parent}")
+    folder = files_folder(files, create=True)
+    named = NamedFiles()
     now = app.now()
     with app.store.reading() as tx:
         if app.store.dialect == "postgresql":
@@ -99,10 +109,10 @@ def export(app: Any, fmt: str, path: str | os.PathLike, progress: Callable[[int]
                     out.write(json.dumps(header, ensure_ascii=False) + "\n")
                     for d in defs:
                         out.write(_definition_line(d))
-                    count, last = _write_jsonl(out, tx.stream_rows(), progress)
+                    count, last = _write_jsonl(out, named.watch(tx.stream_rows()), progress)
                 else:
                     out.write("\ufeff")
-                    count, last = _write_csv(out, tx.stream_rows(), progress)
+                    count, last = _write_csv(out, named.watch(tx.stream_rows()), progress)
                 file_digest = out.digest.hexdigest()
             if fmt == "csv":
                 with open(definitions_path(target), "w", encoding="utf-8", newline="\n") as side:
@@ -113,6 +123,7 @@ def export(app: Any, fmt: str, path: str | os.PathLike, progress: Callable[[int]
         finally:
             if tmp.exists():
                 tmp.unlink()
+        named_files = manifest(tx, named, folder)
     used = []
     for d in defs:
         used.append({"kind": d["kind"], "id": d["name"], "version": d["version"]})
@@ -120,7 +131,7 @@ def export(app: Any, fmt: str, path: str | os.PathLike, progress: Callable[[int]
                 records=count, definitions=tuple(used),
                 extra={"format": fmt, "file": target.name, "file_sha256": file_digest,
                        "exported_at": now.isoformat(), "exported_at_be": format_datetime_be(now),
-                       "database_head": f"{head_seq}:{head_hash}"})
+                       "database_head": f"{head_seq}:{head_hash}", "attachments": named_files})
     seal_path(target).write_text(json.dumps(seal.as_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return seal
 
@@ -225,11 +236,15 @@ def _csv_rows(handle: IO[str], report: AuditReport) -> Iterator[StoredRow]:
 
 
 def verify_file(path: str | os.PathLike, seal: Seal | None = None,
-                progress: Callable[[int], None] | None = None) -> AuditReport:
-    """Verify an export with no database: chain, seal, legality and authority (with its definitions)."""
+                progress: Callable[[int], None] | None = None,
+                files: str | os.PathLike | None = None) -> AuditReport:
+    """Verify an export with no database: chain, seal, legality and authority (with its definitions),
+    and the files the records name against the folder ``files`` (without it: not judged, never a pass)."""
     source = Path(path)
     if not source.is_file():
         raise UsageError("--file", f"no such file: {source}", f"ไม่พบไฟล์ {source}")
+    folder = files_folder(files, create=False)
+    named = NamedFiles()
     report = AuditReport(source=f"file {source.name}")
     defs: dict[str, Definition | None] = {}
     try:
@@ -255,7 +270,7 @@ def verify_file(path: str | os.PathLike, seal: Seal | None = None,
                     report.checks["legality"] = f"skipped: {side.name} (the definitions) is not beside the file"
                     report.checks["authority"] = report.checks["legality"]
                 rows = _csv_rows(handle, report)
-            replay(rows, defs.get, report=report, seal=seal, progress=progress)
+            replay(named.watch(rows), defs.get, report=report, seal=seal, progress=progress)
     except UnicodeDecodeError:
         raise UsageError("--file", "is not UTF-8 text", "ไม่ใช่ข้อความ UTF-8") from None
     except OSError as exc:
@@ -269,6 +284,12 @@ def verify_file(path: str | os.PathLike, seal: Seal | None = None,
         report.findings = kept
     report.head_seq, report.head_hash = report.last_seq, report.last_hash
     report.checks["projection"] = "skipped: no database (an export holds the ledger only)"
+    if folder is not None:
+        check_folder(named, folder, report)
+    elif named:
+        not_judged(named, report)
+    else:
+        report.checks["attachments"] = "done: the records name no files"
     if report.records == 0:
         report.findings.append(Finding("chain", None, "the file holds no ledger records",
                                        message_th="ไฟล์ไม่มีบันทึกใดเลย"))

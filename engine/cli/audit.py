@@ -7,6 +7,7 @@ Exit codes: 0 everything verifies; 1 a finding (or a refusal); 2 usage.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,9 @@ def add_parsers(sub: Any) -> None:
     q.add_argument("--file", metavar="FILE", help="verify an export offline (no database)")
     q.add_argument("--seal", metavar="HEAD", help="an earlier seal: HASH, SEQ:HASH or a .seal.json file; "
                                                   "detects truncation and rewriting since")
+    q.add_argument("--files", metavar="DIR", help="with --file: the folder of the files the records name "
+                                                  "(written by 'audit export --files DIR'); without it "
+                                                  "those files are not judged and the verdict is incomplete")
     q.add_argument("--no-progress", action="store_true", help="no progress bar or lines")
     _workers_arg(q)
     q = asub.add_parser("replay", help="the state of every process as it was at a moment")
@@ -44,6 +48,8 @@ def add_parsers(sub: Any) -> None:
     add_common(q, json_flag=True)
     q.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
     q.add_argument("-o", "--output", required=True, metavar="FILE")
+    q.add_argument("--files", metavar="DIR", help="also write the bytes of every file the records name into DIR "
+                                                  "(one file per sha256), for 'audit verify --file … --files DIR'")
     q.add_argument("--no-progress", action="store_true", help="no progress bar or lines")
     for name, handler in {"verify": run_verify, "audit": run}.items():
         sub.choices[name].set_defaults(run=handler)
@@ -111,26 +117,45 @@ class _opened:
 def run_verify(args: argparse.Namespace) -> int:
 
     seal = _seal_arg(getattr(args, "seal", None))
+    if getattr(args, "files", None) and not getattr(args, "file", None):
+        from workflow.errors import UsageError
+
+        raise UsageError("--files", "is for an offline check (--file EXPORT): the database's own files are "
+                                    "always checked", "ใช้ --files คู่กับ --file เท่านั้น (ตรวจแบบออฟไลน์) "
+                                    "การตรวจฐานข้อมูลตรวจไฟล์แนบที่เก็บไว้ทุกครั้งอยู่แล้ว")
     bar = progress(args, "verify")
+    names = None
     try:
         if getattr(args, "file", None):
             from engine.audit.export import verify_file
 
-            report = verify_file(args.file, seal, progress=bar)
+            report = verify_file(args.file, seal, progress=bar, files=getattr(args, "files", None))
         else:
             from engine.audit.live import verify
 
             with _opened() as opened:
-                report = verify(opened(args), progress=bar, seal=seal, total=bar.set_total if bar else None,
+                app = opened(args)
+                report = verify(app, progress=bar, seal=seal, total=bar.set_total if bar else None,
                                 workers=getattr(args, "workers", None))
+                names = _names_or_none(app, args)
     finally:
         if bar is not None:
             bar.close()
     if args.json:
         print_json(report.as_dict())
     else:
-        print_report(report, _th(args))
+        print_report(report, _th(args), names=names)
     return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def _names_or_none(app, args: argparse.Namespace):
+    """Names to tell findings with; a database too damaged to name things gets the findings' own words."""
+    from engine.names import Names
+
+    try:
+        return Names.of(app, lang(args))
+    except Exception:  # noqa: BLE001 - the audit's verdict matters more than its wording
+        return None
 
 
 CHECKS = {
@@ -138,6 +163,7 @@ CHECKS = {
     "authority": ("อำนาจของผู้ดำเนินการ", "authority"), "projection": ("ตารางสถานะเทียบกับบันทึก", "projection"),
     "calendar": ("ปฏิทิน", "calendar"), "unchecked": ("ที่ไม่ได้ตรวจ", "unchecked"),
     "workers": ("จำนวนโปรเซสที่ช่วยตรวจ", "workers"), "files": ("ไฟล์แนบ", "files"),
+    "attachments": ("ไฟล์แนบที่บันทึกอ้างถึง", "attachments"),
     "projection_changed_during_audit": ("เปลี่ยนระหว่างการตรวจ", "changed during the audit"),
 }
 FINDING_KINDS = {
@@ -161,6 +187,17 @@ def check_state(state: str, th: bool) -> str:
         return _STATES_TH[state]
     if state.isdigit():
         return state
+    found = re.match(r"done: (\d+) file\(s\) named by the records, (\d+) stored", state)
+    if found:
+        return f"ตรวจแล้ว: บันทึกอ้างถึงไฟล์ {found[1]} ไฟล์ เก็บไว้ {found[2]} ไฟล์"
+    found = re.match(r"done: (\d+) file\(s\) named by the records, checked in (.+)", state)
+    if found:
+        return f"ตรวจแล้ว: บันทึกอ้างถึงไฟล์ {found[1]} ไฟล์ ตรวจกับโฟลเดอร์ {found[2]}"
+    if state == "done: the records name no files":
+        return "ตรวจแล้ว: บันทึกไม่ได้อ้างถึงไฟล์ใด"
+    found = re.match(r"not judged: (\d+) file\(s\)", state)
+    if found:
+        return f"ไม่ได้ตรวจ: บันทึกอ้างถึงไฟล์ {found[1]} ไฟล์ (ระบุโฟลเดอร์ไฟล์ด้วย --files)"
     if state.startswith("skipped: ") and "definitions" in state:
         return "ไม่ได้ตรวจ: ไม่มีไฟล์นิยามอยู่ข้างไฟล์ส่งออก"
     if state.startswith("records of kinds this version does not judge"):
@@ -170,7 +207,7 @@ def check_state(state: str, th: bool) -> str:
     return state
 
 
-def print_report(report, th: bool, out=None) -> None:
+def print_report(report, th: bool, out=None, names=None) -> None:
     out = out or sys.stdout
     w = lambda text="": print(text, file=out)  # noqa: E731
     source = report.source
@@ -202,7 +239,8 @@ def print_report(report, th: bool, out=None) -> None:
         for f in report.findings:
             where = f"#{f.seq}" if f.seq is not None else "-"
             kind = FINDING_KINDS.get(f.kind, (f.kind, f.kind))[0 if th else 1]
-            w(f"{where:<9} {kind}: {f.text('th' if th else 'en')}")
+            text = f.text("th" if th else "en")
+            w(f"{where:<9} {kind}: {names.humanize(text) if names is not None else text}")
         if report.findings.dropped:
             w(f"… {'และอีก' if th else 'and'} {report.findings.dropped:,} "
               f"{'ข้อที่ไม่ได้แสดง' if th else 'more not listed'}")
@@ -211,6 +249,11 @@ def print_report(report, th: bool, out=None) -> None:
                        for k, n in sorted(report.findings.by_kind.items()))
     if report.ok:
         w("ผ่าน: ไม่พบปัญหา" if th else "PASSED: no findings")
+    elif not report.findings.total:  # nothing wrong found, but something could not be judged: not a pass
+        w("ตรวจไม่ครบ: ไม่พบปัญหาในส่วนที่ตรวจได้ แต่ยังตัดสินผลทั้งหมดไม่ได้" if th else
+          "INCOMPLETE: no findings in what was checked, but not everything could be judged")
+        for _check, en, thai in report.incomplete:
+            w(f"  - {thai if th else en}")
     else:
         first = report.findings[0]
         where = f"#{first.seq}" if first.seq is not None else ("ฐานข้อมูล" if th else "-")
@@ -350,8 +393,11 @@ def run_history(args: argparse.Namespace) -> int:
         role = f" {'ในฐานะ' if th else 'as'} {names.role(e['role'])}" if e.get("role") not in (None, "system") else ""
         print(f"          {'โดย' if th else 'by'} {names.person(e['actor'])}{role}; "
               f"{'ผู้รับผิดชอบ' if th else 'responsible'}: {names.person(e['responsible'])}")
-        shown = e.get("evidence") if e["kind"] == "process.transitioned" else {
-            k: v for k, v in (e.get("evidence") or {}).items() if k in _CALENDAR_EVIDENCE}
+        data = e.get("evidence") or {}
+        if e["kind"] != "process.transitioned" and isinstance(data.get("evidence"), dict):
+            data = data["evidence"]  # a report's or checkpoint's own evidence, inside its calendar record
+        shown = data if e["kind"] == "process.transitioned" else {
+            k: v for k, v in data.items() if k in _CALENDAR_EVIDENCE}
         if shown:
             print(f"          {'หลักฐาน' if th else 'evidence'}:")
             for line in names.evidence(shown, names.fields_of(e.get("trigger")) or _calendar_fields(),
@@ -380,7 +426,7 @@ def run_export(args: argparse.Namespace) -> int:
     try:
         with _opened() as opened:
             seal = export(opened(args), args.format, args.output, progress=bar,
-                          total=bar.set_total if bar else None)
+                          total=bar.set_total if bar else None, files=getattr(args, "files", None))
     finally:
         if bar is not None:
             bar.close()
@@ -408,14 +454,37 @@ def seal_text(seal, th: bool, where: Path) -> str:
         f"{'บันทึกสุดท้าย' if th else 'head record'}:     #{seal.head_seq}",
         f"{'hash หัวสาย' if th else 'head hash'}:       {seal.head_hash}",
         f"sha256 {'ของไฟล์' if th else 'of file'}:  {e.get('file_sha256')}",
+        *_files_lines(e.get("attachments"), th),
         ("นิยามที่ใช้:" if th else "definitions:"),
         *[f"  {_kind_words(d['kind'], th)}  {'รุ่น' if th else 'version'} {d['version']}" for d in seal.definitions],
         "",
         (f"ตรวจภายหลัง: ruam audit verify --file {e.get('file')} --seal {seal.head_seq}:{seal.head_hash}" if th else
-         f"check later: ruam audit verify --file {e.get('file')} --seal {seal.head_seq}:{seal.head_hash}"),
+         f"check later: ruam audit verify --file {e.get('file')} --seal {seal.head_seq}:{seal.head_hash}")
+        + (f" --files {(e.get('attachments') or {}).get('folder')}" if (e.get("attachments") or {}).get("folder")
+           else ""),
         f"{'บันทึกตราประทับที่' if th else 'seal written to'}: {where}",
         "",
         ("ลงชื่อ ........................................  วันที่ ................" if th else
          "signed ........................................  date ................"),
     ]
     return "\n".join(lines)
+
+
+def _files_lines(files: dict | None, th: bool) -> list[str]:
+    """The seal's lines about the files the records name (and any the database no longer holds intact)."""
+    if not files:
+        return []
+    lines = [(f"ไฟล์แนบ:          {files['named']:,} ไฟล์ที่บันทึกอ้างถึง ({files['bytes']:,} ไบต์)" if th else
+              f"attachments:     {files['named']:,} file(s) named by the records ({files['bytes']:,} bytes)")]
+    if files.get("folder"):
+        lines.append((f"                  เขียนไว้ในโฟลเดอร์ {files['folder']}" if th else
+                      f"                 written to the folder {files['folder']}"))
+    for f in files["files"]:
+        if f["state"] != "ok":
+            lines.append((f"  !! ไฟล์ {f['sha256'][:12]}… (บันทึกที่ {f['seq']}) "
+                          + ("ไม่มีในฐานข้อมูล" if f["state"] == "missing" else "เนื้อไฟล์ไม่ตรงกับ hash")
+                          + ": สั่ง 'ruam audit verify'") if th else
+                         (f"  !! file {f['sha256'][:12]}… (record {f['seq']}) "
+                          + ("is not in the database" if f["state"] == "missing" else "does not match its hash")
+                          + ": run 'ruam audit verify'"))
+    return lines

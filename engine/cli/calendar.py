@@ -81,11 +81,11 @@ def tick_command(args) -> int:
 
     app = open_app(args)
     at = moment(args.now, "--now")
-    if at is not None:
-        app.clock = lambda: at
-    result = tick(app)
+    before = app.clock_offset
+    result = tick(app, at)  # ahead of the database's clock: refused, or a demo database's clock moves on
+    moved = app.clock_offset != before
     sent = deliver(app, SmtpConfig.from_env(os.environ))
-    summary = result.summary() | {"outbox": sent}
+    summary = result.summary() | {"outbox": sent, "simulated_clock_moved": moved}
     if args.json:
         print_json(summary | {"opened_items": result.opened, "overdue_items": result.overdue,
                               "reminder_items": [list(r) for r in result.reminders],
@@ -103,6 +103,11 @@ def tick_command(args) -> int:
     if sent["sent"] or sent["retry"] or sent["failed"]:
         print((f"  ข้อความออก: ส่งแล้ว {sent['sent']}, รอส่งใหม่ {sent['retry']}, ล้มเหลว {sent['failed']}" if th else
                f"  outbox: sent {sent['sent']}, retrying {sent['retry']}, failed {sent['failed']}"))
+    if moved:
+        print((f"  ฐานข้อมูลสาธิต: นาฬิกาจำลองเลื่อนไปที่ {format_datetime_be(result.at)} และเดินต่อจากนั้น "
+               "คำสั่งต่อไปจะลงเวลาตามนาฬิกานี้" if th else
+               f"  demonstration database: its simulated clock moved to {format_datetime_be(result.at)} and runs "
+               "on from there; later commands are stamped with it"))
     return EXIT_OK
 
 

@@ -71,7 +71,12 @@ def open_app(args: argparse.Namespace, *, check_schema: bool = True):
     STORES.append(store)
     if check_schema:
         store.ensure_current()
-    return Ruam(store)
+    app = Ruam(store)
+    if check_schema:  # on a demonstration database, its simulated clock (engine.clock)
+        from engine.clock import load
+
+        load(app)
+    return app
 
 
 def names_of(app, args: argparse.Namespace):

@@ -47,7 +47,11 @@ def open_app(db_url: str) -> Ruam:
         Ruam(store).init()
     else:
         store.ensure_current()
-    return Ruam(store)
+    app = Ruam(store)
+    from engine.clock import load
+
+    load(app)  # a demonstration database's simulated clock (engine.clock)
+    return app
 
 
 def serve(db_url: str, host: str, port: int, *, smtp=None, tick_minutes: float = 15.0,
