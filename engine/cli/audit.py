@@ -393,11 +393,11 @@ def run_history(args: argparse.Namespace) -> int:
         role = f" {'ในฐานะ' if th else 'as'} {names.role(e['role'])}" if e.get("role") not in (None, "system") else ""
         print(f"          {'โดย' if th else 'by'} {names.person(e['actor'])}{role}; "
               f"{'ผู้รับผิดชอบ' if th else 'responsible'}: {names.person(e['responsible'])}")
-        data = e.get("evidence") or {}
-        if e["kind"] != "process.transitioned" and isinstance(data.get("evidence"), dict):
-            data = data["evidence"]  # a report's or checkpoint's own evidence, inside its calendar record
-        shown = data if e["kind"] == "process.transitioned" else {
-            k: v for k, v in data.items() if k in _CALENDAR_EVIDENCE}
+        payload = e.get("evidence") or {}
+        if e["kind"] != "process.transitioned" and isinstance(payload.get("evidence"), dict):
+            payload = payload["evidence"]  # a report's or checkpoint's own evidence, inside its calendar record
+        shown = payload if e["kind"] == "process.transitioned" else {
+            k: v for k, v in payload.items() if k in _CALENDAR_EVIDENCE}
         if shown:
             print(f"          {'หลักฐาน' if th else 'evidence'}:")
             for line in names.evidence(shown, names.fields_of(e.get("trigger")) or _calendar_fields(),
