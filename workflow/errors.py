@@ -49,12 +49,16 @@ class Problem:
     problem: str
     file: str | None = None
     line: int | None = None
+    problem_th: str | None = None  # the problem in Thai, where it has been worded so
 
     def __str__(self) -> str:
+        return self.text("en")
+
+    def text(self, lang: str = "en") -> str:
         where = ""
         if self.file:
             where = f"{self.file}:{self.line}: " if self.line else f"{self.file}: "
-        return f"{where}{self.field}: {self.problem}"
+        return f"{where}{self.field}: {self.problem_th if lang == 'th' and self.problem_th else self.problem}"
 
 
 class DefinitionError(RuamError):
@@ -63,14 +67,15 @@ class DefinitionError(RuamError):
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = list(problems)
-        lines = "; ".join(str(p) for p in self.problems)
+        lines = "; ".join(p.text("en") for p in self.problems)
+        lines_th = "; ".join(p.text("th") for p in self.problems)
         super().__init__(
             f"invalid definition ({len(self.problems)} problem(s)): {lines}",
-            f"นิยามไม่ถูกต้อง ({len(self.problems)} ข้อ): {lines}",
+            f"นิยามไม่ถูกต้อง ({len(self.problems)} ข้อ): {lines_th}",
         )
 
     def details(self) -> dict:
-        return {"problems": [p.__dict__ for p in self.problems]}
+        return {"problems": [{k: v for k, v in p.__dict__.items() if k != "problem_th" or v} for p in self.problems]}
 
 
 class NotFound(RuamError):
@@ -132,9 +137,10 @@ class EvidenceInvalid(Refused):
     def __init__(self, trigger: str, problems: list[Problem]) -> None:
         self.trigger, self.problems = trigger, list(problems)
         lines = "; ".join(f"{p.field}: {p.problem}" for p in self.problems)
+        lines_th = "; ".join(f"{p.field}: {p.problem_th or p.problem}" for p in self.problems)
         super().__init__(
             f"evidence for '{trigger}' is not acceptable: {lines}",
-            f"หลักฐานของ '{trigger}' ไม่ถูกต้อง: {lines}",
+            f"หลักฐานของ '{trigger}' ไม่ถูกต้อง: {lines_th}",
         )
 
     def details(self) -> dict:
