@@ -29,6 +29,10 @@ def normalize_doc_number(text: str) -> str:
 
 def _one(spec: FieldSpec, value: Any, where: str, problems: list[Problem]) -> Any:
     t = spec.type
+    if isinstance(value, str) and "\x00" in value:  # not text; and no database text column holds it
+        problems.append(Problem(where, "contains a NUL character (\\x00), which is not text",
+                                problem_th="มีอักขระ NUL (\\x00) ซึ่งไม่ใช่ข้อความ"))
+        return None
     if t == "text":
         if not isinstance(value, (str, int, float)) or isinstance(value, bool):
             problems.append(Problem(where, "must be text", problem_th="ต้องเป็นข้อความ"))
@@ -85,6 +89,10 @@ def _one(spec: FieldSpec, value: Any, where: str, problems: list[Problem]) -> An
                                     problem_th="ต้องเป็นไฟล์ที่เก็บไว้แล้ว (sha256 ๖๔ หลัก)"))
             return None
         out = {"sha256": value["sha256"]}
+        if "\x00" in str(value.get("name") or ""):
+            problems.append(Problem(f"{where}.name", "contains a NUL character (\\x00), which is not text",
+                                    problem_th="มีอักขระ NUL (\\x00) ซึ่งไม่ใช่ข้อความ"))
+            return None
         if value.get("name"):
             out["name"] = unicodedata.normalize("NFC", str(value["name"]))
         if isinstance(value.get("size"), int):

@@ -21,6 +21,7 @@ from engine.accounts import Accounts
 from engine.app import Ruam
 from engine.web import text
 from engine.web.auth import FormSigner, RateLimit
+from engine.web.limits import BodyLimit
 from engine.web.problems import PROBLEM_JSON, lang_of, problem_response, validation_response
 from workflow.errors import RuamError
 
@@ -180,6 +181,7 @@ def create_web(app: Ruam, *, hasher: PasswordHasher | None = None, min_fill_seco
                              "detail": "ระบบขัดข้อง ไม่มีการเปลี่ยนแปลงข้อมูล" if th else
                              "internal error; nothing was changed"}, status_code=500, media_type=PROBLEM_JSON)
 
+    web.add_middleware(BodyLimit)  # inside SecurityHeaders: its answers get the headers too
     web.add_middleware(SecurityHeaders)
 
     @web.get("/healthz", include_in_schema=False)

@@ -15,6 +15,7 @@ from engine.feedback import opinions
 from engine.web import forms
 from engine.web.auth import SESSION_COOKIE, Caller, caller, check_csrf, client_ip, is_tls
 from engine.web.downloads import download
+from engine.web.limits import refuse_nul_fields
 from engine.web.problems import Forbidden, NotSignedIn, lang_of
 from workflow.authority import acting_role
 from workflow.errors import Conflict, RuamError, UsageError
@@ -72,6 +73,7 @@ def page_caller(request: Request) -> Caller:
 
 async def form_of(request: Request, who: Caller | None) -> dict:
     data = await request.form(max_fields=MAX_FORM_FIELDS)
+    refuse_nul_fields(data)  # multipart fields; the others were checked at the door (engine.web.limits)
     form = {k: v for k, v in data.multi_items()}
     if who is not None:
         check_csrf(who, str(form.get("csrf") or ""))

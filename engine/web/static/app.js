@@ -28,3 +28,32 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 });
+
+// The header menu: a button on a phone; where there is room it is always open (CSS shows it
+// even closed where browsers can; older ones are opened here). Escape closes it on a phone.
+document.addEventListener("DOMContentLoaded", () => {
+  const menu = document.querySelector("header details.menu");
+  if (!menu) return;
+  const wide = window.matchMedia("(min-width: 48rem)");
+  const styled = window.CSS && CSS.supports && CSS.supports("selector(::details-content)");
+  const fit = () => { if (wide.matches && !styled) menu.open = true; else if (!wide.matches) menu.open = false; };
+  fit();
+  wide.addEventListener("change", fit);
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && menu.open && !wide.matches) {
+      menu.open = false;
+      menu.querySelector("summary").focus();
+    }
+  });
+});
+
+// After a form is sent, its answer (the error, or what was saved) is on screen: a page that
+// starts below its answer (a long header, a fragment) is moved so the answer shows.
+document.addEventListener("DOMContentLoaded", () => {
+  const answer = document.querySelector("main [role=alert], main [role=status]");
+  if (!answer || location.hash) return;
+  const box = answer.getBoundingClientRect();
+  if (box.top < 0 || box.top + Math.min(box.height, 48) > window.innerHeight) {
+    answer.scrollIntoView({ block: "start" });
+  }
+});
