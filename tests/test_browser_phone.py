@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import re
 import shutil
-from urllib.parse import quote
 
 import pytest
 
 from tests import steps
 from tests.test_browser import CHROMIUM, DOCS, FLAGS, SHOTS, chromium, server  # noqa: F401 (fixtures)
+from tests.page_walk import COMMITTEE_R1, GROUP_R1, SWEEP_SHOTS, TASK, VISITORS, build_scene, concrete, page_paths  # noqa: F401
 from tests.webkit import PASSWORD
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -28,29 +28,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow,
               pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]
 
 PHONE = {"width": 390, "height": 844}
-TASK = steps.TASK
-GROUP_R1 = "2570/director_supervision/r1/mission_administration"
-COMMITTEE_R1 = "2570/committee_supervision/r1/office"
-VISITORS = [None, "officer_teacher_welfare", "director_administration", "deputy_4", "ktpn_1", "auditor", "admin"]
-
-# a sample value for each path parameter of a page
-PARAMS = {"fiscal_year": "2570", "task_id": TASK, "round_id": "h1", "item_id": GROUP_R1, "code": "en",
-          "sha256": "0" * 64}
-# more ways to see some pages (their messages, their other states)
-VARIANTS = {
-    "/": ["?lang=en"],
-    "/calendar": ["?overdue=1", "?fiscal_year=2570&done=" + quote(GROUP_R1), "?lang=en"],
-    "/dashboard": ["?group=mission_administration", "?lang=en"],
-    "/processes/{fiscal_year}/{task_id}": ["?done=send_back", "?lang=en"],
-    "/checkpoints/{item_id:path}": [COMMITTEE_R1, "2570/committee_supervision/extra"],
-    "/audit": ["?run=1&as_of=2027-03-01", "?export={export}", "?as_of=2400-01-01"],
-    "/admin/people": ["?done=add"],
-    "/account/password": ["?done=1"],
-    "/public/{fiscal_year}/{task_id}": ["?received=op-1", "?lang=en"],
-}
-SWEEP_SHOTS = {"/dashboard": "dashboard"}
-NOT_PAGES = {"/healthz", "/openapi.json"}  # GET routes outside /api that answer JSON
-PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 
 WIDTHS_JS = """() => {
   const de = document.documentElement, limit = de.clientWidth;
@@ -85,31 +62,6 @@ OPEN_ALL_JS = """() => { for (const d of document.querySelectorAll('details:not(
   d.open = true; d.dataset.unfolded = '1'; } }"""
 FOLD_AGAIN_JS = """() => { for (const d of document.querySelectorAll('details[data-unfolded]')) {
   d.open = false; delete d.dataset.unfolded; } }"""
-
-
-def page_paths(web) -> list[str]:
-    """Every GET route outside /api that the application serves (its pages)."""
-    try:  # FastAPI keeps an included router as one branch; this walks into it
-        from fastapi.routing import iter_route_contexts
-
-        routes = list(iter_route_contexts(web.routes))
-    except ImportError:
-        routes = web.routes
-    return sorted({r.path for r in routes if "GET" in (getattr(r, "methods", None) or ())
-                   and not r.path.startswith("/api/") and r.path not in NOT_PAGES})
-
-
-def concrete(path: str, export_id: str) -> list[str]:
-    """The route's URL with sample parameters, and its variants."""
-    names = PARAM.findall(path)
-    missing = [n for n in names if n not in PARAMS]
-    assert not missing, f"page {path}: add a sample value for {missing} to PARAMS"
-    base = PARAM.sub(lambda m: PARAMS[m.group(1)], path)
-    out = [base]
-    for v in VARIANTS.get(path, ()):
-        v = v.replace("{export}", export_id)
-        out.append(base + v if v.startswith("?") else PARAM.sub(lambda m: v, path))  # else: the one parameter
-    return out
 
 
 def visitor(browser, base: str, person: str | None):
@@ -159,19 +111,7 @@ def shot(page, name: str, full: bool = False) -> None:
 
 @pytest.fixture
 def scene(web, clock):
-    """10 March 2570 BE: a process part way, the first-half items open, an opinion, an export."""
-    from engine.calendar import tick
-    from tests.calendar_helpers import bkk
-
-    ruam = web.state.web.app
-    clock.set(bkk(2027, 3, 10, 10))
-    tick(ruam)
-    steps.run(ruam, steps.HAPPY_PATH[:4])
-    from engine.feedback import receive_feedback
-
-    receive_feedback(ruam, steps.PROCESS, "ขอให้เผยแพร่รายงานการประชุมทางเว็บไซต์ของสำนักงาน " * 3, "ผู้ปกครอง")
-    export_id, _seal = web.state.web.exports.make(ruam, "jsonl")
-    return export_id
+    return build_scene(web, clock)
 
 
 def test_every_page_fits_a_phone(server, chromium, web, scene, capsys):

@@ -57,9 +57,11 @@ class Web:
         self.feedback_ip = RateLimit(5, 600, clock)      # public opinions per address per 10 minutes
         self.min_fill_seconds = min_fill_seconds
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
-        self.templates.env.globals.update(word=text.word, when=text.when, day=text.day, size=text.size)
+        self.templates.env.globals.update(word=text.word, when=text.when, day=text.day, size=text.size,
+                                          be_input=text.be_input)
         self._exports = None
         self._organization = None
+        self._names: dict = {}
         self.warm_up()
 
     @property
@@ -98,6 +100,20 @@ class Web:
 
     def organization(self):
         return self.definitions().organization
+
+    def names(self, lang: str):
+        """What a page shows in place of ids (``engine.names``): the active definitions' titles and
+        the people's names, kept while neither the definitions nor the people change."""
+        from engine.names import Names
+
+        key = (lang, self.app.definitions_generation, self.app.roles_generation, id(self.definitions()),
+               int(time.monotonic() // ORGANIZATION_SECONDS))  # people another process added: seconds late
+        cached = self._names.get(lang)
+        if cached is None or cached[0] != key:
+            d = self.definitions()
+            names = Names(d.organization, d.procedure, lang, calendar=d.calendar, people=self.app.people())
+            cached = self._names[lang] = (key, names)
+        return cached[1]
 
 
 SECURITY_HEADERS = (

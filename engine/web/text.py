@@ -57,6 +57,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "email": ("อีเมล (ไม่บังคับ)", "Email (optional)"),
     "role": ("บทบาท", "Role"),
     "scope": ("กลุ่ม/งาน (เว้นว่าง = ทั้งสำนักงาน)", "Group or task (blank = whole office)"),
+    "be_date_hint": ("วว/ดด/ปปปป (พ.ศ.)", "DD/MM/YYYY (Buddhist Era)"),
     "valid_from": ("มีผลตั้งแต่ (เว้นว่าง = ตอนนี้)", "From (blank = now)"),
     "valid_until": ("ถึง (ไม่บังคับ)", "Until (optional)"),
     "inactive": ("ไม่มีผล", "inactive"),
@@ -203,3 +204,17 @@ def size(n: int | None, lang: str) -> str:
     if n < 1024 * 1024:
         return f"{n / 1024:.1f} KB"
     return f"{n / (1024 * 1024):.1f} MB"
+
+
+def be_input(value) -> str:
+    """A date as a BE date field shows and takes it: ``10/11/2569`` (the field also takes what parse_date does)."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        try:
+            value = parse_date(value)
+        except ValueError:
+            return value  # what the person typed, shown back with its error
+    if isinstance(value, dt.datetime):
+        value = to_bangkok(value).date()
+    return f"{value.day}/{value.month}/{value.year + BE_OFFSET}"

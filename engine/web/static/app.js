@@ -57,3 +57,38 @@ document.addEventListener("DOMContentLoaded", () => {
     answer.scrollIntoView({ block: "start" });
   }
 });
+
+// BE date fields (วว/ดด/ปปปป): read the date back in words as it is typed — "= 10 พฤศจิกายน 2569" —
+// so a slip (a CE year, a day that does not exist) is seen before the form is sent. The server
+// parses the same forms (workflow.fiscal.parse_date) and says the same in its error.
+document.addEventListener("DOMContentLoaded", () => {
+  const th = document.documentElement.lang !== "en";
+  const months = th
+    ? ["มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน", "กรกฎาคม", "สิงหาคม", "กันยายน",
+       "ตุลาคม", "พฤศจิกายน", "ธันวาคม"]
+    : ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+       "November", "December"];
+  const arabic = (s) => s.replace(/[๐-๙]/g, (d) => String("๐๑๒๓๔๕๖๗๘๙".indexOf(d)));
+  const read = (text) => {
+    const raw = arabic(text.trim());
+    let d, m, y, match;
+    if ((match = raw.match(/^(\d{1,2})\/(\d{1,2})\/(\d{4})$/))) [d, m, y] = [+match[1], +match[2], +match[3]];
+    else if ((match = raw.match(/^(\d{4})-(\d{1,2})-(\d{1,2})$/))) [y, m, d] = [+match[1], +match[2], +match[3]];
+    else return null;
+    const ce = y > 2400 ? y - 543 : y;
+    const date = new Date(Date.UTC(ce, m - 1, d));
+    if (date.getUTCFullYear() !== ce || date.getUTCMonth() !== m - 1 || date.getUTCDate() !== d) return false;
+    return th ? `= ${d} ${months[m - 1]} ${ce + 543}` : `= ${d} ${months[m - 1]} ${ce + 543} BE (${ce})`;
+  };
+  for (const input of document.querySelectorAll("input[data-be-date]")) {
+    const out = document.getElementById(`${input.id}-readback`);
+    if (!out) continue;
+    const show = () => {
+      const said = input.value.trim() ? read(input.value) : "";
+      out.textContent = said === null ? (th ? "พิมพ์เป็น วว/ดด/ปปปป เช่น 10/11/2569" : "type DD/MM/YYYY, e.g. 10/11/2569")
+        : said === false ? (th ? "ไม่มีวันนี้ในปฏิทิน" : "no such day") : said;
+    };
+    input.addEventListener("input", show);
+    show();
+  }
+});
