@@ -220,6 +220,12 @@ def test_storage_refuses_nul_from_any_other_entry(opened):
     with pytest.raises(EvidenceInvalid) as bad:
         opened.advance(steps.PROCESS, "complete_analysis", steps.OFFICER, evidence)
     assert [p.field for p in bad.value.problems] == ["summary"] and "อักขระ NUL" in bad.value.message("th")
+    # the audit's fast path agrees: recorded evidence with a NUL is not normalized evidence
+    from workflow.evidence import is_normalized, validate_evidence
+
+    fields = opened.active().procedure.transition("complete_analysis", "analyzing_regulations").evidence
+    normal = validate_evidence("complete_analysis", fields, steps.analysis())
+    assert is_normalized(fields, normal) and not is_normalized(fields, normal | {"summary": "สรุป\x00"})
     assert opened.process(steps.PROCESS)["version"] == 0
     assert verify(opened).ok
 
