@@ -582,14 +582,13 @@ def cmd_audit(args) -> int:
 
 def cmd_serve(args) -> int:
     from engine.outbox import SmtpConfig
-    from engine.service import serve, serve_workers
+    from engine.service import serve, serve_workers, service_settings
     from workflow.errors import UsageError
 
     if not 1 <= args.workers <= 64:
         raise UsageError("--workers", f"must be from 1 to 64, not {args.workers}")
-    options = {"smtp": SmtpConfig.from_env(os.environ),
-               "tick_minutes": float(os.environ.get("RUAM_TICK_MINUTES", "15")),
-               "leader_poll_seconds": float(os.environ.get("RUAM_LEADER_POLL_SECONDS", "10"))}
+    options = {"smtp": SmtpConfig.from_env(os.environ), **service_settings(os.environ),
+               "lang": _lang(args), "db_flag": getattr(args, "db", None)}
     if args.workers > 1:
         return serve_workers(_db(args), args.host, args.port, args.workers, **options)
     return serve(_db(args), args.host, args.port, **options)
