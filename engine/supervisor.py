@@ -205,10 +205,12 @@ def supervise(start: Callable[[int], BaseProcess], workers: int, *,
     deaths: deque[float] = deque()
     stopping = threading.Event()
     clean = True
+    asked: set[int] = set()  # pids sent SIGTERM: once only (a second one could land in its exit and kill it)
 
     def terminate_all() -> None:
         for proc in procs.values():
-            if proc.exitcode is None and proc.pid is not None:
+            if proc.exitcode is None and proc.pid is not None and proc.pid not in asked:
+                asked.add(proc.pid)
                 try:
                     os.kill(proc.pid, signal.SIGTERM)
                 except ProcessLookupError:
@@ -260,7 +262,9 @@ def supervise(start: Callable[[int], BaseProcess], workers: int, *,
             signal.signal(sig, handler)
     if not clean:
         raise WorkersFailed(len(deaths), window)
-    return 0 if all(p.exitcode == 0 for p in procs.values()) else 1
+    # a worker asked to stop may end by that SIGTERM itself (it came before its handler was set)
+    return 0 if all(p.exitcode == 0 or (p.pid in asked and p.exitcode == -signal.SIGTERM)
+                    for p in procs.values()) else 1
 
 
 def exit_with_parent(grace: float = ORPHAN_GRACE_SECONDS) -> None:
