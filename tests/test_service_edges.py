@@ -268,8 +268,9 @@ def test_a_worker_that_keeps_dying_stops_the_service_instead_of_looping():
     with pytest.raises(WorkersFailed) as refused:
         supervise(start, 2, max_restarts=3)
     assert len(started) == 5  # two, three replacements, then the fourth death within the minute stops it
-    assert [p.exitcode for p in started[:4]] == [3] * 4  # the fifth may be stopped before it exits itself
-    assert all(p.exitcode is not None for p in started)
+    codes = [p.exitcode for p in started]
+    # four died by themselves; the last one standing may have been stopped (SIGTERM) before it exited
+    assert codes.count(3) >= 4 and set(codes) <= {3, -signal.SIGTERM}, codes
     assert "หยุดทำงานซ้ำ" in refused.value.message("th")
     assert signal.getsignal(signal.SIGTERM) is before  # the parent's handlers are given back
 
