@@ -17,11 +17,11 @@ child process (so peak RSS is its own):
 - chain:    the audit's own chain check alone (rows through storage, sha256,
   links, one JSON parse per record, columns against the hashed text) — where
   the time goes, for comparison;
-- verify:   ``engine.audit.verify`` (chain, legality, guards, authority, projection),
+- verify:   ``engine.audit.live.verify`` (chain, legality, guards, authority, projection),
             in one process (the default);
 - verify-w2: the same with ``workers=2`` (the coordinator and one spawned worker;
             the peak RSS printed is the coordinator's plus the worker's);
-- replay:   ``engine.audit.replay_as_of``'s fold up to the last record, with a
+- replay:   ``engine.audit.live.replay_as_of``'s fold up to the last record, with a
   count of processes by state (the listing of every process is left out).
 
 It prints records/s, the ratio to the baseline measured in the same run, and
@@ -56,7 +56,7 @@ STEPS = 6  # transitions per process (the happy path), plus process.opened
 
 def _organization_text(tasks: int) -> str:
     from definitions import shipped_texts
-    from workflow.definitions import load_definition
+    from workflow.reader import load_definition
 
     org = next(load_definition(t, n) for n, t in shipped_texts() if n.endswith("organization.yaml"))
     content = json.loads(json.dumps(org.content))
@@ -69,10 +69,10 @@ def _organization_text(tasks: int) -> str:
 
 def _templates() -> dict[str, dict]:
     """Normalized evidence of each step of the happy path (as the engine records it)."""
-    from tests.steps import HAPPY_PATH
     from definitions import shipped_texts
-    from workflow.definitions import load_definition
+    from tests.steps import HAPPY_PATH
     from workflow.evidence import validate_evidence
+    from workflow.reader import load_definition
 
     proc = next(load_definition(t, n) for n, t in shipped_texts() if n.endswith("procedure.yaml"))
     out, state = {}, proc.initial
@@ -87,7 +87,7 @@ def _templates() -> dict[str, dict]:
 def build(url: str, records: int) -> dict:
     from definitions import shipped_texts
     from engine.app import Ruam
-    from storage import Store
+    from storage.store import Store
     from tests.steps import HAPPY_PATH
     from workflow.ledger import Entry, Record
 
@@ -283,13 +283,13 @@ def child(phase: str, url: str) -> dict:
         out = {"records": n, "bad": bad, "ok": not bad, "workers": 1}
     else:
         from engine.app import Ruam
-        from engine.audit import replay_as_of_fold, verify
-        from storage import Store
+        from engine.audit.live import replay_as_of_fold, verify
+        from storage.store import Store
 
         store = Store(url)
         app = Ruam(store)
         if phase == "chain":
-            from workflow.replay import Findings, check_chain
+            from workflow.chain import Findings, check_chain
 
             findings, n = Findings(), 0
             with store.reading() as tx:

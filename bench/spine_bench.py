@@ -63,7 +63,7 @@ def setup_ruam(url: str, processes: int):
     from definitions import shipped_texts
     from engine.app import Ruam
     from engine.logs import configure
-    from storage import Store
+    from storage.store import Store
 
     configure("WARNING")
     now = [dt.datetime(2026, 11, 20, 3, 0, tzinfo=dt.timezone.utc)]
@@ -106,7 +106,7 @@ def _body(seq: int, prev: str, pid: str, trigger: str, evidence: dict) -> str:
 
 def _raw_schema(url: str, processes: int) -> None:
     """The baseline writes into Ruam's own schema (same tables, indexes, triggers)."""
-    from storage import Store
+    from storage.store import Store
 
     store = Store(url)
     store.migrate()

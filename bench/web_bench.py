@@ -138,7 +138,7 @@ def bench_advance(db: str, port: int, clients: int, years: int) -> dict:
     from engine.accounts import Accounts
     from engine.app import Ruam
     from engine.logs import configure
-    from storage import Store
+    from storage.store import Store
 
     configure("WARNING")
     app = Ruam(Store(db))
@@ -290,7 +290,7 @@ def bench_dashboard(db: str, port: int, processes: int, renders: int, reuse: boo
     from engine.accounts import Accounts
     from engine.app import Ruam
     from engine.logs import configure
-    from storage import Store
+    from storage.store import Store
 
     configure("WARNING")
     app = Ruam(Store(db))

@@ -17,23 +17,33 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from storage import Store, Tx
-from workflow.authority import Assignment, acting_role, responsible_for
+from engine.people import SYSTEM, PeopleCommands
+from storage.store import Store, Tx
+from workflow.authority import acting_role, responsible_for
 from workflow.canonical import canonical_text, content_hash, sha256_hex
 from workflow.definitions import (
-    Calendar, Definition, Organization, Procedure, cross_check, load_definition,
+    Calendar,
+    Definition,
+    Organization,
+    Procedure,
 )
 from workflow.errors import (
-    Conflict, DefinitionError, EvidenceInvalid, InvalidTransition, NotAllowed, NotFound, Problem,
-    Refused, UsageError,
+    Conflict,
+    DefinitionError,
+    EvidenceInvalid,
+    InvalidTransition,
+    NotAllowed,
+    NotFound,
+    Problem,
+    Refused,
+    UsageError,
 )
 from workflow.evidence import attachment_hashes, field_summary, normalize_doc_number
 from workflow.guards import GuardContext
-from workflow.ledger import Entry, Record, format_instant
+from workflow.ledger import Entry, Record
 from workflow.machine import machine_for
+from workflow.reader import cross_check, load_definition
 
-SYSTEM = "system"
-PERSON_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 PROCESS_ID = re.compile(r"^(\d{4})/([a-z][a-z0-9_]*)$")
 MAX_ATTACHMENT = 20 * 1024 * 1024
 
@@ -46,7 +56,7 @@ def parse_process_id(text: str) -> tuple[int, str]:
     match = PROCESS_ID.match(text or "")
     if not match:
         raise UsageError("process", f"'{text}' is not a process id like 2570/task_teacher_welfare",
-                         f"'{text}' ไม่ใช่รหัสกระบวนการ เช่น 2570/task_teacher_welfare")
+                         f"'{text}' ไม่ใช่รหัสกระบวนการ (รหัส เช่น 2570/task_teacher_welfare)")
     return int(match.group(1)), match.group(2)
 
 
@@ -76,7 +86,7 @@ class Definitions:
     calendar: Calendar | None
 
 
-class Ruam:
+class Ruam(PeopleCommands):
     def __init__(self, store: Store, clock: Callable[[], dt.datetime] = utcnow) -> None:
         self.store = store
         self.clock = clock
@@ -155,6 +165,8 @@ class Ruam:
             rows, active = tx.definitions(), tx.active_definitions()
         for row in rows:
             row["active"] = active.get(row["kind"]) == row["version"]
+            found = self.definition_or_none(row["version"])
+            row["title"] = {"th": found.title.th, "en": found.title.en} if found is not None else None
         return rows
 
     @staticmethod
@@ -212,7 +224,8 @@ class Ruam:
                                          role=self._admin_role(actor),
                                          data={"version": d.version, "kind": d.kind}))
                 self._cache[d.version] = d
-                out.append({"kind": d.kind, "id": d.id, "version": d.version, "new": stored,
+                out.append({"kind": d.kind, "id": d.id, "title": {"th": d.title.th, "en": d.title.en},
+                            "version": d.version, "new": stored,
                             "activated": changed})
             tx.append(entries)
         self.definitions_generation += 1
@@ -228,115 +241,6 @@ class Ruam:
         registered = self.register_definitions(texts or shipped_texts())
         people = self.load_demo() if demo else []
         return {"definitions": registered, "demo_people": people}
-
-    # ------------------------------------------------------------------ people and roles
-    def _admin_role(self, actor: str) -> str:
-        return SYSTEM if actor == SYSTEM else "admin"
-
-    def _require_admin(self, tx: Tx, actor: str, now: dt.datetime) -> None:
-        """The local operator (``system``) or a person holding ``admin`` now."""
-        if actor == SYSTEM:
-            return
-        if acting_role(tx.assignments(person=actor), actor, ("admin",), {None}, now) is None:
-            raise NotAllowed(actor, "administer", "Ruam", ("admin",))
-
-    def add_person(self, person_id: str, name: str, position: str = "", email: str | None = None,
-                   actor: str = SYSTEM) -> Record:
-        if not PERSON_ID.match(person_id or "") or person_id == SYSTEM:
-            raise UsageError("person", f"'{person_id}' is not a person id (lower-case letters, digits, . _ -)",
-                             f"'{person_id}' ไม่ใช่รหัสบุคคล (a-z 0-9 . _ -)")
-        if not (name or "").strip():
-            raise UsageError("name", "is required", "ต้องระบุชื่อ")
-        if email is not None and email and "@" not in email:
-            raise UsageError("email", f"'{email}' is not an email address")
-        now = self.now()
-        with self.store.transaction() as tx:
-            self._require_admin(tx, actor, now)
-            tx.add_person(person_id, name.strip(), position.strip(), email or None, now)
-            [rec] = tx.append([Entry(kind="person.added", at=now, actor=actor, role=self._admin_role(actor),
-                                     data={"person": person_id, "name": name.strip(),
-                                           "position": position.strip(), "email": email or None})])
-        self.roles_generation += 1
-        self.log.info("person.added", person=person_id, seq=rec.seq)
-        return rec
-
-    def assign_role(self, person_id: str, role: str, scope: str | None = None,
-                    valid_from: dt.datetime | None = None, valid_until: dt.datetime | None = None,
-                    actor: str = SYSTEM) -> Record:
-        now = self.now()
-        with self.store.transaction() as tx:
-            self._require_admin(tx, actor, now)
-            org = self.active(tx).organization
-            if tx.get_person(person_id) is None:
-                raise NotFound("person", person_id, "บุคคล")
-            spec = org.role(role)
-            if spec is None:
-                raise UsageError("role", f"unknown role '{role}' (known: {', '.join(r.id for r in org.roles)})",
-                                 f"ไม่รู้จักบทบาท '{role}'")
-            if scope is not None and scope not in org.scope_ids():
-                raise UsageError("scope", f"unknown unit, mission group or task '{scope}'",
-                                 f"ไม่รู้จักกลุ่มหรืองาน '{scope}'")
-            if spec.scope == "task" and (scope is None or org.task(scope) is None):
-                raise UsageError("scope", f"role '{role}' is held for one task: give --scope TASK",
-                                 f"บทบาท '{role}' ต้องระบุงาน (--scope TASK)")
-            start = valid_from or now
-            if valid_until is not None and valid_until <= start:
-                raise UsageError("until", "must be after --from", "วันสิ้นสุดต้องอยู่หลังวันเริ่ม")
-            assignment = Assignment(id=tx.next_assignment_id(), person=person_id, role=role, scope=scope,
-                                    valid_from=start, valid_until=valid_until)
-            tx.add_assignment(assignment)
-            [rec] = tx.append([Entry(kind="role.assigned", at=now, actor=actor, role=self._admin_role(actor),
-                                     data={"assignment": assignment.id, "person": person_id, "role": role,
-                                           "scope": scope, "valid_from": format_instant(start),
-                                           "valid_until": format_instant(valid_until) if valid_until else None})])
-        self.roles_generation += 1
-        self.log.info("role.assigned", person=person_id, role=role, scope=scope, seq=rec.seq)
-        return rec
-
-    def end_assignment(self, assignment_id: int, until: dt.datetime | None = None,
-                       actor: str = SYSTEM) -> Record:
-        now = self.now()
-        until = until or now
-        with self.store.transaction() as tx:
-            self._require_admin(tx, actor, now)
-            found = [a for a in tx.assignments() if a.id == assignment_id]
-            if not found:
-                raise NotFound("assignment", str(assignment_id), "การมอบหมาย")
-            if until <= found[0].valid_from:
-                raise UsageError("until", "must be after the assignment's start")
-            tx.end_assignment(assignment_id, until)
-            [rec] = tx.append([Entry(kind="role.ended", at=now, actor=actor, role=self._admin_role(actor),
-                                     data={"assignment": assignment_id, "valid_until": format_instant(until)})])
-        self.roles_generation += 1
-        return rec
-
-    def people(self) -> list[dict]:
-        with self.store.reading() as tx:
-            people = tx.people()
-            assignments = tx.assignments()
-        now = self.now()
-        for p in people:
-            p["assignments"] = [{"id": a.id, "role": a.role, "scope": a.scope,
-                                 "valid_from": a.valid_from, "valid_until": a.valid_until,
-                                 "active": a.valid_at(now)} for a in assignments if a.person == p["id"]]
-        return people
-
-    def load_demo(self) -> list[str]:
-        """Placeholder people for every role, so a new user can try every step at once."""
-        from engine.demo import demo_people
-
-        org = self.active().organization
-        added = []
-        with self.store.reading() as tx:
-            existing = {p["id"] for p in tx.people()}
-        for person_id, name, position, role, scope in demo_people(org):
-            if person_id not in existing:
-                self.add_person(person_id, name, position)
-                existing.add(person_id)
-                added.append(person_id)
-            if person_id in added:
-                self.assign_role(person_id, role, scope)
-        return added
 
     # ------------------------------------------------------------------ processes
     def open_cycle(self, fiscal_year: int, actor: str = SYSTEM) -> list[str]:
@@ -481,7 +385,8 @@ class Ruam:
     def store_attachment(self, content: bytes, name: str, media_type: str | None = None) -> dict:
         """Keep a file by its sha256; evidence names it by that hash."""
         if len(content) > MAX_ATTACHMENT:
-            raise UsageError("attachment", f"'{name}' is larger than {MAX_ATTACHMENT // (1024 * 1024)} MiB")
+            raise UsageError("attachment", f"'{name}' is larger than {MAX_ATTACHMENT // (1024 * 1024)} MiB",
+                             f"ไฟล์ '{name}' ใหญ่เกิน {MAX_ATTACHMENT // (1024 * 1024)} MiB")
         digest = sha256_hex(content)
         media_type = media_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
         with self.store.transaction() as tx:

@@ -239,8 +239,8 @@ def calendar_for(app: Ruam, viewer: Viewer, fiscal_year: int | None = None, over
     viewer may close it now (``can_act``; the engine re-checks when they do) and whether it waits
     for them (named responsible or escalated to, or able to act, and not closed)."""
     from engine.calendar_items import calendar_view
-    from workflow import calendar as wc
     from workflow.authority import acting_role
+    from workflow.calendar import schedule as wc
 
     view = calendar_view(app, fiscal_year, overdue_only, lang)
     org = app.active().organization

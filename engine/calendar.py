@@ -28,8 +28,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.app import SYSTEM, Ruam
-from storage import Tx
-from workflow import calendar as wc
+from storage.store import Tx
+from workflow.calendar import schedule as wc
+from workflow.calendar import texts
 from workflow.definitions import Calendar, CalendarItemSpec, Organization
 from workflow.errors import Refused
 from workflow.ledger import Entry, Record, format_instant
@@ -173,11 +174,11 @@ def _create(w: _Writer, cal: Calendar, org: Organization, occ: wc.Occurrence, st
     tx.insert_calendar_item(**values, status=wc.OPEN, responsible=responsible, last_seq=rec.seq)
     title, round_title, subject = _texts(spec, occ.round.id, org, occ.subject)
     if people:
-        w.notify(rec, people, wc.message_opened(title, round_title, subject, occ.fiscal_year, occ.due_on),
+        w.notify(rec, people, texts.message_opened(title, round_title, subject, occ.fiscal_year, occ.due_on),
                  f"opened:{occ.id}")
     else:
         bosses = [r["person"] for r in wc.resolve(assignments, spec.escalate_to, scopes, moment)]
-        w.notify(rec, bosses, wc.message_unassigned(title, round_title, subject, occ.fiscal_year,
+        w.notify(rec, bosses, texts.message_unassigned(title, round_title, subject, occ.fiscal_year,
                                                     spec.responsible_roles, occ.due_on), f"unassigned:{occ.id}")
     result.opened.append(occ.id)
 
@@ -208,7 +209,7 @@ def _overdue(w: _Writer, org: Organization, spec: CalendarItemSpec, row: dict, a
         raise Refused(f"{row['id']} changed during the tick", f"{row['id']} ถูกแก้ไขระหว่างการตรวจปฏิทิน")
     title, round_title, subject = _texts(spec, row["round"], org, row["subject"])
     w.notify(rec, people + [e["person"] for e in escalated],
-             wc.message_overdue(title, round_title, subject, row["fiscal_year"], row["due_on"], named),
+             texts.message_overdue(title, round_title, subject, row["fiscal_year"], row["due_on"], named),
              f"overdue:{row['id']}")
     result.overdue.append(row["id"])
 
@@ -226,6 +227,6 @@ def _remind(w: _Writer, org: Organization, spec: CalendarItemSpec, row: dict, da
     for d in superseded:
         w.tx.add_reminder(row["id"], d, "superseded", w.now)
     title, round_title, subject = _texts(spec, row["round"], org, row["subject"])
-    w.notify(rec, people, wc.message_reminder(title, round_title, subject, row["fiscal_year"], row["due_on"], days),
+    w.notify(rec, people, texts.message_reminder(title, round_title, subject, row["fiscal_year"], row["due_on"], days),
              f"reminder:{row['id']}:{days}")
     result.reminders.append((row["id"], days))

@@ -15,9 +15,10 @@ from typing import Any
 
 from engine.app import Ruam
 from engine.calendar import _process_of, _Writer
-from storage import Tx
-from workflow import calendar as wc
+from storage.store import Tx
 from workflow.authority import acting_role
+from workflow.calendar import schedule as wc
+from workflow.calendar.fold import CalendarFold
 from workflow.definitions import Calendar, CalendarItemSpec, Organization
 from workflow.errors import EvidenceInvalid, NotAllowed, NotFound, Problem, Refused, UsageError
 from workflow.fiscal import format_date_be
@@ -114,7 +115,8 @@ def submit_report(app: Ruam, fiscal_year: int, task: str, round_id: str, actor: 
     check_fiscal_year(fiscal_year)
     round_id = round_id.strip().lower()
     if not ROUND_RE.match(round_id):
-        raise UsageError("round", f"'{round_id}' is not a round like h1 or h2")
+        raise UsageError("round", f"'{round_id}' is not a round like h1 or h2",
+                         f"'{round_id}' ไม่ใช่รอบรายงาน (H1 = ๖ เดือน, H2 = ๑๒ เดือน)")
     with app.store.transaction() as tx:
         tx.lock_calendar()  # serialize with the tick: it may be marking this very item overdue
         now = app.now()  # after the lock: never stamped before a tick that opened the item meanwhile
@@ -152,7 +154,8 @@ def record_checkpoint(app: Ruam, item_id: str, actor: str, evidence: dict) -> Re
     parts = (item_id or "").split("/")
     if len(parts) not in (3, 4) or not parts[0].isdigit():
         raise UsageError("checkpoint", f"'{item_id}' is not a checkpoint id like 2570/director_supervision/r1/"
-                         "mission_personnel (see 'ruam calendar')")
+                         "mission_personnel (see 'ruam calendar')",
+                         f"'{item_id}' ไม่ใช่รหัสการกำกับติดตาม (ดูรหัสได้จาก 'ruam calendar')")
     check_fiscal_year(int(parts[0]), "checkpoint")
     with app.store.transaction() as tx:
         tx.lock_calendar()  # serialize with the tick (see submit_report)
@@ -231,7 +234,8 @@ def _extra_round(app: Ruam, tx: Tx, cal: Calendar | None, org: Organization, fy:
                  actor: str, evidence: dict, now: dt.datetime) -> Record:
     spec = cal.item(item) if cal else None
     if word != "extra" or spec is None or spec.kind != "checkpoint":
-        raise UsageError("checkpoint", f"'{fy}/{item}/{word}': use FY/ITEM/extra for an extra round of a checkpoint")
+        raise UsageError("checkpoint", f"'{fy}/{item}/{word}': use FY/ITEM/extra for an extra round of a checkpoint",
+                         f"'{fy}/{item}/{word}': ครั้งเพิ่มเติมของการกำกับติดตามใช้รูป ปี/รายการ/extra")
     if spec.minimum_count is None or spec.per != "office":
         raise Refused(f"{item} has a fixed number of rounds; extra rounds fit only an item with a minimum count",
                       f"{item} กำหนดจำนวนครั้งไว้แน่นอน เพิ่มครั้งได้เฉพาะรายการที่กำหนด 'อย่างน้อย'")
@@ -327,7 +331,7 @@ def calendar_view(app: Ruam, fiscal_year: int | None = None, overdue_only: bool 
 _TH_KEYS = {"status": "สถานะ", "overdue": "เกินกำหนด", "late": "ล่าช้า", "completed_by": "ผู้ดำเนินการ"}
 
 
-def projection_findings(fold: wc.CalendarFold, tx: Tx) -> list:
+def projection_findings(fold: CalendarFold, tx: Tx) -> list:
     """Differences between the calendar tables and the replayed ledger (invariant 3)."""
     from workflow.errors import Finding
 

@@ -44,7 +44,8 @@ class SmtpConfig:
         try:
             port = int(env.get("RUAM_SMTP_PORT", "25"))
         except ValueError:
-            raise UsageError("RUAM_SMTP_PORT", f"'{env.get('RUAM_SMTP_PORT')}' is not a port number") from None
+            raise UsageError("RUAM_SMTP_PORT", f"'{env.get('RUAM_SMTP_PORT')}' is not a port number",
+                             f"'{env.get('RUAM_SMTP_PORT')}' ไม่ใช่หมายเลขพอร์ต") from None
         return cls(host=host, port=port, sender=env.get("RUAM_SMTP_FROM", "ruam@localhost"),
                    user=env.get("RUAM_SMTP_USER") or None, password=env.get("RUAM_SMTP_PASSWORD") or None,
                    starttls=env.get("RUAM_SMTP_STARTTLS", "").lower() in ("1", "true", "yes"))

@@ -1,5 +1,5 @@
-"""Storage: SQLAlchemy 2.x tables, the unit of work, the ledger append, migrations."""
+"""Storage: SQLAlchemy 2.x tables, the unit of work, the ledger append, migrations.
 
-from storage.store import Store, Tx
-
-__all__ = ["Store", "Tx"]
+Import submodules directly (``storage.store``: ``Store``, ``Tx``); this package
+imports nothing, so that importing any of its modules never runs another.
+"""

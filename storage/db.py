@@ -28,7 +28,8 @@ def normalize_url(url: str | None) -> str:
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     elif parsed.get_backend_name() not in ("sqlite", "postgresql"):
-        raise UsageError("--db", f"unsupported database '{parsed.drivername}' (use sqlite or postgresql)")
+        raise UsageError("--db", f"unsupported database '{parsed.drivername}' (use sqlite or postgresql)",
+                         f"ไม่รองรับฐานข้อมูล '{parsed.drivername}' (ใช้ SQLite หรือ PostgreSQL)")
     return parsed.render_as_string(hide_password=False)
 
 

@@ -6,8 +6,23 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (
-    BigInteger, Boolean, Column, Date, Float, ForeignKey, Index, Integer, LargeBinary, MetaData, String,
-    Table, Text, TypeDecorator, Unicode, UniqueConstraint, DateTime,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    Unicode,
+    UniqueConstraint,
 )
 
 # The Alembic revision this code expects; ``ruam init`` upgrades to it.

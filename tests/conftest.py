@@ -112,7 +112,7 @@ def clock():
 
 @pytest.fixture
 def store(db_url):
-    from storage import Store
+    from storage.store import Store
 
     s = Store(db_url)
     yield s
@@ -142,7 +142,7 @@ def opened(app):
 @pytest.fixture
 def web(opened):
     """The web face over an opened FY 2570, with the demo people able to sign in."""
-    from engine.web import create_web
+    from engine.web.app import create_web
     from tests.webkit import FAST_HASHER, PASSWORD, PEOPLE
 
     web = create_web(opened, hasher=FAST_HASHER, min_fill_seconds=3)

@@ -10,7 +10,7 @@ import datetime as dt
 import sys
 
 from engine.app import Ruam
-from storage import Store
+from storage.store import Store
 from tests import steps
 
 

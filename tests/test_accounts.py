@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from engine import cli
+from engine.cli import admin, ruam
 
 
 @pytest.fixture
@@ -14,14 +14,14 @@ def db(app, store, monkeypatch):
     """The CLI's database; the stores the CLI opens are disposed after the test
     (``ruam`` exits after one command, so the CLI itself never disposes them)."""
     opened = []
-    real = cli._app
+    real = admin.open_app
 
     def tracked(args, **kw):
         found = real(args, **kw)
         opened.append(found.store)
         return found
 
-    monkeypatch.setattr(cli, "_app", tracked)
+    monkeypatch.setattr(admin, "open_app", tracked)
     yield store.url
     for s in opened:
         s.dispose()
@@ -29,7 +29,7 @@ def db(app, store, monkeypatch):
 
 def test_set_password_reads_stdin_and_token_prints_once(db, app, monkeypatch, capsys):
     monkeypatch.setattr("sys.stdin", io.StringIO("a long enough password\n"))
-    assert cli.main(["people", "set-password", "auditor", "--db", db]) == 0
+    assert ruam.main(["people", "set-password", "auditor", "--db", db]) == 0
     from engine.accounts import Accounts, LoginRefused
 
     accounts = Accounts(app)
@@ -37,7 +37,7 @@ def test_set_password_reads_stdin_and_token_prints_once(db, app, monkeypatch, ca
     with pytest.raises(LoginRefused):
         accounts.authenticate("auditor", "a long enough passworD")
     capsys.readouterr()
-    assert cli.main(["people", "token", "auditor", "--db", db]) == 0
+    assert ruam.main(["people", "token", "auditor", "--db", db]) == 0
     token = capsys.readouterr().out.strip()
     assert token.startswith("ruam_") and accounts.token_person(token) == "auditor"
     assert accounts.revoke_tokens("auditor") == 1
@@ -46,11 +46,11 @@ def test_set_password_reads_stdin_and_token_prints_once(db, app, monkeypatch, ca
 
 def test_short_passwords_and_unknown_people_are_refused(db, monkeypatch, capsys):
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
-    assert cli.main(["people", "set-password", "auditor", "--db", db]) == 2
+    assert ruam.main(["people", "set-password", "auditor", "--db", db]) == 2
     assert "อย่างน้อย 10" in capsys.readouterr().err
     monkeypatch.setattr("sys.stdin", io.StringIO("a long enough password\n"))
-    assert cli.main(["people", "set-password", "nobody", "--db", db]) == 1
-    assert cli.main(["people", "token", "nobody", "--db", db]) == 1
+    assert ruam.main(["people", "set-password", "nobody", "--db", db]) == 1
+    assert ruam.main(["people", "token", "nobody", "--db", db]) == 1
 
 
 def test_only_hashes_are_stored(app):

@@ -33,7 +33,7 @@ def _normalized(app, trigger: str, state: str, evidence: dict) -> dict:
 
 
 def _verify(app, **kw):
-    from engine.audit import verify
+    from engine.audit.live import verify
 
     return verify(app, **kw)
 
@@ -325,7 +325,7 @@ def test_missing_ledger_triggers_are_reported(ledger, db_url):
 
 
 def test_replay_as_of_equals_the_state_captured_at_that_moment(opened, clock):
-    from engine.audit import replay_as_of
+    from engine.audit.live import replay_as_of
 
     opened_at = clock.now
     before = clock.now - dt.timedelta(minutes=1)
@@ -348,7 +348,7 @@ def test_replay_as_of_equals_the_state_captured_at_that_moment(opened, clock):
 
 
 def test_replay_as_of_shows_who_was_responsible_then(opened, clock):
-    from engine.audit import replay_as_of
+    from engine.audit.live import replay_as_of
 
     first = clock.now
     clock.advance(days=1)
@@ -361,7 +361,7 @@ def test_replay_as_of_shows_who_was_responsible_then(opened, clock):
 
 
 def test_history_is_the_timeline_of_one_process(ledger):
-    from engine.audit import history
+    from engine.audit.live import history
 
     app, steps = ledger
     h = history(app, PROCESS)

@@ -22,7 +22,7 @@ def closed(opened, clock):
 
 
 def _export(app, tmp_path, fmt="jsonl", name=None):
-    from engine.export import export
+    from engine.audit.export import export
 
     path = tmp_path / (name or f"ledger.{fmt}")
     return path, export(app, fmt, path)
@@ -33,8 +33,8 @@ def _lines(path):
 
 
 def test_jsonl_export_verifies_offline_with_its_seal(closed, tmp_path):
-    from engine.audit import verify
-    from engine.export import seal_path, verify_file
+    from engine.audit.export import seal_path, verify_file
+    from engine.audit.live import verify
     from workflow.seal import parse_seal
 
     path, seal = _export(closed, tmp_path)
@@ -52,7 +52,7 @@ def test_jsonl_export_verifies_offline_with_its_seal(closed, tmp_path):
 
 
 def test_a_changed_line_in_an_export_is_located(closed, tmp_path):
-    from engine.export import verify_file
+    from engine.audit.export import verify_file
 
     path, seal = _export(closed, tmp_path)
     lines = _lines(path)
@@ -66,7 +66,7 @@ def test_a_changed_line_in_an_export_is_located(closed, tmp_path):
 
 
 def test_a_truncated_export_is_caught_by_an_earlier_seal(closed, tmp_path, clock):
-    from engine.export import verify_file
+    from engine.audit.export import verify_file
 
     path, seal = _export(closed, tmp_path)
     lines = _lines(path)
@@ -84,7 +84,7 @@ def test_a_truncated_export_is_caught_by_an_earlier_seal(closed, tmp_path, clock
 
 
 def test_an_altered_definition_in_an_export_is_reported(closed, tmp_path):
-    from engine.export import verify_file
+    from engine.audit.export import verify_file
 
     path, seal = _export(closed, tmp_path)
     lines = _lines(path)
@@ -96,7 +96,7 @@ def test_an_altered_definition_in_an_export_is_reported(closed, tmp_path):
 
 
 def test_offline_verify_replays_legality_and_authority(closed, tmp_path, db_url, clock):
-    from engine.export import verify_file
+    from engine.audit.export import verify_file
 
     with attack(db_url) as conn:
         forged = append_forged(conn, Entry(
@@ -111,7 +111,7 @@ def test_offline_verify_replays_legality_and_authority(closed, tmp_path, db_url,
 
 
 def test_csv_export_opens_in_spreadsheets_with_thai_and_verifies_offline(closed, tmp_path):
-    from engine.export import CSV_COLUMNS, definitions_path, verify_file
+    from engine.audit.export import CSV_COLUMNS, definitions_path, verify_file
 
     path, seal = _export(closed, tmp_path, "csv")
     raw = path.read_bytes()
@@ -134,7 +134,7 @@ def test_csv_export_opens_in_spreadsheets_with_thai_and_verifies_offline(closed,
 
 
 def test_csv_cells_never_start_a_formula(opened, tmp_path):
-    from engine.export import CSV_COLUMNS
+    from engine.audit.export import CSV_COLUMNS
 
     opened.advance(PROCESS, *HAPPY_PATH[0][:1], HAPPY_PATH[0][1], HAPPY_PATH[0][2], note="=HYPERLINK(\"x\")")
     path, _ = _export(opened, tmp_path, "csv")
@@ -148,7 +148,7 @@ def test_csv_cells_never_start_a_formula(opened, tmp_path):
 
 
 def _cli(capsys, *argv):
-    from engine.cli import main
+    from engine.cli.ruam import main
 
     code = main(list(argv))
     out = capsys.readouterr()
@@ -170,7 +170,8 @@ def test_cli_audit_verify_replay_history_export(closed, db_url, tmp_path, capsys
     code, out, _ = _cli(capsys, "audit", "replay", "--db", db_url, "--as-of", "2569-11-20T09:59", "--json")
     assert code == 0 and json.loads(out)["processes"] == []  # the cycle opened at 10:00 Bangkok
     code, out, _ = _cli(capsys, "audit", "history", PROCESS, "--db", db_url, "--lang", "en")
-    assert code == 0 and "close: reviewing_feedback → closed" in out and f"by {DIRECTOR}" in out
+    assert code == 0 and "Summarize and close the fiscal year: Reviewing feedback and improving → Closed" in out
+    assert "by ผู้อำนวยการกลุ่มอำนวยการ (ตัวอย่าง)" in out and DIRECTOR not in out
     target = tmp_path / "x.jsonl"
     code, out, _ = _cli(capsys, "audit", "export", "--db", db_url, "--format", "jsonl", "-o", str(target))
     assert code == 0 and "sha256" in out and target.is_file()
@@ -208,7 +209,7 @@ def test_cli_usage_errors_exit_2(db_url, capsys, tmp_path):
 def test_progress_is_a_bar_on_a_terminal_and_plain_lines_otherwise():
     import io
 
-    from engine.progress import Progress
+    from engine.cli.common import Progress
 
     tty = io.StringIO()
     bar = Progress("verify", tty, tty=True)
@@ -234,7 +235,7 @@ def test_progress_is_a_bar_on_a_terminal_and_plain_lines_otherwise():
 
 def test_a_fold_extension_folds_its_kinds_and_shows_in_as_of(opened, db_url, clock):
     """How a module plugs in (as the calendar does): its records are folded by its extension, not judged as unknown."""
-    import engine.audit as audit
+    import engine.audit.live as audit
     from workflow.replay import FoldExtension
 
     class Items(FoldExtension):

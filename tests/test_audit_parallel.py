@@ -31,7 +31,7 @@ def ledger(opened, clock):
 
 
 def _verify(app, workers):
-    from engine.audit import verify
+    from engine.audit.live import verify
 
     return verify(app, workers=workers)
 
@@ -78,7 +78,7 @@ def test_the_parts_find_and_locate_what_one_process_finds(ledger, db_url, clock)
 
 
 def test_a_partitioned_replay_as_of_equals_one_process(ledger, clock):
-    from engine.audit import replay_as_of
+    from engine.audit.live import replay_as_of
 
     app, steps, other = ledger
     moment = dt.datetime.fromisoformat(steps[-1].at.replace("Z", "+00:00")) + dt.timedelta(seconds=1)
@@ -91,7 +91,7 @@ def test_a_partitioned_replay_as_of_equals_one_process(ledger, clock):
 
 
 def test_a_partitioned_replay_counts_only_what_it_folded(ledger, clock):
-    from engine.audit import replay_as_of
+    from engine.audit.live import replay_as_of
 
     app, steps, other = ledger
     trigger, actor, evidence = HAPPY_PATH[3]

@@ -12,12 +12,12 @@ import random
 
 import pytest
 
-from engine.audit import verify
+from engine.audit.live import verify
 from engine.calendar import tick
 from engine.calendar_items import record_checkpoint, submit_report
 from tests.audit_helpers import append_forged, at_seq, attack
 from tests.calendar_helpers import bkk
-from workflow import calendar as wc
+from workflow.calendar import schedule as wc
 from workflow.ledger import Entry, format_instant
 
 TASK = "task_teacher_welfare"
@@ -380,7 +380,7 @@ def test_a_tick_after_a_calendar_change_must_create_what_the_new_calendar_adds(a
 def test_as_of_replays_check_the_calendar_up_to_the_last_record_folded(app, clock):
     """As of midday 1 March the H1 windows had opened but no tick had run since 28 February: the replay
     holds the ledger to its last folded record, not to the as-of moment."""
-    from engine.audit import replay_as_of
+    from engine.audit.live import replay_as_of
 
     _ticks(app, clock, [bkk(2026, 11, 20, 10), bkk(2027, 2, 28), bkk(2027, 3, 2), bkk(2027, 3, 17)])
     before = replay_as_of(app, bkk(2027, 3, 1, 12))

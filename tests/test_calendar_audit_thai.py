@@ -13,7 +13,7 @@ import re
 import pytest
 from sqlalchemy import text
 
-from engine.audit import verify
+from engine.audit.live import verify
 from engine.calendar import tick
 from tests.audit_helpers import at_seq, attack
 from tests.calendar_helpers import bkk

@@ -10,9 +10,9 @@ import json
 import pytest
 from sqlalchemy import text
 
-from engine.audit import verify
+from engine.audit.live import verify
 from engine.calendar import tick
-from engine.cli import main
+from engine.cli.ruam import main
 from engine.outbox import SmtpConfig, backoff, deliver, outbox
 from tests.calendar_helpers import bkk
 from tests.ports import free_port
@@ -92,7 +92,8 @@ def test_the_calendar_commands(app, clock, db_url, capsys, tmp_path):
     assert "เปิดรายการ 0" in capsys.readouterr().out
     assert main(["calendar", "--db", db_url, "--fiscal-year", "2570"]) == 0
     out = capsys.readouterr().out
-    assert "ปฏิทินปีงบประมาณ พ.ศ. 2570" in out and "31 มีนาคม 2570" in out and "officer_teacher_welfare" in out
+    assert "ปฏิทินปีงบประมาณ พ.ศ. 2570" in out and "31 มีนาคม 2570" in out
+    assert "ผู้รับผิดชอบงานส่งเสริมสวัสดิการ" in out and "officer_teacher_welfare" not in out
     scan = tmp_path / "report-h1.pdf"
     scan.write_bytes(b"%PDF-1.4 summary report")
     assert main(["report", "submit", "2570/task_teacher_welfare", "H1", "--db", db_url, "--json",
@@ -141,7 +142,7 @@ def test_replay_rechecks_who_was_named_and_who_closed(app, clock):
     import dataclasses
 
     from engine.calendar_items import submit_report
-    from workflow.calendar import CalendarExtension
+    from workflow.calendar.audit import CalendarExtension
     from workflow.replay import Fold
 
     clock.set(bkk(2027, 3, 2))

@@ -10,9 +10,10 @@ from hypothesis import strategies as st
 
 from definitions import shipped_texts
 from tests.calendar_helpers import bkk
-from workflow import calendar as wc
-from workflow.definitions import MonthDay, load_definition
+from workflow.calendar import schedule as wc
+from workflow.definitions import MonthDay
 from workflow.errors import DefinitionError
+from workflow.reader import load_definition
 
 
 def shipped():

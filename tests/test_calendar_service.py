@@ -15,11 +15,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from engine import scheduler as sched
 from engine.app import Ruam
-from engine.scheduler import JOB_INTERVAL, JOB_MIDNIGHT, Service, status
-from storage import Store
+from engine.service import scheduler as sched
+from engine.service.scheduler import JOB_INTERVAL, JOB_MIDNIGHT, Service
+from engine.status import status
 from storage.leader import PgAdvisoryLock
+from storage.store import Store
 from tests.ports import free_port, free_ports
 
 RUAM = str(Path(sys.executable).with_name("ruam"))

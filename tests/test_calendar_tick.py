@@ -8,7 +8,7 @@ from collections import defaultdict
 
 import pytest
 
-from engine.audit import verify
+from engine.audit.live import verify
 from engine.calendar import tick
 from engine.calendar_items import calendar_view, record_checkpoint, submit_report
 from tests.calendar_helpers import bkk, per_item_counts
@@ -250,7 +250,7 @@ def _state(app) -> dict:
 def daily_reference(tmp_path_factory):
     """The calendar after a tick every midnight from START to END (SQLite, computed once)."""
     from engine.app import Ruam
-    from storage import Store
+    from storage.store import Store
     from tests.conftest import Clock
 
     ref_clock = Clock(START)

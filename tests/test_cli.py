@@ -20,7 +20,7 @@ def ruam(db_url, *args, ok=True, code=None, input=None):
 
 def test_a_task_from_the_command_line(db_url, tmp_path):
     out = ruam(db_url, "init", "--demo").stdout
-    assert "ฐานข้อมูลพร้อมใช้งาน" in out and "procedure" in out
+    assert "ฐานข้อมูลพร้อมใช้งาน" in out and "ขั้นตอนการดำเนินงาน" in out
     again = ruam(db_url, "init", "--demo").stdout  # idempotent
     assert "มีอยู่แล้ว" in again
     assert "2570/task_teacher_welfare" in ruam(db_url, "cycle", "open", "๒๕๗๐").stdout
@@ -28,13 +28,14 @@ def test_a_task_from_the_command_line(db_url, tmp_path):
     assert len(rows) == 11 and {r["state"] for r in rows} == {"analyzing_regulations"}
 
     show = ruam(db_url, "process", "show", steps.PROCESS, "--as", steps.OFFICER).stdout
-    assert "complete_analysis" in show and "[ทำได้]" in show and "จำเป็น" in show
+    assert "บันทึกผลการวิเคราะห์กฎหมาย" in show and "(รหัส complete_analysis)" in show and "[ทำได้]" in show
+    assert "จำเป็น" in show and "ผู้แทนองค์กร (รหัส org_representative)" in show
 
     analysis = tmp_path / "analysis.json"
     analysis.write_text(json.dumps(steps.analysis(), ensure_ascii=False), encoding="utf-8")
     out = ruam(db_url, "advance", steps.PROCESS, "complete_analysis", "--as", steps.OFFICER,
                "--evidence-file", str(analysis), "--note", "วิเคราะห์แล้ว").stdout
-    assert "analyzing_regulations → appointing" in out
+    assert "วิเคราะห์กฎหมาย ระเบียบ แนวปฏิบัติ → จัดทำประกาศ/คำสั่งแต่งตั้ง" in out
 
     scan = tmp_path / "order.pdf"
     scan.write_bytes(b"%PDF-1.4 signed order")
@@ -47,9 +48,10 @@ def test_a_task_from_the_command_line(db_url, tmp_path):
     assert len(rec["data"]["evidence"]["attachments"][0]["file"]["sha256"]) == 64
 
     out = ruam(db_url, "send-back", steps.PROCESS, "--as", steps.DIRECTOR, "--reason", "แก้ไขเลขที่คำสั่ง").stdout
-    assert "notifying → appointing" in out
+    assert "จัดทำหนังสือแจ้งผู้ได้รับแต่งตั้ง → จัดทำประกาศ/คำสั่งแต่งตั้ง" in out
     log = ruam(db_url, "log", steps.PROCESS).stdout
-    assert "เหตุผล: แก้ไขเลขที่คำสั่ง" in log and "2569" in log and "โดย director_administration" in log
+    assert "เหตุผล: แก้ไขเลขที่คำสั่ง" in log and "2569" in log and "โดย ผู้อำนวยการกลุ่มอำนวยการ (ตัวอย่าง)" in log
+    assert "director_administration" not in log
     assert "ผ่าน" in ruam(db_url, "verify").stdout
 
 
@@ -61,10 +63,10 @@ def test_refusals_exit_1_with_one_line(db_url):
     assert done.stderr.count("\n") == 1 and "ไม่มีสิทธิ์" in done.stderr
     done = ruam(db_url, "advance", steps.PROCESS, "complete_analysis", "--as", steps.OFFICER,
                 "--evidence", "summary=x", "--lang", "en", code=1)
-    assert "legal_bases: is required" in done.stderr
+    assert "Laws, regulations and guidelines analysed: is required" in done.stderr
     done = ruam(db_url, "advance", steps.PROCESS, "complete_analysis", "--as", steps.OFFICER,
                 "--evidence", "legal_bases=[{broken", code=2)
-    assert "not valid JSON" in done.stderr
+    assert "ไม่ใช่ JSON ที่อ่านได้ (--evidence legal_bases)" in done.stderr
     ruam(db_url, "advance", steps.PROCESS, "complete_analysis", "--as", steps.OFFICER,
          "--expect-version", "4", "--evidence", "summary=x", code=1)
 
@@ -97,4 +99,5 @@ def test_people_from_the_command_line(db_url):
     people = json.loads(ruam(db_url, "people", "list", "--json").stdout)
     [a] = people[0]["assignments"]
     assert a["role"] == "responsible_officer" and a["valid_from"].startswith("2026-09-30T17:00")
-    assert "officer_a" in ruam(db_url, "people", "list").stdout
+    listed = ruam(db_url, "people", "list").stdout
+    assert "เจ้าหน้าที่ ก (ตัวอย่าง) — นักวิชาการ (รหัส officer_a)" in listed

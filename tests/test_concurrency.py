@@ -11,7 +11,7 @@ import time
 import pytest
 
 from engine.app import Ruam
-from engine.audit import verify
+from engine.audit.live import verify
 from tests import steps
 from tests.steps import PROCESS
 from workflow.errors import Conflict, InvalidTransition, StorageError

@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from definitions import shipped_texts
-from workflow.definitions import load_definition
 from workflow.errors import EvidenceInvalid
 from workflow.evidence import is_normalized, validate_evidence
+from workflow.reader import load_definition
 
 PROCEDURE = next(load_definition(t, n) for n, t in shipped_texts() if n.endswith("procedure.yaml"))
 SPECS = {t.trigger: t for t in PROCEDURE.transitions}

@@ -5,8 +5,15 @@ import datetime as dt
 import pytest
 
 from workflow.fiscal import (
-    fiscal_quarter, fiscal_year_be, fiscal_year_bounds, fiscal_year_start_utc, format_date_be, format_datetime_be,
-    parse_date, parse_moment, to_thai_digits,
+    fiscal_quarter,
+    fiscal_year_be,
+    fiscal_year_bounds,
+    fiscal_year_start_utc,
+    format_date_be,
+    format_datetime_be,
+    parse_date,
+    parse_moment,
+    to_thai_digits,
 )
 
 

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from sqlalchemy import text as sql
 
 from engine.app import Ruam
-from engine.audit import verify
+from engine.audit.live import verify
 from tests import steps
 from tests.steps import PROCESS
 from workflow.canonical import sha256_hex

@@ -2,7 +2,7 @@
 
 import pytest
 
-from engine.audit import verify
+from engine.audit.live import verify
 from tests import steps
 from tests.steps import DIRECTOR, OFFICER, PROCESS
 

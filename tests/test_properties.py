@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from engine.app import Ruam
-from engine.audit import verify
-from storage import Store
+from engine.audit.live import verify
+from storage.store import Store
 from tests import steps
 from tests.conftest import Clock
 from workflow.canonical import canonical_text, sha256_hex

@@ -4,11 +4,18 @@ import datetime as dt
 
 import pytest
 
-from engine.audit import verify
+from engine.audit.live import verify
 from tests import steps
 from tests.steps import DIRECTOR, OFFICER, OTHER_DIRECTOR, PROCESS
 from workflow.errors import (
-    Conflict, EvidenceInvalid, GuardFailed, InvalidTransition, NotAllowed, NotFound, Refused, UsageError,
+    Conflict,
+    EvidenceInvalid,
+    GuardFailed,
+    InvalidTransition,
+    NotAllowed,
+    NotFound,
+    Refused,
+    UsageError,
 )
 
 

@@ -24,12 +24,12 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from engine import scheduler as sched
+from engine.service import scheduler as sched
 from engine.app import Ruam
-from engine.cli import main
-from engine.scheduler import status
-from engine.supervisor import WorkersFailed, start_lines, supervise
-from storage import Store
+from engine.cli.ruam import main
+from engine.status import status
+from engine.service.edges import WorkersFailed, start_lines, supervise
+from storage.store import Store
 from storage.accounts import AccountRows
 from storage.db import normalize_url
 from storage.leader import PgAdvisoryLock, pg_leader
@@ -370,7 +370,7 @@ def test_the_start_lines_follow_who_can_administer(app):
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_library_chatter_stays_below_info(opened, capsys, restore_logging):
     from engine.logs import configure
-    from engine.scheduler import Runner, build_scheduler
+    from engine.service.scheduler import Runner, build_scheduler
 
     configure("INFO", json=True)
     steps.run(opened, steps.HAPPY_PATH[:1])  # a state machine step

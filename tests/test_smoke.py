@@ -2,7 +2,7 @@ from tests.steps import HAPPY_PATH, PROCESS, run
 
 
 def test_happy_path_closes_and_verifies(opened):
-    from engine.audit import verify
+    from engine.audit.live import verify
 
     records = run(opened, HAPPY_PATH)
     assert [r.data["to"] for r in records] == ["appointing", "notifying", "meeting", "reporting",

@@ -8,7 +8,7 @@ import sys
 import pytest
 from sqlalchemy import text
 
-from engine.audit import verify
+from engine.audit.live import verify
 from tests import steps
 from workflow.canonical import canonical_text, sha256_hex
 

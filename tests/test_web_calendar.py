@@ -144,7 +144,7 @@ def test_replay_as_of_a_date_for_auditors_only(client, tokens):
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv"])
 def test_export_downloads_with_its_seal_and_verifies_offline(client, tokens, tmp_path, fmt):
-    from engine.export import verify_file
+    from engine.audit.export import verify_file
     from workflow.seal import parse_seal
 
     for person in ("officer_teacher_welfare", "esa_director", "ktpn_1"):

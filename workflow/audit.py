@@ -14,11 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from workflow.canonical import content_hash
-from workflow.definitions import Definition, from_content
+from workflow.chain import Findings, check_chain
+from workflow.definitions import Definition
 from workflow.errors import DefinitionError, Finding
 from workflow.fiscal import format_datetime_be
 from workflow.ledger import Record
-from workflow.replay import Findings, Fold, FoldExtension, check_chain
+from workflow.reader import from_content
+from workflow.replay import Fold, FoldExtension
 from workflow.seal import Seal, SealWatch
 
 PROGRESS_EVERY = 8192

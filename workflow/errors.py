@@ -49,6 +49,10 @@ class Problem:
     problem: str
     file: str | None = None
     line: int | None = None
+    problem_th: str | None = None  # the same problem in Thai (what a Thai reader is shown)
+
+    def text(self, lang: str = "th") -> str:
+        return (self.problem_th or self.problem) if lang == "th" else self.problem
 
     def __str__(self) -> str:
         where = ""
@@ -89,8 +93,8 @@ class UsageError(RuamError):
     http_status = 422
 
     def __init__(self, field_name: str, problem: str, problem_th: str | None = None) -> None:
-        self.field = field_name
-        super().__init__(f"{field_name}: {problem}", f"{field_name}: {problem_th or problem}")
+        self.field, self.problem, self.problem_th = field_name, problem, problem_th or problem
+        super().__init__(f"{field_name}: {problem}", f"{problem_th or problem} ({field_name})")
 
 
 class Refused(RuamError):
@@ -132,13 +136,15 @@ class EvidenceInvalid(Refused):
     def __init__(self, trigger: str, problems: list[Problem]) -> None:
         self.trigger, self.problems = trigger, list(problems)
         lines = "; ".join(f"{p.field}: {p.problem}" for p in self.problems)
+        lines_th = "; ".join(f"{p.field}: {p.text('th')}" for p in self.problems)
         super().__init__(
             f"evidence for '{trigger}' is not acceptable: {lines}",
-            f"หลักฐานของ '{trigger}' ไม่ถูกต้อง: {lines}",
+            f"หลักฐานของ '{trigger}' ไม่ถูกต้อง: {lines_th}",
         )
 
     def details(self) -> dict:
-        return {"problems": [{"field": p.field, "problem": p.problem} for p in self.problems]}
+        return {"problems": [{"field": p.field, "problem": p.problem, "problem_th": p.text("th")}
+                             for p in self.problems]}
 
 
 class GuardFailed(EvidenceInvalid):

@@ -31,27 +31,31 @@ def _one(spec: FieldSpec, value: Any, where: str, problems: list[Problem]) -> An
     t = spec.type
     if t == "text":
         if not isinstance(value, (str, int, float)) or isinstance(value, bool):
-            problems.append(Problem(where, "must be text"))
+            problems.append(Problem(where, "must be text", problem_th="ต้องเป็นข้อความ"))
             return None
         text = unicodedata.normalize("NFC", str(value)).strip()
         if len(text) > MAX_TEXT:
-            problems.append(Problem(where, f"is longer than {MAX_TEXT} characters"))
+            problems.append(Problem(where, f"is longer than {MAX_TEXT} characters", problem_th=f"ยาวเกิน {MAX_TEXT:,} ตัวอักษร"))
         return text
     if t == "date":
         try:
             return parse_date(str(value)).isoformat()
         except ValueError as exc:
-            problems.append(Problem(where, str(exc)))
+            problems.append(Problem(where, str(exc), problem_th=getattr(exc, "th", None)))
             return None
     if t == "doc_number":
         text = unicodedata.normalize("NFC", str(value)).strip()
         if not _DOC_NUMBER.match(to_arabic_digits(text)):
-            problems.append(Problem(where, f"'{text}' is not a document number like ๑๒๓/๒๕๗๐ or ศธ ๐๔๐๘๖/๑๒๓"))
+            problems.append(Problem(where, f"'{text}' is not a document number like ๑๒๓/๒๕๗๐ or ศธ ๐๔๐๘๖/๑๒๓",
+                                    problem_th=f"'{text}' ไม่ใช่เลขที่หนังสือ เช่น ๑๒๓/๒๕๗๐ หรือ ศธ ๐๔๐๘๖/๑๒๓"))
             return None
         return text
     if t == "choice":
         if value not in spec.options:
-            problems.append(Problem(where, f"'{value}' is not one of: {', '.join(spec.options)}"))
+            problems.append(Problem(where, f"'{value}' is not one of: {', '.join(spec.options)}",
+                                    problem_th=f"'{value}' ไม่ใช่ตัวเลือกที่มี: "
+                                               + ", ".join(spec.option_titles[o].th if o in spec.option_titles
+                                                           else o for o in spec.options)))
             return None
         return value
     if t == "boolean":
@@ -62,22 +66,23 @@ def _one(spec: FieldSpec, value: Any, where: str, problems: list[Problem]) -> An
             return True
         if lowered in _FALSE:
             return False
-        problems.append(Problem(where, f"'{value}' is not true or false"))
+        problems.append(Problem(where, f"'{value}' is not true or false", problem_th=f"'{value}' ไม่ใช่ ใช่/ไม่ใช่"))
         return None
     if t == "integer":
         if isinstance(value, bool):
-            problems.append(Problem(where, "must be a whole number"))
+            problems.append(Problem(where, "must be a whole number", problem_th="ต้องเป็นจำนวนเต็ม"))
             return None
         try:
             return int(to_arabic_digits(str(value)).strip())
         except ValueError:
-            problems.append(Problem(where, f"'{value}' is not a whole number"))
+            problems.append(Problem(where, f"'{value}' is not a whole number", problem_th=f"'{value}' ไม่ใช่จำนวนเต็ม"))
             return None
     if t == "attachment":
         if isinstance(value, str):
             value = {"sha256": value.removeprefix("sha256:")}
         if not isinstance(value, dict) or not _SHA256.match(str(value.get("sha256", ""))):
-            problems.append(Problem(where, "must be a stored file's sha256 (64 hex digits)"))
+            problems.append(Problem(where, "must be a stored file's sha256 (64 hex digits)",
+                                    problem_th="ต้องเป็นไฟล์ที่เก็บไว้แล้ว (sha256 ๖๔ หลัก)"))
             return None
         out = {"sha256": value["sha256"]}
         if value.get("name"):
@@ -89,16 +94,18 @@ def _one(spec: FieldSpec, value: Any, where: str, problems: list[Problem]) -> An
         if isinstance(value, dict):
             value = [value]
         if not isinstance(value, list):
-            problems.append(Problem(where, "must be a list"))
+            problems.append(Problem(where, "must be a list", problem_th="ต้องเป็นรายการ"))
             return None
         items = []
         for i, item in enumerate(value):
             if not isinstance(item, dict):
-                problems.append(Problem(f"{where}[{i}]", "must be a mapping of item fields"))
+                problems.append(Problem(f"{where}[{i}]", "must be a mapping of item fields",
+                                        problem_th="แต่ละรายการต้องระบุช่องของรายการ"))
                 continue
             items.append(_record(spec.fields, item, f"{where}[{i}]", problems))
         if len(value) < spec.min_items:
-            problems.append(Problem(where, f"needs at least {spec.min_items} item(s)"))
+            problems.append(Problem(where, f"needs at least {spec.min_items} item(s)",
+                                    problem_th=f"ต้องมีอย่างน้อย {spec.min_items} รายการ"))
         return items
     problems.append(Problem(where, f"unsupported type '{t}'"))
     return None
@@ -113,14 +120,16 @@ def _record(fields: tuple[FieldSpec, ...], raw: dict, prefix: str, problems: lis
     for key in raw:
         if key not in known:
             problems.append(Problem(f"{prefix}.{key}" if prefix else key,
-                                    f"unknown field (expected: {', '.join(sorted(known))})"))
+                                    f"unknown field (expected: {', '.join(sorted(known))})",
+                                    problem_th="ไม่มีช่องนี้ในหลักฐานของขั้นตอนนี้"))
     out: dict[str, Any] = {}
     for spec in fields:
         where = f"{prefix}.{spec.id}" if prefix else spec.id
         value = raw.get(spec.id)
         if _blank(value):
             if spec.required:
-                problems.append(Problem(where, f"is required ({spec.title.th} / {spec.title.en})"))
+                problems.append(Problem(where, "is required",
+                                        problem_th="ต้องระบุ"))
             continue
         normalized = _one(spec, value, where, problems)
         if normalized is not None:
@@ -132,7 +141,8 @@ def validate_evidence(trigger: str, fields: tuple[FieldSpec, ...], raw: Any) -> 
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
-        raise EvidenceInvalid(trigger, [Problem("evidence", "must be a mapping of field to value")])
+        raise EvidenceInvalid(trigger, [Problem("evidence", "must be a mapping of field to value",
+                                                    problem_th="หลักฐานต้องเป็นชุดของช่องและค่า")])
     problems: list[Problem] = []
     out = _record(fields, raw, "", problems)
     if problems:
@@ -161,6 +171,7 @@ def field_summary(fields: tuple[FieldSpec, ...]) -> list[dict]:
                                  "title_th": f.title.th, "title_en": f.title.en}
         if f.options:
             entry["options"] = list(f.options)
+            entry["option_titles"] = {o: {"th": t.th, "en": t.en} for o, t in (f.option_titles or {}).items()}
         if f.fields:
             entry["fields"] = field_summary(f.fields)
         if f.min_items:

@@ -81,6 +81,17 @@ def format_datetime_be(moment: dt.datetime, *, thai_digits: bool = False) -> str
     return to_thai_digits(text) if thai_digits else text
 
 
+class DateError(ValueError):
+    """A date or date-time that cannot be read: the English message, and ``th`` the Thai one."""
+
+    def __init__(self, message: str, th: str) -> None:
+        super().__init__(message)
+        self.th = th
+
+
+_WHY_TH = {"month must be in 1..12": "เดือนต้องอยู่ระหว่าง 1 ถึง 12",
+           "day is out of range for month": "เดือนนั้นไม่มีวันที่นี้"}
+
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _SLASH_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 
@@ -99,8 +110,9 @@ def parse_date(text: str) -> dt.date:
     else:
         match = _SLASH_DATE.match(raw)
         if not match:
-            raise ValueError(
-                f"'{text}' is not a date; use YYYY-MM-DD (CE or BE) or DD/MM/YYYY (BE)"
+            raise DateError(
+                f"'{text}' is not a date; use YYYY-MM-DD (CE or BE) or DD/MM/YYYY (BE)",
+                f"'{text}' ไม่ใช่วันที่ ใช้รูปแบบ วว/ดด/ปปปป (พ.ศ.) เช่น 31/3/2570",
             )
         day, month, year = (int(g) for g in match.groups())
     if year > 2400:
@@ -108,7 +120,8 @@ def parse_date(text: str) -> dt.date:
     try:
         return dt.date(year, month, day)
     except ValueError as exc:
-        raise ValueError(f"'{text}' is not a valid date: {exc}") from None
+        why = _WHY_TH.get(str(exc), "ไม่มีวันนี้ในปฏิทิน")
+        raise DateError(f"'{text}' is not a valid date: {exc}", f"'{text}' ไม่ใช่วันที่ที่มีจริง: {why}") from None
 
 
 def parse_moment(text: str) -> dt.datetime:
@@ -118,12 +131,14 @@ def parse_moment(text: str) -> dt.datetime:
     """
     raw = to_arabic_digits(str(text).strip())
     if "T" in raw or " " in raw:
-        try:
-            moment = dt.datetime.fromisoformat(raw.replace(" ", "T", 1))
+        day_part, _, time_part = raw.replace(" ", "T", 1).partition("T")
+        try:  # the day through parse_date (a BE year, 29 February of a BE leap year), then the time
+            day = parse_date(day_part)
+            clock = dt.datetime.fromisoformat(f"2000-01-01T{time_part}")
         except ValueError:
-            raise ValueError(f"'{text}' is not a date-time; use YYYY-MM-DDTHH:MM") from None
-        if moment.year > 2400:
-            moment = moment.replace(year=moment.year - BE_OFFSET)
+            raise DateError(f"'{text}' is not a date-time; use YYYY-MM-DDTHH:MM",
+                            f"'{text}' ไม่ใช่วันเวลา ใช้รูปแบบ ปปปป-ดด-ววTชช:นน เช่น 2570-03-31T09:00") from None
+        moment = dt.datetime.combine(day, clock.time(), clock.tzinfo)
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=BANGKOK)
         return moment.astimezone(dt.timezone.utc)

@@ -56,10 +56,11 @@ def _resolve(path: str, evidence: dict, ctx: GuardContext) -> tuple[list[Any], s
     return values(evidence, path), None
 
 
-def _msg(spec: GuardSpec, default: str) -> str:
+def _problem(field: str, spec: GuardSpec, en: str, th: str, detail: str = "") -> Problem:
+    """A guard's problem: the definition's own message when it has one, else ours; both languages."""
     if spec.message:
-        return f"{spec.message.th} ({spec.message.en})"
-    return default
+        return Problem(field, spec.message.en + detail, problem_th=spec.message.th + detail)
+    return Problem(field, en + detail, problem_th=th + detail)
 
 
 def _key(value: Any) -> str:
@@ -74,42 +75,46 @@ def run_guards(guards: tuple[GuardSpec, ...], evidence: dict, ctx: GuardContext)
         fld = p.get("field", "")
         if g.check == "min_items":
             if len(values(evidence, fld)) < p["count"]:
-                problems.append(Problem(fld, _msg(g, f"needs at least {p['count']} item(s)")))
+                problems.append(_problem(fld, g, f"needs at least {p['count']} item(s)",
+                                         f"ต้องมีอย่างน้อย {p['count']} รายการ"))
         elif g.check == "any_item":
             items = evidence.get(fld) or []
             if not any(all(item.get(k) == v for k, v in p["where"].items()) for item in items):
-                problems.append(Problem(fld, _msg(g, f"no item has {p['where']}")))
+                problems.append(_problem(fld, g, f"no item has {p['where']}", "ไม่มีรายการที่ตรงตามเงื่อนไข"))
         elif g.check == "not_future":
             today = today or bangkok_date(ctx.now)
             for v in values(evidence, fld):
                 if dt.date.fromisoformat(v) > today:
-                    problems.append(Problem(fld, _msg(g, f"{format_date_be(dt.date.fromisoformat(v))} "
-                                                         f"is in the future (today is {format_date_be(today)})")))
+                    day = format_date_be(dt.date.fromisoformat(v))
+                    problems.append(_problem(fld, g, f"{day} is in the future (today is {format_date_be(today)})",
+                                             f"{day} เป็นวันในอนาคต (วันนี้คือ {format_date_be(today)})"))
         elif g.check == "not_before":
             refs, _ = _resolve(p["ref"], evidence, ctx)
             if refs:
                 bound = max(dt.date.fromisoformat(r) for r in refs)
                 for v in values(evidence, fld):
                     if dt.date.fromisoformat(v) < bound:
-                        problems.append(Problem(fld, _msg(g, f"{format_date_be(dt.date.fromisoformat(v))} "
-                                                             f"is before {format_date_be(bound)} ({p['ref']})")))
+                        day = format_date_be(dt.date.fromisoformat(v))
+                        problems.append(_problem(fld, g, f"{day} is before {format_date_be(bound)} ({p['ref']})",
+                                                 f"{day} อยู่ก่อนวันที่ {format_date_be(bound)}"))
         elif g.check == "covers":
             refs, _ = _resolve(p["ref"], evidence, ctx)
             have = {_key(v) for v in values(evidence, fld)}
             missing = [str(r) for r in refs if _key(r) not in have]
             if missing:
-                problems.append(Problem(fld, _msg(g, "missing") + f": {', '.join(missing)}"))
+                problems.append(_problem(fld, g, "missing", "ยังขาด", f": {', '.join(missing)}"))
         elif g.check == "unique_document_number":
             numbers = values(evidence, fld)
             dates = values(evidence, p["date_field"])
             if numbers and dates:
                 year = dt.date.fromisoformat(dates[0]).year
                 if ctx.document_number_taken(p["document_kind"], year, normalize_doc_number(numbers[0])):
-                    problems.append(Problem(fld, f"number {numbers[0]} is already used in {year + 543} "
-                                                 f"(เลขที่ {numbers[0]} ถูกใช้แล้วในปี {year + 543})"))
+                    problems.append(Problem(fld, f"number {numbers[0]} is already used in {year + 543} BE",
+                                            problem_th=f"เลขที่ {numbers[0]} ถูกใช้แล้วในปี พ.ศ. {year + 543}"))
         elif g.check == "decides_all_feedback":
             decided = {str(v) for v in values(evidence, fld)}
             missing = [f for f in ctx.received_feedback if f not in decided]
             if missing:
-                problems.append(Problem(fld, _msg(g, "opinions without a decision") + f": {', '.join(missing)}"))
+                problems.append(_problem(fld, g, "opinions without a decision", "ความคิดเห็นที่ยังไม่ได้พิจารณา",
+                                         f": {', '.join(missing)}"))
     return problems

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from engine.accounts import CacheMiss
 from engine.attachments import process_attachments, read_attachment
-from engine.audit import history, replay_as_of, verify
+from engine.audit.live import history, replay_as_of, verify
 from engine.board import calendar_for, index, visible
 from engine.calendar_items import record_checkpoint, submit_report
 from engine.feedback import public_processes, public_summary, receive_feedback, require_process
@@ -86,7 +86,7 @@ def moment(text: str | None, name: str) -> dt.datetime | None:
     try:
         return parse_moment(text)
     except (ValueError, OverflowError) as exc:
-        raise UsageError(name, str(exc)) from None
+        raise UsageError(name, str(exc), getattr(exc, "th", None)) from None
 
 
 # ---------------------------------------------------------------------------- bodies

@@ -1,4 +1,4 @@
-"""Ledger exports made through the web: written by ``engine.export`` into a
+"""Ledger exports made through the web: written by ``engine.audit.export`` into a
 private folder of this process (mode 0700), each with its seal beside it, kept
 until newer ones push them out, so the seal can be shown, printed and fetched
 again after the download."""
@@ -14,7 +14,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from engine.export import FORMATS, definitions_path, export, seal_path
+from engine.audit.export import FORMATS, definitions_path, export, seal_path
 from workflow.errors import NotFound, UsageError
 
 KEEP = 6

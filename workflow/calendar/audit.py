@@ -1,374 +1,46 @@
-"""The supervision calendar of seed §3–§4, computed: pure functions, no clock.
+"""The calendar's rules, checked by the audit: ``CalendarExtension`` folds
+``calendar.*`` records (through ``CalendarFold``) and checks each against the
+calendar definition in force and against what each tick had to do.
 
-A calendar definition names items (the semiannual report, the supervision
-checkpoints), each with rounds (a window that opens and a due date, as
-month/day within the Thai fiscal year), whom it is for (``per`` task, mission
-group or the office), the roles responsible, reminder offsets and whom to
-escalate to. ``occurrences(calendar, organization, fy)`` expands that into one
-``Occurrence`` per round and subject; the engine's ``tick`` compares these with
-what is stored and records what became due. Every instant is UTC; every day
-boundary is midnight in Bangkok:
-
-* an occurrence *opens* at 00:00 Bangkok on its opening day;
-* it is *due* by the end of its due day (23:59:59.999… Bangkok), so it becomes
-  *overdue* at 00:00 Bangkok on the next day;
-* a reminder ``N`` days before falls at 00:00 Bangkok on (due day − N).
-
-A day that does not exist in a year (29 February in a common year, or a
-``day: 31`` in a 30-day month) falls on the last day of that month.
+One class holding one rule set and the state its checks share: at about 560
+lines it stays one module, so that each rule is read beside the state it reads.
 """
 
 from __future__ import annotations
 
-import calendar as _stdcal
 import datetime as dt
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import NamedTuple
+from dataclasses import dataclass
 
-from workflow.authority import Assignment, holders
-from workflow.definitions import Calendar, CalendarItemSpec, MonthDay, Organization, RoundSpec
-from workflow.fiscal import BANGKOK, fiscal_year_be, fiscal_year_bounds, format_date_be
+from workflow.calendar.fold import (
+    PER_TH,
+    CalendarFold,
+    Msg,
+    at_bangkok,
+    at_bangkok_th,
+    audit_record,
+    kind_th,
+    not_in_force,
+    wrong_due_on,
+    wrong_item_id,
+    wrong_responsible,
+)
+from workflow.calendar.schedule import (
+    OFFICE,
+    OPEN,
+    Occurrence,
+    fiscal_year_of,
+    item_id,
+    not_applicable_at_start,
+    occurrence,
+    occurrences,
+    reminder_plan,
+    responsible_moment,
+    status_title,
+    subjects,
+)
+from workflow.definitions import Calendar, CalendarItemSpec, Organization
 from workflow.ledger import Record, format_instant, parse_instant
 from workflow.replay import Fold, FoldExtension
-
-OFFICE = "office"
-
-# statuses of a stored calendar item
-OPEN, DONE, NOT_APPLICABLE = "open", "done", "not_applicable"
-
-STATUS_TITLES = {
-    "scheduled": ("ยังไม่ถึงกำหนดเปิด", "not yet open"),
-    "open": ("อยู่ระหว่างดำเนินการ", "open"),
-    "overdue": ("เกินกำหนด", "overdue"),
-    "done": ("ดำเนินการแล้ว", "done"),
-    "done_late": ("ดำเนินการแล้ว (ล่าช้า)", "done (late)"),
-    "not_applicable": ("ไม่อยู่ในรอบ (เริ่มใช้หลังวันครบกำหนด)", "not applicable (started after the due date)"),
-}
-
-
-def day_in_fiscal_year(fy_be: int, md: MonthDay) -> dt.date:
-    """The calendar day of a month/day inside a BE fiscal year (clamped to the month's end)."""
-    start, end = fiscal_year_bounds(fy_be)
-    year = start.year if md.month >= start.month else end.year
-    return dt.date(year, md.month, min(md.day, _stdcal.monthrange(year, md.month)[1]))
-
-
-def day_start(day: dt.date) -> dt.datetime:
-    """00:00 Bangkok on a day, as a UTC instant."""
-    return dt.datetime.combine(day, dt.time(0), BANGKOK).astimezone(dt.UTC)
-
-
-def fiscal_year_of(moment: dt.datetime) -> int:
-    return fiscal_year_be(moment.astimezone(BANGKOK).date())
-
-
-def cycle_opens_at(calendar: Calendar, fy_be: int) -> dt.datetime:
-    """When a fiscal year's processes open (``cycle_opens``, 1 October by default)."""
-    return day_start(day_in_fiscal_year(fy_be, calendar.cycle_opens))
-
-
-@dataclass(frozen=True)
-class Occurrence:
-    """One round of one calendar item for one subject in one fiscal year."""
-
-    fiscal_year: int
-    item: CalendarItemSpec
-    round: RoundSpec
-    subject: str          # a task id, a mission group id, or "office"
-    opens_on: dt.date
-    due_on: dt.date
-
-    @property
-    def key(self) -> tuple[int, str, str, str]:
-        return (self.fiscal_year, self.item.id, self.round.id, self.subject)
-
-    @property
-    def id(self) -> str:
-        return item_id(*self.key)
-
-    @property
-    def opens_at(self) -> dt.datetime:
-        return day_start(self.opens_on)
-
-    @property
-    def overdue_at(self) -> dt.datetime:
-        return day_start(self.due_on + dt.timedelta(days=1))
-
-    def reminder_at(self, days_before: int) -> dt.datetime:
-        return reminder_at(self.due_on, days_before)
-
-
-def item_id(fiscal_year: int, item: str, round_id: str, subject: str) -> str:
-    return f"{fiscal_year}/{item}/{round_id}/{subject}"
-
-
-def subjects(org: Organization, per: str) -> list[str]:
-    if per == "task":
-        return [t.id for t in org.tasks]
-    if per == "mission_group":
-        return [g.id for g in org.mission_groups]
-    return [OFFICE]
-
-
-def subject_scopes(org: Organization, per: str, subject: str) -> set[str | None]:
-    """Assignment scopes that make someone answerable for a subject."""
-    if per == "task":
-        return org.scopes_covering(subject)
-    if per == "mission_group":
-        group = org.mission_group(subject)
-        return {None, subject, *(group.units if group else ())}
-    return {None}
-
-
-def subject_title(org: Organization, per: str, subject: str, lang: str = "th") -> str:
-    if per == "task":
-        task = org.task(subject)
-        return task.title.get(lang) if task else subject
-    if per == "mission_group":
-        group = org.mission_group(subject)
-        return group.title.get(lang) if group else subject
-    return org.title.get(lang)
-
-
-def occurrences(calendar: Calendar, org: Organization, fy_be: int) -> list[Occurrence]:
-    """Every scheduled round of every item for every subject in a fiscal year."""
-    out = []
-    for item in calendar.items:
-        for rnd in item.rounds:
-            opens, due = day_in_fiscal_year(fy_be, rnd.opens), day_in_fiscal_year(fy_be, rnd.due)
-            for subject in subjects(org, item.per):
-                out.append(Occurrence(fy_be, item, rnd, subject, opens, due))
-    return out
-
-
-def occurrence(item: CalendarItemSpec, round_id: str, subject: str, fy_be: int) -> Occurrence | None:
-    """The one occurrence ``occurrences`` gives for this round and subject (None if the item has no such
-    round; whether the subject is one of the organization's is ``subjects``' question)."""
-    rnd = next((r for r in item.rounds if r.id == round_id), None)
-    if rnd is None:
-        return None
-    return Occurrence(fy_be, item, rnd, subject, day_in_fiscal_year(fy_be, rnd.opens),
-                      day_in_fiscal_year(fy_be, rnd.due))
-
-
-def not_applicable_at_start(occ: Occurrence, started_at: dt.datetime) -> bool:
-    """An occurrence already past due when the calendar started is recorded as not applicable."""
-    return occ.overdue_at <= started_at
-
-
-def responsible_moment(occ: Occurrence, started_at: dt.datetime) -> dt.datetime:
-    """Whose role counts for an opening: the holders when the window opened, or at the start if later."""
-    return max(occ.opens_at, started_at)
-
-
-def resolve(assignments: Iterable[Assignment], roles: Iterable[str], scopes: set[str | None],
-            moment: dt.datetime) -> list[dict]:
-    """People holding any of the roles for the scopes at that moment: [{person, role}], role order kept."""
-    assignments = list(assignments)
-    out: list[dict] = []
-    seen: set[str] = set()
-    for role in roles:
-        for person in holders(assignments, role, scopes, moment):
-            if person not in seen:
-                seen.add(person)
-                out.append({"person": person, "role": role})
-    return out
-
-
-def reminder_at(due_on: dt.date, days_before: int) -> dt.datetime:
-    return day_start(due_on - dt.timedelta(days=days_before))
-
-
-def reminder_plan(due_on: dt.date, reminder_days: Iterable[int], now: dt.datetime,
-                  handled: Iterable[int]) -> tuple[int | None, list[int]]:
-    """Which reminder to queue now, and which earlier ones it makes pointless.
-
-    Only the most recent reminder whose time has come is sent: after a long
-    downtime an officer gets one reminder, not three at once. Reminders that
-    were passed over are returned as superseded, so they are never sent later.
-    Nothing is due once the item is overdue (00:00 Bangkok after the due day).
-    """
-    if now >= day_start(due_on + dt.timedelta(days=1)):
-        return None, []
-    handled = set(handled)
-    passed = sorted(d for d in set(reminder_days) if reminder_at(due_on, d) <= now and d not in handled)
-    if not passed:
-        return None, []
-    return passed[0], passed[1:]
-
-
-def status_of(row: dict, now: dt.datetime) -> str:
-    """Display status of a stored item: open, overdue, done, done_late, not_applicable."""
-    if row["status"] == DONE:
-        return "done_late" if row.get("late") else "done"
-    if row["status"] == NOT_APPLICABLE:
-        return "not_applicable"
-    return "overdue" if row.get("overdue_at") is not None or now >= row["due_at"] else "open"
-
-
-def status_title(status: str, lang: str = "th") -> str:
-    th, en = STATUS_TITLES[status]
-    return th if lang == "th" else en
-
-
-# --------------------------------------------------------------------------- messages
-
-def _due_text(due_on: dt.date) -> str:
-    return format_date_be(due_on)
-
-
-def message_opened(title: str, round_title: str, subject: str, fy: int, due_on: dt.date) -> tuple[str, str]:
-    subject_line = f"[Ruam] เปิดรอบ: {title} {round_title} ปีงบประมาณ {fy}"
-    body = (f"เรียน ผู้รับผิดชอบ\n\n{title} {round_title}\nเรื่อง/กลุ่มงาน: {subject}\n"
-            f"ปีงบประมาณ พ.ศ. {fy}\nกำหนดส่ง/ดำเนินการให้แล้วเสร็จภายในวันที่ {_due_text(due_on)}\n\n"
-            "ข้อความนี้ส่งโดยระบบ Ruam (ร่วม)")
-    return subject_line, body
-
-
-def message_unassigned(title: str, round_title: str, subject: str, fy: int, roles: Iterable[str],
-                       due_on: dt.date) -> tuple[str, str]:
-    subject_line = f"[Ruam] ไม่มีผู้รับผิดชอบ: {title} {round_title} ปีงบประมาณ {fy}"
-    body = (f"เรียน ผู้บังคับบัญชา\n\n{title} {round_title}\nเรื่อง/กลุ่มงาน: {subject}\n"
-            f"เปิดรอบแล้ว แต่ยังไม่มีผู้ดำรงบทบาท {', '.join(roles)} ในขณะนี้ "
-            f"โปรดมอบหมายผู้รับผิดชอบ (กำหนดวันที่ {_due_text(due_on)})\n\nข้อความนี้ส่งโดยระบบ Ruam (ร่วม)")
-    return subject_line, body
-
-
-def message_reminder(title: str, round_title: str, subject: str, fy: int, due_on: dt.date,
-                     days: int) -> tuple[str, str]:
-    when = "วันนี้" if days == 0 else f"อีก {days} วัน"
-    subject_line = f"[Ruam] แจ้งเตือน: {title} {round_title} ครบกำหนด{when} ({_due_text(due_on)})"
-    body = (f"เรียน ผู้รับผิดชอบ\n\n{title} {round_title}\nเรื่อง/กลุ่มงาน: {subject}\n"
-            f"ปีงบประมาณ พ.ศ. {fy}\nครบกำหนดวันที่ {_due_text(due_on)} ({when})\n\n"
-            "ข้อความนี้ส่งโดยระบบ Ruam (ร่วม)")
-    return subject_line, body
-
-
-def message_overdue(title: str, round_title: str, subject: str, fy: int, due_on: dt.date,
-                    responsible: Iterable[str]) -> tuple[str, str]:
-    names = ", ".join(responsible) or "(ไม่มีผู้รับผิดชอบ)"
-    subject_line = f"[Ruam] เกินกำหนด: {title} {round_title} ปีงบประมาณ {fy}"
-    body = (f"เรียน ผู้เกี่ยวข้อง\n\n{title} {round_title}\nเรื่อง/กลุ่มงาน: {subject}\n"
-            f"ครบกำหนดเมื่อวันที่ {_due_text(due_on)} แต่ยังไม่ได้ดำเนินการ\n"
-            f"ผู้รับผิดชอบ: {names}\n\nข้อความนี้ส่งโดยระบบ Ruam (ร่วม)")
-    return subject_line, body
-
-
-# --------------------------------------------------------------------------- replay
-
-class Msg(NamedTuple):
-    """An audit problem in both languages: English (logs and tests match on it) and Thai (for officers)."""
-
-    en: str
-    th: str
-
-    def prefixed(self, what: str) -> Msg:
-        return Msg(f"{what}: {self.en}", f"{what}: {self.th}")
-
-
-_KIND_TH = {"report": "รายงาน", "checkpoint": "การนิเทศ"}
-_PER_TH = {"task": "งาน", "mission_group": "กลุ่มภารกิจ", "office": "สำนักงาน"}
-_DEFINITION_TH = {"calendar": "ปฏิทิน", "organization": "โครงสร้างหน่วยงาน"}
-
-
-def _kind_th(kind: str | None) -> str:
-    return f"{_KIND_TH[kind]} ({kind})" if kind in _KIND_TH else f"'{kind}'"
-
-
-@dataclass
-class CalendarFold:
-    """Folds ``calendar.*`` records into the state of every calendar item."""
-
-    items: dict[str, dict] = field(default_factory=dict)
-    reminders: set[tuple[str, int]] = field(default_factory=set)
-    started_at: str | None = None
-    problems: list[tuple[int, Msg]] = field(default_factory=list)
-
-    def apply(self, kind: str, seq: int, at: str, actor: str, data: dict) -> None:
-        name = kind.split(".", 1)[1]
-        if name == "started":
-            if self.started_at is not None:
-                self.problems.append((seq, Msg("the calendar was started twice", "เริ่มใช้ปฏิทินซ้ำเป็นครั้งที่สอง")))
-            self.started_at = data["started_at"]
-        elif name in ("item_opened", "item_not_applicable", "extra_round_recorded"):
-            iid = data["item_id"]
-            if iid in self.items:
-                self.problems.append((seq, Msg(f"calendar item {iid} created twice",
-                                               f"สร้างรายการในปฏิทิน {iid} ซ้ำ")))
-            status = {"item_opened": OPEN, "item_not_applicable": NOT_APPLICABLE}.get(name, DONE)
-            self.items[iid] = {"status": status, "overdue": False, "late": False,
-                               "completed_by": actor if status == DONE else None,
-                               "item": data["item"], "subject": data["subject"], "calendar": data["calendar"],
-                               "organization": data.get("organization")}
-        elif name == "reminder_queued":
-            for days in [data["days_before"], *data.get("superseded", [])]:
-                key = (data["item_id"], days)
-                if key in self.reminders:
-                    self.problems.append((seq, Msg(
-                        f"reminder {days} day(s) before {data['item_id']} queued twice",
-                        f"จัดคิวการแจ้งเตือนล่วงหน้า {days} วันของ {data['item_id']} ซ้ำ")))
-                self.reminders.add(key)
-        elif name == "item_overdue":
-            item = self.items.get(data["item_id"])
-            if item is None or item["status"] != OPEN or item["overdue"]:
-                self.problems.append((seq, Msg(f"{data['item_id']} marked overdue but it was not open",
-                                               f"{data['item_id']} ถูกระบุว่าเกินกำหนด แต่รายการไม่ได้เปิดอยู่")))
-            else:
-                item["overdue"] = True
-        elif name in ("report_submitted", "checkpoint_recorded"):
-            item = self.items.get(data["item_id"])
-            if item is None:
-                self.problems.append((seq, Msg(
-                    f"{data['item_id']} completed but it was not open: no record before this one opened it",
-                    f"{data['item_id']} ดำเนินการแล้ว แต่รายการไม่ได้เปิดอยู่: ไม่มีบันทึกก่อนหน้านี้ที่เปิดรายการ")))
-            elif item["status"] != OPEN:
-                self.problems.append((seq, Msg(
-                    f"{data['item_id']} completed but it was not open: it was {item['status']} already",
-                    f"{data['item_id']} ดำเนินการแล้ว แต่รายการไม่ได้เปิดอยู่: มีสถานะ "
-                    f"'{status_title(item['status'])}' อยู่แล้ว")))
-            else:
-                item.update(status=DONE, late=bool(data.get("late")), completed_by=actor)
-
-
-def audit_record(item: dict | None, kind: str, actor: str, role: str, moment: dt.datetime, data: dict,
-                 assignments: Iterable[Assignment], definition) -> Msg | None:
-    """Re-check a calendar record against the role assignments of its time.
-
-    An opening must name exactly the people who held the responsible roles when
-    the item opened; a completion must be made by someone holding one of the
-    item's responsible roles for its subject at that moment. Returns a problem
-    (English and Thai) or None. ``definition(version)`` gives stored definitions (None if unknown).
-    """
-    if item is None or not item.get("organization"):
-        return None
-    cal, org = definition(item["calendar"]), definition(item["organization"])
-    if not isinstance(cal, Calendar) or not isinstance(org, Organization):
-        return Msg(f"{data.get('item_id')}: calendar or organization definition is not stored",
-                   f"{data.get('item_id')}: ไม่พบนิยามปฏิทินหรือโครงสร้างหน่วยงานที่เก็บไว้")
-    spec = cal.item(item["item"])
-    if spec is None:
-        return Msg(f"{data.get('item_id')}: no item '{item['item']}' in calendar {cal.version[:12]}",
-                   f"{data.get('item_id')}: ไม่มีรายการ '{item['item']}' ในปฏิทิน {cal.version[:12]}")
-    scopes = subject_scopes(org, spec.per, item["subject"])
-    assignments = list(assignments)
-    if kind == "calendar.item_opened":
-        want = resolve(assignments, spec.responsible_roles, scopes, parse_instant(data["resolved_at"]))
-        if want != data["responsible"]:
-            named, then = [r["person"] for r in data["responsible"]], [r["person"] for r in want]
-            return Msg(f"{data['item_id']} names {named} as responsible; the assignments then give {then}",
-                       f"{data['item_id']} ระบุ {named} เป็นผู้รับผิดชอบ แต่การมอบหมายบทบาทขณะนั้นให้ {then}")
-        return None
-    if role not in spec.responsible_roles or not [
-            a for a in assignments if a.person == actor and a.role == role and a.scope in scopes
-            and a.valid_at(moment)]:
-        roles = ", ".join(spec.responsible_roles)
-        return Msg(f"{actor} did not hold a responsible role ({roles}) for {data.get('item_id')} at "
-                   f"{moment.isoformat()} (recorded role: {role})",
-                   f"{actor} ไม่ได้มีบทบาทผู้รับผิดชอบ ({roles}) สำหรับ {data.get('item_id')} ณ "
-                   f"{moment.isoformat()} (บทบาทที่บันทึก: {role})")
-    return None
-
 
 _CHECKED_CLOSINGS = ("calendar.item_opened", "calendar.report_submitted", "calendar.checkpoint_recorded",
                      "calendar.extra_round_recorded")
@@ -379,37 +51,6 @@ _CLOSINGS_TH = {"calendar.report_submitted": "การส่งรายงา�
 _TICK_KINDS = frozenset({"calendar.started", *_CREATIONS, "calendar.reminder_queued", "calendar.item_overdue"})
 _KNOWN = _TICK_KINDS | set(_CLOSINGS) | {"calendar.extra_round_recorded"}
 SYSTEM_ACTOR = "system"
-
-
-def _wrong_item_id(iid: str, want: str) -> Msg:
-    return Msg(f"item_id is {iid}, but its fields make {want}", f"item_id เป็น {iid} แต่ค่าในบันทึกประกอบเป็น {want}")
-
-
-def _wrong_due_on(have, due_on: dt.date) -> Msg:
-    return Msg(f"due_on is {have}; the item is due {due_on.isoformat()}",
-               f"due_on เป็น {have} แต่รายการครบกำหนด {due_on.isoformat()}")
-
-
-def _wrong_responsible(have: str | None, named: str | None) -> Msg:
-    return Msg(f"the record names {have} as responsible, but the item names {named}",
-               f"บันทึกระบุ {have} เป็นผู้รับผิดชอบ แต่รายการระบุ {named}")
-
-
-def _not_in_force(kind: str, named, active) -> Msg:
-    """A record names a calendar or organization version other than the one in force."""
-    return Msg(f"names {kind} {str(named)[:12]}, but the {kind} in force was {str(active)[:12]}",
-               f"ระบุ{_DEFINITION_TH[kind]} {str(named)[:12]} แต่{_DEFINITION_TH[kind]}ที่ใช้อยู่ขณะนั้นคือ "
-               f"{str(active)[:12]}")
-
-
-def _when(moment: dt.datetime) -> str:
-    """An instant as an auditor reads it: Bangkok wall-clock time."""
-    return f"{moment.astimezone(BANGKOK):%Y-%m-%d %H:%M} Bangkok"
-
-
-def _when_th(moment: dt.datetime) -> str:
-    """``_when`` for the Thai text: the same digits, Bangkok time said in Thai."""
-    return f"{moment.astimezone(BANGKOK):%Y-%m-%d %H:%M} น. เวลากรุงเทพฯ"
 
 
 @dataclass(slots=True)
@@ -561,7 +202,7 @@ class CalendarExtension(FoldExtension):
         for kind in ("calendar", "organization"):
             active = fold.active.get(kind)
             if data.get(kind) != active:
-                out.append(_not_in_force(kind, data.get(kind), active))
+                out.append(not_in_force(kind, data.get(kind), active))
 
     def _report(self, fold: Fold, rec, what: str, problems: list[Msg]) -> None:
         for problem in problems:
@@ -571,7 +212,7 @@ class CalendarExtension(FoldExtension):
         """The checks every record about an open item ends with: the responsible officer
         it names, the process it names, then the findings."""
         if rec.responsible != facts.named:
-            out.append(_wrong_responsible(rec.responsible, facts.named))
+            out.append(wrong_responsible(rec.responsible, facts.named))
         self._check_process(rec, facts.spec, facts.occ.fiscal_year, facts.occ.subject, out)
         self._report(fold, rec, iid, out)
 
@@ -598,12 +239,12 @@ class CalendarExtension(FoldExtension):
             out.append(Msg(f"started_at is {data.get('started_at')}, but the record is stamped {rec.at}",
                            f"started_at เป็น {data.get('started_at')} แต่บันทึกลงเวลา {rec.at}"))
         if data.get("fiscal_year") != fiscal_year_of(moment):
-            out.append(Msg(f"fiscal_year is {data.get('fiscal_year')}, but {_when(moment)} is in fiscal year "
+            out.append(Msg(f"fiscal_year is {data.get('fiscal_year')}, but {at_bangkok(moment)} is in fiscal year "
                            f"{fiscal_year_of(moment)}",
-                           f"fiscal_year เป็น {data.get('fiscal_year')} แต่ {_when_th(moment)} อยู่ในปีงบประมาณ "
+                           f"fiscal_year เป็น {data.get('fiscal_year')} แต่ {at_bangkok_th(moment)} อยู่ในปีงบประมาณ "
                            f"{fiscal_year_of(moment)}"))
         if data.get("calendar") != fold.active.get("calendar"):
-            out.append(_not_in_force("calendar", data.get("calendar"), fold.active.get("calendar")))
+            out.append(not_in_force("calendar", data.get("calendar"), fold.active.get("calendar")))
         self._report(fold, rec, "calendar.started", out)
 
     def _check_creation(self, fold: Fold, rec, moment: dt.datetime, data: dict) -> _Facts:
@@ -617,7 +258,7 @@ class CalendarExtension(FoldExtension):
                            f"สร้างโดย {rec.actor} ({rec.role}) แต่ผู้สร้างรายการได้มีเพียงการตรวจปฏิทินของระบบ "
                            "(tick)"))
         if iid != item_id(fy, item, round_id, subject):
-            out.append(_wrong_item_id(iid, item_id(fy, item, round_id, subject)))
+            out.append(wrong_item_id(iid, item_id(fy, item, round_id, subject)))
         self._in_force(fold, rec, data, out)
         cal, org = self._definitions(fold, data.get("calendar"), data.get("organization"))
         started = self._started
@@ -640,7 +281,7 @@ class CalendarExtension(FoldExtension):
         facts.spec = spec
         if data.get("kind") != spec.kind:
             out.append(Msg(f"kind is '{data.get('kind')}', but {item} is a {spec.kind}",
-                           f"kind เป็น '{data.get('kind')}' แต่ {item} เป็น{_kind_th(spec.kind)}"))
+                           f"kind เป็น '{data.get('kind')}' แต่ {item} เป็น{kind_th(spec.kind)}"))
         occ = occurrence(spec, round_id, subject, fy) if isinstance(fy, int) else None
         if occ is None:
             rounds = ", ".join(r.id for r in spec.rounds)
@@ -648,14 +289,14 @@ class CalendarExtension(FoldExtension):
                            f"{item} ไม่มีรอบ '{round_id}' ในปฏิทิน {cal.version[:12]} (รอบที่มี: {rounds})"))
         if subject not in self._subjects_of(org, spec.per):
             out.append(Msg(f"'{subject}' is not a {spec.per.replace('_', ' ')} of organization {org.version[:12]}",
-                           f"'{subject}' ไม่ใช่{_PER_TH.get(spec.per, spec.per)}ในโครงสร้างหน่วยงาน "
+                           f"'{subject}' ไม่ใช่{PER_TH.get(spec.per, spec.per)}ในโครงสร้างหน่วยงาน "
                            f"{org.version[:12]}"))
         self._check_process(rec, spec, fy, subject, out)
         if self._started_fy is not None and isinstance(fy, int) and not (
                 self._started_fy <= fy <= fiscal_year_of(moment)):
-            out.append(Msg(f"fiscal year {fy} is outside the calendar's span at {_when(moment)}: from "
+            out.append(Msg(f"fiscal year {fy} is outside the calendar's span at {at_bangkok(moment)}: from "
                            f"{self._started_fy} (its start) to {fiscal_year_of(moment)}",
-                           f"ปีงบประมาณ {fy} อยู่นอกช่วงของปฏิทิน ณ {_when_th(moment)}: ตั้งแต่ปีงบประมาณ "
+                           f"ปีงบประมาณ {fy} อยู่นอกช่วงของปฏิทิน ณ {at_bangkok_th(moment)}: ตั้งแต่ปีงบประมาณ "
                            f"{self._started_fy} (ปีที่เริ่มใช้) ถึง {fiscal_year_of(moment)}"))
         if occ is None:
             self._report(fold, rec, iid, out)
@@ -666,17 +307,17 @@ class CalendarExtension(FoldExtension):
                 out.append(Msg(f"{key} is {data.get(key)}; calendar {cal.version[:12]} gives {want.isoformat()}",
                                f"{key} เป็น {data.get(key)} แต่ปฏิทิน {cal.version[:12]} กำหนด {want.isoformat()}"))
         if moment < occ.opens_at:
-            out.append(Msg(f"created at {_when(moment)}, before its window opens ({_when(occ.opens_at)})",
-                           f"สร้างเมื่อ {_when_th(moment)} ก่อนเปิดรอบ ({_when_th(occ.opens_at)})"))
+            out.append(Msg(f"created at {at_bangkok(moment)}, before its window opens ({at_bangkok(occ.opens_at)})",
+                           f"สร้างเมื่อ {at_bangkok_th(moment)} ก่อนเปิดรอบ ({at_bangkok_th(occ.opens_at)})"))
         if started is not None:
             na = not_applicable_at_start(occ, started)
             if rec.kind == "calendar.item_not_applicable":
                 if not na:
                     out.append(Msg(f"recorded not applicable, but it is due by the end of "
-                                   f"{occ.due_on.isoformat()}, after the calendar started ({_when(started)}): "
+                                   f"{occ.due_on.isoformat()}, after the calendar started ({at_bangkok(started)}): "
                                    "it should have opened",
                                    f"บันทึกว่าไม่อยู่ในรอบ แต่ครบกำหนดเมื่อสิ้นวันที่ {occ.due_on.isoformat()} "
-                                   f"ซึ่งหลังเริ่มใช้ปฏิทิน ({_when_th(started)}): ควรเปิดรอบ"))
+                                   f"ซึ่งหลังเริ่มใช้ปฏิทิน ({at_bangkok_th(started)}): ควรเปิดรอบ"))
                 if data.get("started_at") != format_instant(started):
                     out.append(Msg(f"started_at is {data.get('started_at')}; the calendar started "
                                    f"{format_instant(started)}",
@@ -688,9 +329,9 @@ class CalendarExtension(FoldExtension):
             else:
                 if na:
                     out.append(Msg(f"opened, but it was due by the end of {occ.due_on.isoformat()}, before the "
-                                   f"calendar started ({_when(started)}): it should be not applicable",
+                                   f"calendar started ({at_bangkok(started)}): it should be not applicable",
                                    f"เปิดรอบแล้ว แต่ครบกำหนดเมื่อสิ้นวันที่ {occ.due_on.isoformat()} ก่อนเริ่มใช้ปฏิทิน "
-                                   f"({_when_th(started)}): ควรบันทึกว่าไม่อยู่ในรอบ"))
+                                   f"({at_bangkok_th(started)}): ควรบันทึกว่าไม่อยู่ในรอบ"))
                 want_at = format_instant(responsible_moment(occ, started))
                 if data.get("resolved_at") != want_at:
                     out.append(Msg(f"resolved_at is {data.get('resolved_at')}; the responsible people are "
@@ -708,12 +349,12 @@ class CalendarExtension(FoldExtension):
         fy, item, round_id, subject = data["fiscal_year"], data["item"], data["round"], data["subject"]
         out: list[Msg] = []
         if iid != item_id(fy, item, round_id, subject):
-            out.append(_wrong_item_id(iid, item_id(fy, item, round_id, subject)))
+            out.append(wrong_item_id(iid, item_id(fy, item, round_id, subject)))
         self._in_force(fold, rec, data, out)
         if fy != fiscal_year_of(moment):
-            out.append(Msg(f"an extra round of fiscal year {fy} recorded at {_when(moment)}, in fiscal year "
+            out.append(Msg(f"an extra round of fiscal year {fy} recorded at {at_bangkok(moment)}, in fiscal year "
                            f"{fiscal_year_of(moment)}",
-                           f"บันทึกครั้งเพิ่มเติมของปีงบประมาณ {fy} เมื่อ {_when_th(moment)} ซึ่งอยู่ในปีงบประมาณ "
+                           f"บันทึกครั้งเพิ่มเติมของปีงบประมาณ {fy} เมื่อ {at_bangkok_th(moment)} ซึ่งอยู่ในปีงบประมาณ "
                            f"{fiscal_year_of(moment)}"))
         n = self._extras.get((fy, item), 0) + 1
         self._extras[(fy, item)] = n
@@ -732,7 +373,7 @@ class CalendarExtension(FoldExtension):
                 out.append(Msg(f"kind is '{data.get('kind')}'; extra rounds are for checkpoints ({item} is a "
                                f"{spec.kind})",
                                f"kind เป็น '{data.get('kind')}' แต่ครั้งเพิ่มเติมมีได้เฉพาะการนิเทศ (checkpoint) "
-                               f"({item} เป็น{_kind_th(spec.kind)})"))
+                               f"({item} เป็น{kind_th(spec.kind)})"))
             if spec.minimum_count is None or spec.per != OFFICE:
                 out.append(Msg(f"{item} has a fixed number of rounds (required_count) or is not for the office: "
                                "no extra rounds",
@@ -770,15 +411,15 @@ class CalendarExtension(FoldExtension):
             self._report(fold, rec, iid, out)
             return
         if data.get("due_on") != occ.due_on.isoformat():
-            out.append(_wrong_due_on(data.get("due_on"), occ.due_on))
+            out.append(wrong_due_on(data.get("due_on"), occ.due_on))
         handled = {d for d in spec.reminder_days if (iid, d) in self.state.reminders}
         days, superseded = reminder_plan(occ.due_on, spec.reminder_days, moment, handled)
         got = (data.get("days_before"), sorted(data.get("superseded") or []))
-        queued = Msg(f"reminder {got[0]} day(s) before (superseding {got[1]}) queued at {_when(moment)}",
-                     f"จัดคิวการแจ้งเตือนล่วงหน้า {got[0]} วัน (แทนที่ {got[1]}) เมื่อ {_when_th(moment)}")
+        queued = Msg(f"reminder {got[0]} day(s) before (superseding {got[1]}) queued at {at_bangkok(moment)}",
+                     f"จัดคิวการแจ้งเตือนล่วงหน้า {got[0]} วัน (แทนที่ {got[1]}) เมื่อ {at_bangkok_th(moment)}")
         if days is None:
-            plan = ", ".join(f"{d} day(s) before at {_when(occ.reminder_at(d))}" for d in sorted(spec.reminder_days))
-            plan_th = ", ".join(f"ล่วงหน้า {d} วัน เมื่อ {_when_th(occ.reminder_at(d))}"
+            plan = ", ".join(f"{d} day(s) before at {at_bangkok(occ.reminder_at(d))}" for d in sorted(spec.reminder_days))
+            plan_th = ", ".join(f"ล่วงหน้า {d} วัน เมื่อ {at_bangkok_th(occ.reminder_at(d))}"
                                 for d in sorted(spec.reminder_days))
             out.append(Msg(f"{queued.en}, but none was due then (plan: {plan or 'no reminders'}; already handled: "
                            f"{sorted(handled)})",
@@ -805,12 +446,12 @@ class CalendarExtension(FoldExtension):
             self._report(fold, rec, iid, out)
             return
         if data.get("due_on") != occ.due_on.isoformat():
-            out.append(_wrong_due_on(data.get("due_on"), occ.due_on))
+            out.append(wrong_due_on(data.get("due_on"), occ.due_on))
         if moment < occ.overdue_at:
-            out.append(Msg(f"flagged overdue at {_when(moment)}, before its due day {occ.due_on.isoformat()} "
-                           f"ended (overdue from {_when(occ.overdue_at)})",
-                           f"ระบุว่าเกินกำหนดเมื่อ {_when_th(moment)} ก่อนสิ้นวันครบกำหนด {occ.due_on.isoformat()} "
-                           f"(เกินกำหนดตั้งแต่ {_when_th(occ.overdue_at)})"))
+            out.append(Msg(f"flagged overdue at {at_bangkok(moment)}, before its due day {occ.due_on.isoformat()} "
+                           f"ended (overdue from {at_bangkok(occ.overdue_at)})",
+                           f"ระบุว่าเกินกำหนดเมื่อ {at_bangkok_th(moment)} ก่อนสิ้นวันครบกำหนด {occ.due_on.isoformat()} "
+                           f"(เกินกำหนดตั้งแต่ {at_bangkok_th(occ.overdue_at)})"))
         self._conclude(fold, rec, iid, facts, out)
 
     def _check_closing(self, fold: Fold, rec, moment: dt.datetime, data: dict) -> None:
@@ -821,25 +462,25 @@ class CalendarExtension(FoldExtension):
         out: list[Msg] = []
         if facts.spec is not None and facts.spec.kind != _CLOSINGS[rec.kind]:
             out.append(Msg(f"a {rec.kind.split('.', 1)[1].replace('_', ' ')} for a {facts.spec.kind}",
-                           f"{_CLOSINGS_TH[rec.kind]}สำหรับรายการประเภท{_kind_th(facts.spec.kind)}"))
+                           f"{_CLOSINGS_TH[rec.kind]}สำหรับรายการประเภท{kind_th(facts.spec.kind)}"))
         if rec.at < facts.created_at:
             out.append(Msg(f"closed at {rec.at}, before the item was opened ({facts.created_at})",
                            f"ปิดรายการเมื่อ {rec.at} ก่อนที่รายการจะเปิด ({facts.created_at})"))
         occ = facts.occ
         if occ is not None:
             if moment < occ.opens_at:
-                out.append(Msg(f"closed at {_when(moment)}, before its window opens ({_when(occ.opens_at)})",
-                               f"ปิดรายการเมื่อ {_when_th(moment)} ก่อนเปิดรอบ ({_when_th(occ.opens_at)})"))
+                out.append(Msg(f"closed at {at_bangkok(moment)}, before its window opens ({at_bangkok(occ.opens_at)})",
+                               f"ปิดรายการเมื่อ {at_bangkok_th(moment)} ก่อนเปิดรอบ ({at_bangkok_th(occ.opens_at)})"))
             late = moment >= occ.overdue_at
             if data.get("late") is not late:
-                out.append(Msg(f"late is {data.get('late')}; closed at {_when(moment)}, "
+                out.append(Msg(f"late is {data.get('late')}; closed at {at_bangkok(moment)}, "
                                f"{'after' if late else 'before'} its due day {occ.due_on.isoformat()} ended, "
                                f"it is {late}",
-                               f"late เป็น {data.get('late')} แต่ปิดรายการเมื่อ {_when_th(moment)} "
+                               f"late เป็น {data.get('late')} แต่ปิดรายการเมื่อ {at_bangkok_th(moment)} "
                                f"{'หลัง' if late else 'ก่อน'}สิ้นวันครบกำหนด {occ.due_on.isoformat()} "
                                f"จึงต้องเป็น {late}"))
             if data.get("due_on") != occ.due_on.isoformat():
-                out.append(_wrong_due_on(data.get("due_on"), occ.due_on))
+                out.append(wrong_due_on(data.get("due_on"), occ.due_on))
             self._check_process(rec, facts.spec, occ.fiscal_year, occ.subject, out)
         if rec.responsible != rec.actor:
             out.append(Msg(f"the record names {rec.responsible} as responsible, not the one who closed it "
@@ -866,23 +507,23 @@ class CalendarExtension(FoldExtension):
             if run.moment >= occ.overdue_at:
                 if (iid, None) not in self._missed:
                     self._missed.add((iid, None))
-                    fold.finding("calendar", run.rec, f"{iid}: the tick at {_when(run.moment)} did not flag it "
+                    fold.finding("calendar", run.rec, f"{iid}: the tick at {at_bangkok(run.moment)} did not flag it "
                                                       f"overdue; it is due by the end of {occ.due_on.isoformat()}"
-                                                      f" (overdue from {_when(occ.overdue_at)})",
-                                 f"{iid}: การตรวจปฏิทิน (tick) เมื่อ {_when_th(run.moment)} ไม่ได้ระบุว่าเกินกำหนด "
+                                                      f" (overdue from {at_bangkok(occ.overdue_at)})",
+                                 f"{iid}: การตรวจปฏิทิน (tick) เมื่อ {at_bangkok_th(run.moment)} ไม่ได้ระบุว่าเกินกำหนด "
                                  f"ทั้งที่ครบกำหนดเมื่อสิ้นวันที่ {occ.due_on.isoformat()} "
-                                 f"(เกินกำหนดตั้งแต่ {_when_th(occ.overdue_at)})")
+                                 f"(เกินกำหนดตั้งแต่ {at_bangkok_th(occ.overdue_at)})")
                 continue
             handled = {d for d in spec.reminder_days if (iid, d) in self.state.reminders}
             days, _superseded = reminder_plan(occ.due_on, spec.reminder_days, run.moment, handled)
             if days is not None and (iid, days) not in self._missed:
                 self._missed.add((iid, days))
-                fold.finding("calendar", run.rec, f"{iid}: the tick at {_when(run.moment)} did not queue the "
+                fold.finding("calendar", run.rec, f"{iid}: the tick at {at_bangkok(run.moment)} did not queue the "
                                                   f"reminder {days} day(s) before its due day "
-                                                  f"{occ.due_on.isoformat()} (due at {_when(occ.reminder_at(days))})",
-                             f"{iid}: การตรวจปฏิทิน (tick) เมื่อ {_when_th(run.moment)} ไม่ได้จัดคิวการแจ้งเตือน"
+                                                  f"{occ.due_on.isoformat()} (due at {at_bangkok(occ.reminder_at(days))})",
+                             f"{iid}: การตรวจปฏิทิน (tick) เมื่อ {at_bangkok_th(run.moment)} ไม่ได้จัดคิวการแจ้งเตือน"
                              f"ล่วงหน้า {days} วันก่อนวันครบกำหนด {occ.due_on.isoformat()} "
-                             f"(ถึงเวลาแจ้งเตือน {_when_th(occ.reminder_at(days))})")
+                             f"(ถึงเวลาแจ้งเตือน {at_bangkok_th(occ.reminder_at(days))})")
 
     def _require_items(self, fold: Fold, rec, calendar: str | None, organization: str | None,
                        until: dt.datetime, at_end: bool) -> None:
@@ -904,15 +545,15 @@ class CalendarExtension(FoldExtension):
                     continue
                 self._missing.add(occ.id)
                 if at_end:
-                    message = Msg(f"{occ.id} is missing: its window opened {_when(occ.opens_at)}, before the "
-                                  f"ledger's last record ({_when(until)}), and the calendar started "
-                                  f"{_when(started)} (no tick recorded it)",
-                                  f"ไม่พบรายการ {occ.id}: เปิดรอบเมื่อ {_when_th(occ.opens_at)} ก่อนบันทึกล่าสุด "
-                                  f"({_when_th(until)}) และปฏิทินเริ่มใช้เมื่อ {_when_th(started)} "
+                    message = Msg(f"{occ.id} is missing: its window opened {at_bangkok(occ.opens_at)}, before the "
+                                  f"ledger's last record ({at_bangkok(until)}), and the calendar started "
+                                  f"{at_bangkok(started)} (no tick recorded it)",
+                                  f"ไม่พบรายการ {occ.id}: เปิดรอบเมื่อ {at_bangkok_th(occ.opens_at)} ก่อนบันทึกล่าสุด "
+                                  f"({at_bangkok_th(until)}) และปฏิทินเริ่มใช้เมื่อ {at_bangkok_th(started)} "
                                   "(ไม่มีการตรวจปฏิทินใดบันทึกรายการนี้)")
                 else:
-                    message = Msg(f"{occ.id} is missing: the tick at {_when(until)} did not create it, though its "
-                                  f"window opened {_when(occ.opens_at)}",
-                                  f"ไม่พบรายการ {occ.id}: การตรวจปฏิทิน (tick) เมื่อ {_when_th(until)} "
-                                  f"ไม่ได้สร้างรายการนี้ ทั้งที่เปิดรอบเมื่อ {_when_th(occ.opens_at)}")
+                    message = Msg(f"{occ.id} is missing: the tick at {at_bangkok(until)} did not create it, though its "
+                                  f"window opened {at_bangkok(occ.opens_at)}",
+                                  f"ไม่พบรายการ {occ.id}: การตรวจปฏิทิน (tick) เมื่อ {at_bangkok_th(until)} "
+                                  f"ไม่ได้สร้างรายการนี้ ทั้งที่เปิดรอบเมื่อ {at_bangkok_th(occ.opens_at)}")
                 fold.finding("calendar", rec, message.en, message.th)

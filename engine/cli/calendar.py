@@ -1,6 +1,5 @@
-"""The calendar's CLI commands (``tick``, ``calendar``, ``report``, ``checkpoint``,
-``status``, ``outbox``): parse what ``engine.cli`` hands over, call the engine,
-print Thai (or English) with BE dates."""
+"""The calendar's commands: ``ruam tick``, ``calendar``, ``report submit``,
+``checkpoint record``, ``status``, ``outbox``; Thai (or English) with BE dates."""
 
 from __future__ import annotations
 
@@ -9,21 +8,78 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from engine.cli import EXIT_OK
-from engine.cliio import read_mapping_file
-from workflow.errors import UsageError
-from workflow.fiscal import format_date_be, format_datetime_be, parse_date
+from engine.cli.common import (
+    EXIT_OK,
+    Parser,
+    add_common,
+    fiscal_year,
+    lang,
+    moment,
+    names_of,
+    open_app,
+    print_json,
+    read_mapping_file,
+    typed,
+)
+
+
+def add_parsers(sub: Any) -> None:
+    p = sub.add_parser("tick", help="run one calendar tick now (for cron and tests; idempotent)")
+    add_common(p, json_flag=True)
+    p.add_argument("--now", metavar="DATE", help="the moment to tick at (ISO or BE, Bangkok time); default now")
+
+    p = sub.add_parser("calendar", help="what is due, done and overdue, and who is responsible")
+    add_common(p, json_flag=True)
+    p.add_argument("--fiscal-year", metavar="YEAR_BE", help="default: the current fiscal year")
+    p.add_argument("--overdue", action="store_true", help="only overdue items")
+
+    p = sub.add_parser("report", help="semiannual summary reports (seed §4.1)")
+    rsub = p.add_subparsers(dest="action", metavar="ACTION", parser_class=Parser, required=True)
+    q = rsub.add_parser("submit", help="submit a task's H1 (6-month) or H2 (12-month) report")
+    add_common(q, json_flag=True, as_flag="required")
+    q.add_argument("process", metavar="YEAR/TASK")
+    q.add_argument("round", metavar="H1|H2")
+    q.add_argument("--summary", required=True, help="summary of operating results")
+    q.add_argument("--document", help="document number of the report (e.g. ศธ ๐๔๐๘๖/๑๒๓)")
+    q.add_argument("--attach", action="append", default=[], metavar="PATH", help="attach a file (repeat)")
+
+    p = sub.add_parser("checkpoint", help="supervision checkpoints (seed §3.2, §3.3)")
+    ksub = p.add_subparsers(dest="action", metavar="ACTION", parser_class=Parser, required=True)
+    q = ksub.add_parser("record", help="record a checkpoint's findings and advice")
+    add_common(q, json_flag=True, as_flag="required")
+    q.add_argument("item", metavar="ID", help="as shown by 'ruam calendar', or FY/ITEM/extra for an extra round")
+    q.add_argument("--findings", help="overall findings")
+    q.add_argument("--advice", help="overall advice")
+    q.add_argument("--held-on", metavar="DATE", help="date of the checkpoint (BE or CE)")
+    q.add_argument("--task", action="append", default=[], metavar="TASK=FINDINGS|ADVICE",
+                   help="findings and advice for one task (repeat; every task of the group for a group checkpoint)")
+    q.add_argument("--evidence-file", metavar="FILE", help="JSON/YAML: {findings, advice, tasks: [{task, findings, advice}]}")
+    q.add_argument("--attach", action="append", default=[], metavar="PATH", help="attach a file (repeat)")
+
+    p = sub.add_parser("status", help="the service: scheduler running?, leader, last tick, next wake-up, errors")
+    add_common(p, json_flag=True)
+
+    p = sub.add_parser("outbox", help="notifications: list them, or send the due ones by SMTP")
+    add_common(p, json_flag=True)
+    p.add_argument("action", nargs="?", choices=("list", "send"), default="list")
+    p.add_argument("--status", choices=("pending", "sending", "sent", "failed", "no_address"))
+    p.add_argument("--limit", type=int, default=50)
+    for name, handler in {"tick": tick_command, "calendar": calendar_command, "report": report_command, "checkpoint": checkpoint_command, "status": status_command, "outbox": outbox_command}.items():
+        sub.choices[name].set_defaults(run=handler)
 
 
 def _when(value, th: bool) -> str:
+    from workflow.fiscal import format_datetime_be
+
     return format_datetime_be(value) if value else "-"
 
 
-def tick_command(args, make_app, moment, lang: str, print_json) -> int:
+def tick_command(args) -> int:
     from engine.calendar import tick
     from engine.outbox import SmtpConfig, deliver
+    from workflow.fiscal import format_datetime_be
 
-    app = make_app(args)
+    app = open_app(args)
     at = moment(args.now, "--now")
     if at is not None:
         app.clock = lambda: at
@@ -36,7 +92,7 @@ def tick_command(args, make_app, moment, lang: str, print_json) -> int:
                               "not_applicable_items": result.not_applicable,
                               "processes": result.processes_opened})
         return EXIT_OK
-    th = lang == "th"
+    th = lang(args) == "th"
     print((f"ตรวจปฏิทิน ณ {format_datetime_be(result.at)}: " if th else f"tick at {format_datetime_be(result.at)}: ")
           + (f"เปิดกระบวนการ {len(result.processes_opened)}, เปิดรายการ {len(result.opened)}, "
              f"ไม่อยู่ในรอบ {len(result.not_applicable)}, แจ้งเตือน {len(result.reminders)}, "
@@ -45,24 +101,30 @@ def tick_command(args, make_app, moment, lang: str, print_json) -> int:
              f"not applicable {len(result.not_applicable)}, reminders {len(result.reminders)}, "
              f"overdue {len(result.overdue)}, messages {result.messages}"))
     if sent["sent"] or sent["retry"] or sent["failed"]:
-        print(f"  outbox: {sent}")
+        print((f"  ข้อความออก: ส่งแล้ว {sent['sent']}, รอส่งใหม่ {sent['retry']}, ล้มเหลว {sent['failed']}" if th else
+               f"  outbox: sent {sent['sent']}, retrying {sent['retry']}, failed {sent['failed']}"))
     return EXIT_OK
 
 
-def calendar_command(args, app, fiscal_year: int | None, lang: str, print_json) -> int:
+def calendar_command(args) -> int:
+    from workflow.fiscal import format_date_be, format_datetime_be
+
+    app, language = open_app(args), lang(args)
+    year = fiscal_year(args.fiscal_year, "--fiscal-year")
     from engine.calendar_items import calendar_view
 
-    view = calendar_view(app, fiscal_year, args.overdue, lang)
+    view = calendar_view(app, year, args.overdue, language)
     if args.json:
         print_json(view)
         return EXIT_OK
-    th = lang == "th"
+    th = language == "th"
     print((f"ปฏิทินปีงบประมาณ พ.ศ. {view['fiscal_year']} (ณ {format_datetime_be(view['at'])})" if th else
            f"calendar of fiscal year {view['fiscal_year']} BE (at {format_datetime_be(view['at'])})"))
+    names = names_of(app, args)
     for i in view["items"]:
-        people = ", ".join(f"{p['name']} ({p['person']})" for p in i["responsible"]) or "-"
-        print(f"- {i['id']}")
-        print(f"    {i['title']} — {i['round_title']} — {i['subject_title']}")
+        people = names.persons(p["person"] for p in i["responsible"])
+        print(f"- {i['title']} — {i['round_title']} — {i['subject_title']}")
+        print(f"    {typed(i['id'], language)}")
         due = "กำหนด" if th else "due"
         opens = "เปิด" if th else "opens"
         print(f"    {opens} {format_date_be(i['opens_on'])}  {due} {format_date_be(i['due_on'])}  "
@@ -71,54 +133,64 @@ def calendar_command(args, app, fiscal_year: int | None, lang: str, print_json) 
             print(f"    {'ผู้รับผิดชอบ' if th else 'responsible'}: {people}")
         if i["escalated_to"]:
             print(f"    {'แจ้งผู้บังคับบัญชา' if th else 'escalated to'}: "
-                  + ", ".join(f"{p['name']} ({p['person']})" for p in i["escalated_to"]))
+                  + names.persons(p["person"] for p in i["escalated_to"]))
         if i["completed_by"]:
-            print(f"    {'ดำเนินการโดย' if th else 'done by'} {i['completed_by']} "
+            print(f"    {'ดำเนินการโดย' if th else 'done by'} {names.person(i['completed_by'])} "
                   f"{format_datetime_be(i['completed_at'])}")
     if not view["items"]:
         print("ไม่มีรายการ" if th else "nothing")
-    counts = ", ".join(f"{k}: {v}" for k, v in sorted(view["counts"].items()))
+    from workflow.calendar.schedule import STATUS_TITLES
+
+    counts = ", ".join(f"{STATUS_TITLES[k][0 if th else 1] if k in STATUS_TITLES else k} {v}"
+                       for k, v in sorted(view["counts"].items()))
     print(("สรุป: " if th else "summary: ") + (counts or "-"))
     return EXIT_OK
 
 
-def report_command(args, app, lang: str, print_json) -> int:
+def report_command(args) -> int:
     from engine.app import parse_process_id
     from engine.calendar_items import submit_report
 
+    app, language = open_app(args), lang(args)
     fy, task = parse_process_id(args.process)
     rec = submit_report(app, fy, task, args.round, args.actor, args.summary, args.document,
                         files=_attach(app, args.attach))
-    return _done(rec, args, lang, print_json)
+    return _done(app, rec, args, language)
 
 
 def _attach(app, paths: list[str]) -> list[dict]:
+    from workflow.errors import UsageError
+
     files = []
     for value in paths:
         path = Path(value)
         try:
             content = path.read_bytes()
         except OSError as exc:
-            raise UsageError("--attach", f"cannot read {path}: {exc.strerror}") from None
+            raise UsageError("--attach", f"cannot read {path}: {exc.strerror}", f"อ่านไฟล์ {path} ไม่ได้") from None
         files.append(app.store_attachment(content, path.name))
     return files
 
 
-def _done(rec, args, lang: str, print_json) -> int:
+def _done(app, rec, args, language: str) -> int:
     if args.json:
         print_json(rec.body() | {"hash": rec.hash})
         return EXIT_OK
-    th = lang == "th"
+    th = language == "th"
     late = rec.data.get("late")
     mark = (" (ล่าช้า)" if th else " (late)") if late else ""
-    print((f"บันทึกแล้ว: {rec.data['item_id']}{mark} (บันทึกที่ #{rec.seq})" if th else
-           f"recorded: {rec.data['item_id']}{mark} (record #{rec.seq})"))
+    shown = names_of(app, args).item_id(rec.data["item_id"])
+    print((f"บันทึกแล้ว: {shown}{mark} (บันทึกที่ #{rec.seq})" if th else
+           f"recorded: {shown}{mark} (record #{rec.seq})"))
     return EXIT_OK
 
 
-def checkpoint_command(args, app, lang: str, print_json) -> int:
+def checkpoint_command(args) -> int:
     from engine.calendar_items import record_checkpoint
+    from workflow.errors import UsageError
+    from workflow.fiscal import parse_date
 
+    app, language = open_app(args), lang(args)
     evidence: dict[str, Any] = {}
     if args.evidence_file:
         evidence.update(read_mapping_file(args.evidence_file))
@@ -130,13 +202,14 @@ def checkpoint_command(args, app, lang: str, print_json) -> int:
         try:
             evidence["held_on"] = parse_date(args.held_on).isoformat()
         except ValueError as exc:
-            raise UsageError("--held-on", str(exc)) from None
+            raise UsageError("--held-on", str(exc), getattr(exc, "th", None)) from None
     tasks = list(evidence.get("tasks") or [])
     for item in args.task:
         task, sep, rest = item.partition("=")
         findings, sep2, advice = rest.partition("|")
         if not sep or not sep2:
-            raise UsageError("--task", f"'{item}' is not TASK=FINDINGS|ADVICE")
+            raise UsageError("--task", f"'{item}' is not TASK=FINDINGS|ADVICE",
+                             f"'{item}' ไม่อยู่ในรูป งาน=ข้อค้นพบ|ข้อเสนอแนะ")
         tasks.append({"task": task.strip(), "findings": findings.strip(), "advice": advice.strip()})
     if tasks:
         evidence["tasks"] = tasks
@@ -144,17 +217,19 @@ def checkpoint_command(args, app, lang: str, print_json) -> int:
     if files:
         evidence["files"] = list(evidence.get("files") or []) + files
     rec = record_checkpoint(app, args.item, args.actor, evidence)
-    return _done(rec, args, lang, print_json)
+    return _done(app, rec, args, language)
 
 
-def status_command(args, app, lang: str, print_json) -> int:
-    from engine.scheduler import status
+def status_command(args) -> int:
+    from engine.status import status
 
+    app, language = open_app(args), lang(args)
     info = status(app, float(os.environ.get("RUAM_LEADER_POLL_SECONDS", "10")))
     if args.json:
         print_json(info)
         return EXIT_OK
-    th = lang == "th"
+    th = language == "th"
+    names = names_of(app, args)
     yes, no = ("ทำงาน", "ไม่ทำงาน") if th else ("running", "not running")
     rows = [
         ("ตัวตั้งเวลา" if th else "scheduler", yes if info["running"] else no),
@@ -166,7 +241,7 @@ def status_command(args, app, lang: str, print_json) -> int:
         ("ข้อผิดพลาดล่าสุด" if th else "last error",
          f"{info['last_error']} ({_when(info['last_error_at'], th)})" if info["last_error"] else "-"),
         ("กล่องข้อความออก" if th else "outbox",
-         ", ".join(f"{k}: {v}" for k, v in sorted(info["outbox"].items())) or "-"),
+         ", ".join(f"{names.outbox_status(k)} {v}" for k, v in sorted(info["outbox"].items())) or "-"),
         ("ฐานข้อมูล" if th else "database", info["database"]),
     ]
     for label, value in rows:
@@ -174,10 +249,13 @@ def status_command(args, app, lang: str, print_json) -> int:
     return EXIT_OK
 
 
-def outbox_command(args, app, lang: str, print_json) -> int:
+def outbox_command(args) -> int:
     from engine.outbox import SmtpConfig, deliver, outbox
+    from workflow.errors import UsageError
+    from workflow.fiscal import format_datetime_be
 
-    th = lang == "th"
+    app, language = open_app(args), lang(args)
+    th = language == "th"
     if args.action == "send":
         smtp = SmtpConfig.from_env(os.environ)
         if smtp is None:
@@ -192,47 +270,15 @@ def outbox_command(args, app, lang: str, print_json) -> int:
     if args.json:
         print_json(box)
         return EXIT_OK
+    names = names_of(app, args)
     for m in box["messages"]:
-        print(f"#{m['id']:<5} [{m['status']}] {format_datetime_be(m['created_at'])} → {m['person']}"
-              f" <{m['email'] or '-'}>  {m['subject']}")
+        print(f"#{m['id']:<5} [{names.outbox_status(m['status'])}] {format_datetime_be(m['created_at'])} → "
+              f"{names.person(m['person'])} <{m['email'] or '-'}>  {m['subject']}")
         if m["last_error"]:
             print(f"       {'ข้อผิดพลาด' if th else 'error'}: {m['last_error']} "
                   f"({'ครั้งที่' if th else 'attempt'} {m['attempts']})")
     if not box["messages"]:
         print("ไม่มีข้อความ" if th else "no messages")
-    counts = ", ".join(f"{k}: {v}" for k, v in sorted(box["counts"].items()))
+    counts = ", ".join(f"{names.outbox_status(k)} {v}" for k, v in sorted(box["counts"].items()))
     print(("สรุป: " if th else "summary: ") + (counts or "-"), file=sys.stdout)
     return EXIT_OK
-
-
-_KIND_TITLES = {
-    "calendar.started": ("เริ่มใช้ปฏิทิน", "calendar started"),
-    "calendar.item_opened": ("เปิดรอบ", "opened"),
-    "calendar.item_not_applicable": ("ไม่อยู่ในรอบ", "not applicable"),
-    "calendar.reminder_queued": ("แจ้งเตือน", "reminder"),
-    "calendar.item_overdue": ("เกินกำหนด", "overdue"),
-    "calendar.report_submitted": ("ส่งรายงาน", "report submitted"),
-    "calendar.checkpoint_recorded": ("บันทึกการกำกับติดตาม", "checkpoint recorded"),
-    "calendar.extra_round_recorded": ("บันทึกครั้งเพิ่มเติม", "extra round recorded"),
-}
-
-
-def describe(rec, th: bool) -> str:
-    """One ledger line for a calendar record (used by ``ruam log``)."""
-    d = rec.data
-    th_title, en_title = _KIND_TITLES.get(rec.kind, (rec.kind, rec.kind))
-    parts = [th_title if th else en_title, d.get("item_id", "")]
-    if "due_on" in d:
-        parts.append(("กำหนด " if th else "due ") + format_date_be(parse_date(d["due_on"])))
-    if "days_before" in d:
-        parts.append((f"ล่วงหน้า {d['days_before']} วัน" if th else f"{d['days_before']} day(s) before"))
-    people = d.get("responsible") if isinstance(d.get("responsible"), list) else None
-    if people is not None:
-        parts.append(("ผู้รับผิดชอบ: " if th else "responsible: ") + (", ".join(p["person"] for p in people) or "-"))
-    if d.get("escalated_to"):
-        parts.append(("แจ้ง: " if th else "escalated to: ") + ", ".join(p["person"] for p in d["escalated_to"]))
-    if d.get("late"):
-        parts.append("ล่าช้า" if th else "late")
-    if rec.kind == "calendar.started":
-        parts.append(f"FY {d.get('fiscal_year')}")
-    return " ".join(p for p in parts if p)

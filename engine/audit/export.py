@@ -32,11 +32,11 @@ from pathlib import Path
 from typing import IO, Any
 
 from workflow.audit import AuditReport, definition_from_content, replay, sort_findings
+from workflow.chain import Findings, StoredRow
 from workflow.definitions import Definition
 from workflow.errors import Finding, UsageError
 from workflow.fiscal import format_datetime_be
 from workflow.ledger import Record
-from workflow.replay import Findings, StoredRow
 from workflow.seal import Seal
 
 FORMATS = ("jsonl", "csv")
@@ -77,7 +77,8 @@ def export(app: Any, fmt: str, path: str | os.PathLike, progress: Callable[[int]
            total: Callable[[int], None] | None = None) -> Seal:
     """Write the whole ledger, as stored, in one snapshot; return its seal (``audit verify --file`` judges it)."""
     if fmt not in FORMATS:
-        raise UsageError("--format", f"'{fmt}' is not one of: {', '.join(FORMATS)}")
+        raise UsageError("--format", f"'{fmt}' is not one of: {', '.join(FORMATS)}",
+                         f"'{fmt}' ไม่ใช่รูปแบบที่มี: {', '.join(FORMATS)}")
     target = Path(path)
     tmp = target.with_name(target.name + ".partial")
     if not target.parent.is_dir():

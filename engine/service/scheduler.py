@@ -8,8 +8,9 @@ missed runs is one run) and a misfire grace time of an hour. Both jobs are
 added with stable ids and ``replace_existing`` at every start: a run dropped by
 that is harmless, because the next tick catches up on everything.
 
-The jobs are stored as a reference to ``engine.scheduler:scheduled_tick``: that
-name must never change (APScheduler deletes stored jobs it cannot import).
+The jobs are stored as a reference to ``engine.service.scheduler:scheduled_tick``;
+both jobs are replaced at every election, so a reference stored by an earlier
+layout (``engine.scheduler:scheduled_tick``) is overwritten before it is read.
 It finds the running service through a module variable rather than pickled
 arguments, so nothing but the reference is ever pickled.
 
@@ -44,13 +45,14 @@ from engine.app import Ruam
 from engine.calendar import tick
 from engine.logs import get_logger
 from engine.outbox import SmtpConfig, deliver
-from storage.leader import DEFAULT_LEASE_SECONDS, LeaderLock, PgAdvisoryLock, SqliteFileLock, pg_leader
+from storage.leader import DEFAULT_LEASE_SECONDS, LeaderLock, PgAdvisoryLock, SqliteFileLock
 from workflow.errors import Refused
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
 JOB_INTERVAL = "ruam-tick-interval"
 JOB_MIDNIGHT = "ruam-tick-midnight"
 MISFIRE_GRACE_SECONDS = 3600
+JOB_FUNC = "engine.service.scheduler:scheduled_tick"  # this function's import path, as the job store keeps it
 
 log = get_logger("ruam.scheduler")
 
@@ -58,7 +60,7 @@ _runner: Runner | None = None
 
 
 def scheduled_tick() -> None:
-    """The one job function (stored by this exact path: never rename or move it)."""
+    """The one job function (stored by its path, JOB_FUNC: change both together)."""
     runner = _runner
     if runner is not None:
         runner.run()
@@ -137,11 +139,11 @@ def build_scheduler(app: Ruam, runner: Runner, *, interval_minutes: float = 15,
         job_defaults={"coalesce": True, "misfire_grace_time": MISFIRE_GRACE_SECONDS, "max_instances": 1})
     scheduler.add_listener(_listener, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
     # A wake-up every few minutes (and at once on start: catch up after downtime) …
-    scheduler.add_job("engine.scheduler:scheduled_tick", IntervalTrigger(minutes=interval_minutes, timezone=BANGKOK),
+    scheduler.add_job(JOB_FUNC, IntervalTrigger(minutes=interval_minutes, timezone=BANGKOK),
                       id=JOB_INTERVAL, name="calendar tick", replace_existing=True,
                       next_run_time=first_run or dt.datetime.now(BANGKOK))
     # … and one just after midnight Bangkok, when windows open and items fall due.
-    scheduler.add_job("engine.scheduler:scheduled_tick", CronTrigger(hour=0, minute=0, second=5, timezone=BANGKOK),
+    scheduler.add_job(JOB_FUNC, CronTrigger(hour=0, minute=0, second=5, timezone=BANGKOK),
                       id=JOB_MIDNIGHT, name="calendar tick at midnight", replace_existing=True)
     return scheduler
 
@@ -238,27 +240,3 @@ class Service:
                 log.error("leader.status_write_failed", error=repr(exc))
         self.lock.release()
         log.info("leader.stopped", leader=self.who, was_leading=was_leading)
-
-
-def status(app: Ruam, poll_seconds: float = 10.0) -> dict:
-    """Scheduler running?, leader, last tick, next wake-up, last error, outbox counts."""
-    now = app.now()
-    with app.store.reading() as tx:
-        row = tx.service_status() or {}
-        cal = tx.calendar_state() or {}
-        counts = tx.outbox_counts()
-        holder = pg_leader(tx.conn) if app.store.dialect == "postgresql" else None
-    heartbeat = row.get("heartbeat_at")
-    fresh = heartbeat is not None and now - heartbeat < dt.timedelta(seconds=max(3 * poll_seconds, 60))
-    running = bool(row.get("running")) and fresh
-    if app.store.dialect == "postgresql":
-        running = running and holder is not None
-    summary = json.loads(row["last_tick_summary"]) if row.get("last_tick_summary") else None
-    return {"running": running, "leader": (holder or {}).get("identity") or row.get("leader"),
-            "leader_last_seen": (holder or {}).get("last_seen"),
-            "leader_since": row.get("leader_since"), "heartbeat_at": heartbeat,
-            "next_wakeup": row.get("next_wakeup") if running else None,
-            "last_tick_at": cal.get("last_tick_at"), "last_scheduled_tick_at": row.get("last_tick_at"),
-            "last_tick_summary": summary, "last_error": row.get("last_error"),
-            "last_error_at": row.get("last_error_at"), "calendar_started_at": cal.get("started_at"),
-            "outbox": counts, "database": app.store.dialect}

@@ -5,7 +5,7 @@ on who held which role then — never on another process (document numbers
 aside, settled after). So the processes are split into ranges of ids, and each
 range is folded by one worker in its own OS process, with every people, role
 and definition record folded beside it (silently: the coordinator judges
-those). The coordinator (``engine.audit``) keeps the rest: the links of the
+those). The coordinator (``engine.audit.live``) keeps the rest: the links of the
 whole chain (it scans every row, reading bodies only of its own range, of
 records without a process and of the kinds a fold extension owns, e.g.
 ``calendar.*`` whatever process they name), the seal, the calendar, people,
@@ -28,8 +28,9 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from workflow.chain import Findings, checked_row
 from workflow.errors import Finding
-from workflow.replay import Findings, Fold, _checked
+from workflow.replay import Fold
 
 MAX_WORKERS = 8
 
@@ -74,8 +75,8 @@ class PartResult:
 def fold_part(url: str, upto: int, part: Part, until: dt.datetime | None, want_states: bool,
               theirs: tuple[str, ...] = (), counter: Any = None) -> PartResult:
     """One worker: fold the range's processes (with people/roles/definitions) and check its projection."""
-    from engine.audit import compare_processes, intact_definitions, snapshot
-    from storage import Store
+    from engine.audit.checks import compare_processes, intact_definitions, snapshot
+    from storage.store import Store
 
     result = PartResult(part)
     store = Store(url)
@@ -91,7 +92,7 @@ def fold_part(url: str, upto: int, part: Part, until: dt.datetime | None, want_s
             for row in tx.stream_ledger(upto, part, owner=False, coordinator_kinds=theirs):
                 mine = row[4] is not None
                 sink = findings if mine else quiet  # the coordinator judges records without a process
-                rec = _checked(row, sink)
+                rec = checked_row(row, sink)
                 if rec is None:
                     continue
                 fold.findings = sink

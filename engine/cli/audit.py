@@ -1,34 +1,36 @@
-"""``ruam audit …``: verify, replay --as-of, history, export (the CLI face of engine.audit).
+"""``ruam verify`` and ``ruam audit …``: verify, replay --as-of, history, export
+(the CLI face of ``engine.audit``).
 
-``engine.cli`` adds the parser with ``add_parser`` and dispatches to ``run``.
 Exit codes: 0 everything verifies; 1 a finding (or a refusal); 2 usage.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+from engine.cli.common import EXIT_FAILED, EXIT_OK, Parser, add_common, lang, moment, open_app, print_json, progress
 
 
-def add_parser(sub: Any, common: Callable[..., None], parser_class: type) -> None:
+def add_parsers(sub: Any) -> None:
+    p = sub.add_parser("verify", help="check the hash chain and that the state equals the replayed ledger "
+                                      "(same as 'audit verify')")
+    add_common(p, json_flag=True)
+    p.add_argument("--seal", metavar="HEAD", help="an earlier seal: HASH, SEQ:HASH or a .seal.json file")
     p = sub.add_parser("audit", help="for auditors: verify the ledger, replay it as of a date, history, export")
-    asub = p.add_subparsers(dest="action", metavar="ACTION", parser_class=parser_class, required=True)
+    asub = p.add_subparsers(dest="action", metavar="ACTION", parser_class=Parser, required=True)
     q = asub.add_parser("verify", help="chain, legality, authority, projection (database or --file); exit 1 on "
                                        "any finding")
-    common(q, json_flag=True)
+    add_common(q, json_flag=True)
     q.add_argument("--file", metavar="FILE", help="verify an export offline (no database)")
     q.add_argument("--seal", metavar="HEAD", help="an earlier seal: HASH, SEQ:HASH or a .seal.json file; "
                                                   "detects truncation and rewriting since")
     q.add_argument("--no-progress", action="store_true", help="no progress bar or lines")
     _workers_arg(q)
     q = asub.add_parser("replay", help="the state of every process as it was at a moment")
-    common(q, json_flag=True)
+    add_common(q, json_flag=True)
     q.add_argument("--as-of", required=True, metavar="DATE",
                    help="Bangkok time, BE or CE: 2570-03-31 (the end of that day), 31/3/2570, "
                         "2570-03-31T09:00 (that moment)")
@@ -36,13 +38,15 @@ def add_parser(sub: Any, common: Callable[..., None], parser_class: type) -> Non
     _workers_arg(q)
     q = asub.add_parser("history", help="the timeline of one process: when, what, who, role, responsible, "
                                         "evidence, note")
-    common(q, json_flag=True)
+    add_common(q, json_flag=True)
     q.add_argument("process", metavar="YEAR/TASK")
     q = asub.add_parser("export", help="write the ledger (jsonl or csv) and its seal, to print and sign")
-    common(q, json_flag=True)
+    add_common(q, json_flag=True)
     q.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
     q.add_argument("-o", "--output", required=True, metavar="FILE")
     q.add_argument("--no-progress", action="store_true", help="no progress bar or lines")
+    for name, handler in {"verify": run_verify, "audit": run}.items():
+        sub.choices[name].set_defaults(run=handler)
 
 
 def _workers(text: str) -> int:
@@ -62,17 +66,7 @@ def _workers_arg(q: argparse.ArgumentParser) -> None:
 
 
 def _th(args: argparse.Namespace) -> bool:
-    from engine.cli import _lang
-
-    return _lang(args) == "th"
-
-
-def _progress(args: argparse.Namespace, label: str):
-    from engine.progress import Progress
-
-    if getattr(args, "no_progress", False):
-        return None
-    return Progress(label)
+    return lang(args) == "th"
 
 
 def _seal_arg(text: str | None):
@@ -87,7 +81,7 @@ def _seal_arg(text: str | None):
         except OSError as exc:
             from workflow.errors import UsageError
 
-            raise UsageError("--seal", f"cannot read {path}: {exc.strerror}") from None
+            raise UsageError("--seal", f"cannot read {path}: {exc.strerror}", f"อ่านไฟล์ {path} ไม่ได้") from None
     return parse_seal(text)
 
 
@@ -103,9 +97,7 @@ class _opened:
         return self
 
     def __call__(self, args: argparse.Namespace):
-        from engine.cli import _app
-
-        self.app = _app(args)
+        self.app = open_app(args)
         return self.app
 
     def __exit__(self, *exc) -> None:
@@ -117,17 +109,16 @@ class _opened:
 # --------------------------------------------------------------------------- verify
 
 def run_verify(args: argparse.Namespace) -> int:
-    from engine.cli import _print_json
 
     seal = _seal_arg(getattr(args, "seal", None))
-    bar = _progress(args, "verify")
+    bar = progress(args, "verify")
     try:
         if getattr(args, "file", None):
-            from engine.export import verify_file
+            from engine.audit.export import verify_file
 
             report = verify_file(args.file, seal, progress=bar)
         else:
-            from engine.audit import verify
+            from engine.audit.live import verify
 
             with _opened() as opened:
                 report = verify(opened(args), progress=bar, seal=seal, total=bar.set_total if bar else None,
@@ -136,40 +127,88 @@ def run_verify(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
     if args.json:
-        _print_json(report.as_dict())
+        print_json(report.as_dict())
     else:
         print_report(report, _th(args))
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
+CHECKS = {
+    "chain": ("สายบันทึก (hash)", "chain"), "legality": ("ความถูกต้องของขั้นตอน", "legality"),
+    "authority": ("อำนาจของผู้ดำเนินการ", "authority"), "projection": ("ตารางสถานะเทียบกับบันทึก", "projection"),
+    "calendar": ("ปฏิทิน", "calendar"), "unchecked": ("ที่ไม่ได้ตรวจ", "unchecked"),
+    "workers": ("จำนวนโปรเซสที่ช่วยตรวจ", "workers"), "files": ("ไฟล์แนบ", "files"),
+    "projection_changed_during_audit": ("เปลี่ยนระหว่างการตรวจ", "changed during the audit"),
+}
+FINDING_KINDS = {
+    "chain": ("สายบันทึก", "chain"), "legality": ("ขั้นตอน", "legality"), "authority": ("อำนาจ", "authority"),
+    "projection": ("ตารางสถานะ", "projection"), "definition": ("นิยาม", "definition"),
+    "attachment": ("ไฟล์แนบ", "attachment"), "seal": ("ตราประทับ", "seal"), "storage": ("ฐานข้อมูล", "storage"),
+    "calendar": ("ปฏิทิน", "calendar"), "guard": ("เงื่อนไข", "guard"), "evidence": ("หลักฐาน", "evidence"),
+    "file": ("ไฟล์แนบ", "file"),
+}
+_STATES_TH = {"done": "ตรวจแล้ว", "not checked by this version": "รุ่นนี้ไม่ได้ตรวจ",
+              "no calendar records in the ledger": "ไม่มีบันทึกปฏิทิน",
+              "skipped: no database (an export holds the ledger only)":
+                  "ไม่ได้ตรวจ: ไม่มีฐานข้อมูล (ไฟล์ส่งออกมีเฉพาะบันทึก)"}
+
+
+def check_state(state: str, th: bool) -> str:
+    """What a check did, in the reader's language (the report keeps its English for --json)."""
+    if not th:
+        return state
+    if state in _STATES_TH:
+        return _STATES_TH[state]
+    if state.isdigit():
+        return state
+    if state.startswith("skipped: ") and "definitions" in state:
+        return "ไม่ได้ตรวจ: ไม่มีไฟล์นิยามอยู่ข้างไฟล์ส่งออก"
+    if state.startswith("records of kinds this version does not judge"):
+        return "มีบันทึกบางประเภทที่รุ่นนี้ไม่ได้ตรวจ"
+    if "changed by records after this audit" in state:
+        return "มีกระบวนการที่เปลี่ยนหลังเริ่มตรวจ จะเทียบในการตรวจครั้งถัดไป"
+    return state
+
+
 def print_report(report, th: bool, out=None) -> None:
     out = out or sys.stdout
     w = lambda text="": print(text, file=out)  # noqa: E731
-    w(("ตรวจสอบบันทึก: " if th else "ledger audit: ") + report.source)
+    source = report.source
+    if th and source.startswith("file "):
+        source = "ไฟล์ " + source[5:]
+    elif th:
+        source = "ฐานข้อมูล " + {"sqlite": "SQLite", "postgresql": "PostgreSQL"}.get(source, source)
+    w(("ตรวจสอบบันทึก: " if th else "ledger audit: ") + source)
     w(f"  {'จำนวนบันทึก' if th else 'records'}: {report.records:,}"
       + (f" (#{report.first_seq} – #{report.last_seq})" if report.records else ""))
     if report.head_hash:
         w(f"  {'หัวสาย' if th else 'head'}: #{report.head_seq} {report.head_hash}")
     w(f"  {'กระบวนการ' if th else 'processes'}: {report.processes:,}   {'บุคคล' if th else 'people'}: "
       f"{report.people:,}   {'การมอบหมายบทบาท' if th else 'role assignments'}: {report.assignments:,}")
+    from engine.names import DEFINITION_KINDS, pick
+
     for d in report.definitions:
-        w(f"  {'นิยาม' if th else 'definition'}: {d['kind']:<13} {d['id'] or '':<36} {d['version']}")
+        kind = pick(DEFINITION_KINDS.get(d["kind"], (d["kind"], d["kind"])), "th" if th else "en")
+        w(f"  {'นิยาม' if th else 'definition'}: {kind} {'รุ่น' if th else 'version'} {d['version']}")
     for check, state in report.checks.items():
-        w(f"  {check:<11} {state}")
+        label = CHECKS.get(check, (check, check))[0 if th else 1]
+        w(f"  {label}: {check_state(state, th)}")
     if report.seal is not None:
         s = report.seal
-        w(f"  seal        {'ok' if s['ok'] else 'FAILED'} ({s['seal'][:24]}…; "
-          f"{s['records_after_seal']:,} {'รายการหลังตราประทับ' if th else 'records after it'})")
+        w(f"  {'ตราประทับ' if th else 'seal'}: {('ตรงกัน' if th else 'ok') if s['ok'] else ('ไม่ตรงกัน' if th else 'FAILED')}"
+          f" ({s['seal'][:24]}…; {s['records_after_seal']:,} {'รายการหลังตราประทับ' if th else 'records after it'})")
     if report.findings:
         w()
         for f in report.findings:
             where = f"#{f.seq}" if f.seq is not None else "-"
-            w(f"{where:<9} {f.kind:<11} {f.text('th' if th else 'en')}")
+            kind = FINDING_KINDS.get(f.kind, (f.kind, f.kind))[0 if th else 1]
+            w(f"{where:<9} {kind}: {f.text('th' if th else 'en')}")
         if report.findings.dropped:
             w(f"… {'และอีก' if th else 'and'} {report.findings.dropped:,} "
               f"{'ข้อที่ไม่ได้แสดง' if th else 'more not listed'}")
         w()
-    counts = ", ".join(f"{k} {n:,}" for k, n in sorted(report.findings.by_kind.items()))
+    counts = ", ".join(f"{FINDING_KINDS.get(k, (k, k))[0 if th else 1]} {n:,}"
+                       for k, n in sorted(report.findings.by_kind.items()))
     if report.ok:
         w("ผ่าน: ไม่พบปัญหา" if th else "PASSED: no findings")
     else:
@@ -186,24 +225,22 @@ def as_of_moment(text: str):
     auditor's "as at 31 March" does); a date-time is taken as given (Bangkok time unless it names a zone)."""
     import datetime as dt
 
-    from engine.cli import _moment
     from workflow.fiscal import to_arabic_digits
 
-    moment = _moment(text, "--as-of")
+    at = moment(text, "--as-of")
     raw = to_arabic_digits(str(text).strip())
     if "T" not in raw and " " not in raw:
-        moment = moment + dt.timedelta(days=1) - dt.timedelta(microseconds=1)
-    return moment
+        at = at + dt.timedelta(days=1) - dt.timedelta(microseconds=1)
+    return at
 
 
 def run_replay(args: argparse.Namespace) -> int:
-    from engine.audit import replay_as_of
-    from engine.cli import _print_json
+    from engine.audit.live import replay_as_of
     from workflow.fiscal import format_datetime_be
     from workflow.ledger import parse_instant
 
     moment = as_of_moment(args.as_of)
-    bar = _progress(args, "replay")
+    bar = progress(args, "replay")
     try:
         with _opened() as opened:
             state = replay_as_of(opened(args), moment, progress=bar, total=bar.set_total if bar else None,
@@ -212,7 +249,7 @@ def run_replay(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
     if args.json:
-        _print_json(state)
+        print_json(state)
         return EXIT_OK
     th = _th(args)
     w = print
@@ -223,51 +260,103 @@ def run_replay(args: argparse.Namespace) -> int:
         w((f"คำเตือน: บันทึกไม่ผ่านการตรวจสอบ ({state['findings_total']} ข้อ) แรกสุดที่ #{f['seq']}: {f['message']}"
            if th else f"warning: the ledger does not verify ({state['findings_total']} finding(s)); first at "
                       f"#{f['seq']}: {f['message']}"), file=sys.stderr)
+    names = _names(args)
     w(("กระบวนการ:" if th else "processes:"))
     for p in state["processes"]:
         when = format_datetime_be(parse_instant(p["last_at"]))
-        w(f"  {p['id']:<44} {p['state']:<22} v{p['version']:<3} {when}  "
-          f"{'ผู้รับผิดชอบ' if th else 'responsible'}: {p['responsible'] or '-'}")
+        w(f"  {names.process(p['id'])}: {names.state(p['state'])} ({'รุ่น' if th else 'version'} {p['version']}, "
+          f"{when}); {'ผู้รับผิดชอบ' if th else 'responsible'}: {names.person(p['responsible'])}")
     if not state["processes"]:
         w("  -")
     w(("บทบาทที่มีผล:" if th else "role assignments in force:"))
     for a in state["assignments"]:
-        w(f"  [{a['id']}] {a['person']:<32} {a['role']:<22} {a['scope'] or '-'}")
+        w(f"  [{a['id']}] {names.person(a['person'])} — {names.role(a['role'])} — {names.scope(a['scope'])}")
     for key, value in state.items():
         if key not in ("as_of", "as_of_be", "records_folded", "last_seq", "last_hash", "active_definitions",
                        "processes", "people", "assignments", "ledger_ok", "findings_total", "first_finding"):
-            w(f"{key}:")
-            w(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+            _print_extension(key, value, names, w)
     return EXIT_OK
 
 
+def _names(args: argparse.Namespace):
+    """Names for a command that opened the application (``_opened``) — read afresh."""
+    from engine.names import Names
+
+    return Names.of(open_app(args), lang(args))
+
+
+def _print_extension(key: str, value, names, w) -> None:
+    """What an extension folded (the calendar's items), as counts by status — never raw JSON."""
+    th = names.th
+    if key == "calendar" and isinstance(value, dict):
+        items = value.get("items") or {}
+        counts: dict[str, int] = {}
+        for item in items.values():
+            status = item.get("status", "-")
+            if item.get("overdue") and status == "open":
+                status = "overdue"
+            counts[status] = counts.get(status, 0) + 1
+        from workflow.calendar.schedule import STATUS_TITLES
+
+        shown = ", ".join(f"{STATUS_TITLES.get(k, (k, k))[0 if th else 1]} {n}" for k, n in sorted(counts.items()))
+        w(("ปฏิทิน: " if th else "calendar: ") + (f"{len(items)} {'รายการ' if th else 'items'} ({shown})"
+                                                 if items else "-"))
+        return
+    w(f"{key}: {len(value) if hasattr(value, '__len__') else value}")
+
+
+_CALENDAR_EVIDENCE = ("summary", "document", "findings", "advice", "held_on", "tasks", "files")
+
+
+def _calendar_fields():
+    from workflow.definitions import FieldSpec, Title
+
+    def f(fid: str, th: str, en: str, kind: str = "text", sub=()) -> FieldSpec:
+        return FieldSpec(fid, kind, Title(th, en), fields=tuple(sub))
+
+    return (f("summary", "สรุปผลการดำเนินงาน", "summary"), f("document", "เลขที่หนังสือ", "document number"),
+            f("held_on", "วันที่กำกับติดตาม", "held on", "date"), f("findings", "ข้อค้นพบ", "findings"),
+            f("advice", "ข้อเสนอแนะ", "advice"),
+            f("tasks", "รายงาน", "tasks", "list", (f("task", "งาน", "task"), f("findings", "ข้อค้นพบ", "findings"),
+                                                   f("advice", "ข้อเสนอแนะ", "advice"))),
+            f("files", "ไฟล์แนบ", "files", "list"))
+
+
 def run_history(args: argparse.Namespace) -> int:
-    from engine.audit import history
-    from engine.cli import _print_json
+    from engine.audit.live import history
 
     with _opened() as opened:
         data = history(opened(args), args.process)
     if args.json:
-        _print_json(data)
+        print_json(data)
         return EXIT_OK if data["intact"] else EXIT_FAILED
     th = _th(args)
-    print(f"{data['process']}: {data['state'] or '-'} (v{data['version']})")
+    names = _names(args)
+    print(f"{names.process(data['process'])}: {names.state(data['state'])} "
+          f"({'รุ่น' if th else 'version'} {data['version']})")
     for e in data["entries"]:
         mark = "" if e["intact"] else ("  !! ข้อความไม่ตรงกับ hash" if th else "  !! text does not match its hash")
         if "at_be" not in e:
-            print(f"#{e['seq']:<7} {e['kind']}{mark}")
+            print(f"#{e['seq']:<7} {names.kind(e['kind'])}{mark}")
             continue
-        what = e["kind"]
+        what = names.kind(e["kind"])
         if e["kind"] == "process.transitioned":
-            what = f"{e['trigger']}: {e['from']} → {e['to']}"
+            what = f"{names.trigger(e['trigger'])}: {names.state(e['from'])} → {names.state(e['to'])}"
         elif e["kind"] == "process.opened":
-            what = ("เปิดกระบวนการ" if th else "opened") + f" ({e['to']})"
+            what = f"{names.kind(e['kind'])}: {names.state(e['to'])}"
+        elif e["kind"].startswith("calendar.") and isinstance(e.get("evidence"), dict):
+            what = f"{names.kind(e['kind'])} {names.item_id(e['evidence'].get('item_id'))}"
         print(f"#{e['seq']:<7} {e['at_be']}  {what}{mark}")
-        print(f"          {'โดย' if th else 'by'} {e['actor']} ({e['role']}); "
-              f"{'ผู้รับผิดชอบ' if th else 'responsible'}: {e['responsible'] or '-'}")
-        if e.get("evidence"):
-            text = json.dumps(e["evidence"], ensure_ascii=False, sort_keys=True)
-            print(f"          {'หลักฐาน' if th else 'evidence'}: {text}")
+        role = f" {'ในฐานะ' if th else 'as'} {names.role(e['role'])}" if e.get("role") not in (None, "system") else ""
+        print(f"          {'โดย' if th else 'by'} {names.person(e['actor'])}{role}; "
+              f"{'ผู้รับผิดชอบ' if th else 'responsible'}: {names.person(e['responsible'])}")
+        shown = e.get("evidence") if e["kind"] == "process.transitioned" else {
+            k: v for k, v in (e.get("evidence") or {}).items() if k in _CALENDAR_EVIDENCE}
+        if shown:
+            print(f"          {'หลักฐาน' if th else 'evidence'}:")
+            for line in names.evidence(shown, names.fields_of(e.get("trigger")) or _calendar_fields(),
+                                       "            "):
+                print(line)
         if e.get("note"):
             print(f"          {'หมายเหตุ' if th else 'note'}: {e['note']}")
     if not data["intact"]:
@@ -280,15 +369,14 @@ def run_history(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- export
 
 def run_export(args: argparse.Namespace) -> int:
-    from engine.cli import _print_json
-    from engine.export import export, seal_path
+    from engine.audit.export import export, seal_path
 
     if not Path(args.output).parent.is_dir():  # before touching the database
         from workflow.errors import UsageError
 
         raise UsageError("-o", f"no such folder: {Path(args.output).parent}",
                          f"ไม่พบโฟลเดอร์ {Path(args.output).parent}")
-    bar = _progress(args, "export")
+    bar = progress(args, "export")
     try:
         with _opened() as opened:
             seal = export(opened(args), args.format, args.output, progress=bar,
@@ -297,10 +385,16 @@ def run_export(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
     if args.json:
-        _print_json(seal.as_dict())
+        print_json(seal.as_dict())
         return EXIT_OK
     print(seal_text(seal, _th(args), seal_path(args.output)))
     return EXIT_OK
+
+
+def _kind_words(kind: str, th: bool) -> str:
+    from engine.names import DEFINITION_KINDS, pick
+
+    return pick(DEFINITION_KINDS.get(kind, (kind, kind)), "th" if th else "en")
 
 
 def seal_text(seal, th: bool, where: Path) -> str:
@@ -315,7 +409,7 @@ def seal_text(seal, th: bool, where: Path) -> str:
         f"{'hash หัวสาย' if th else 'head hash'}:       {seal.head_hash}",
         f"sha256 {'ของไฟล์' if th else 'of file'}:  {e.get('file_sha256')}",
         ("นิยามที่ใช้:" if th else "definitions:"),
-        *[f"  {d['kind']:<13} {d['id']:<36} {d['version']}" for d in seal.definitions],
+        *[f"  {_kind_words(d['kind'], th)}  {'รุ่น' if th else 'version'} {d['version']}" for d in seal.definitions],
         "",
         (f"ตรวจภายหลัง: ruam audit verify --file {e.get('file')} --seal {seal.head_seq}:{seal.head_hash}" if th else
          f"check later: ruam audit verify --file {e.get('file')} --seal {seal.head_seq}:{seal.head_hash}"),

@@ -11,8 +11,8 @@ import sys
 
 from engine.app import Ruam
 from engine.logs import get_logger
-from engine.web import create_web, web_threads
-from storage import Store
+from engine.web.app import create_web, web_threads
+from storage.store import Store
 from workflow.errors import RuamError
 
 log = get_logger("ruam.service")
@@ -69,8 +69,8 @@ def serve(db_url: str, host: str, port: int, *, smtp=None, tick_minutes: float =
 
     import uvicorn
 
-    from engine.scheduler import AlreadyRunning, Service, identity
-    from engine.supervisor import listen_socket, say_when_ready, start_lines
+    from engine.service.edges import listen_socket, say_when_ready, start_lines
+    from engine.service.scheduler import AlreadyRunning, Service, identity
     from storage.db import normalize_url
     from storage.leader import PgAdvisoryLock, SqliteFileLock
 
@@ -125,13 +125,13 @@ def serve_workers(db_url: str, host: str, port: int, workers: int, *, smtp=None,
     Each is a whole ``serve`` (its own connection pool and scheduler; the
     advisory lock makes one of them the leader, as with several machines). The
     port is checked and the schema brought up to date once, before they start.
-    The parent watches them (``engine.supervisor.supervise``): a worker that
+    The parent watches them (``engine.service.edges.supervise``): a worker that
     dies is replaced, SIGINT/SIGTERM are passed on, and the exit status is 0
     when every worker stopped cleanly. Each worker stops when the parent is gone.
     """
     import multiprocessing
 
-    from engine.supervisor import accepting, claim_port, say_when_ready, start_lines, supervise
+    from engine.service.edges import accepting, claim_port, say_when_ready, start_lines, supervise
     from storage.db import normalize_url
     from workflow.errors import UsageError
 
@@ -168,7 +168,7 @@ def _worker(url: str, host: str, port: int, smtp, tick_minutes: float, leader_po
     import signal
 
     from engine.logs import configure
-    from engine.supervisor import exit_with_parent
+    from engine.service.edges import exit_with_parent
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's Ctrl-C reaches the parent, which passes it on
     signal.signal(signal.SIGTERM, _stop_while_starting)  # serve() and uvicorn take it over once up

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from engine.app import Ruam, parse_process_id
-from storage import Tx
-from workflow.audit import AuditReport, definition_from_content, replay, sort_findings, state_as_of, timeline_entry
-from workflow.calendar import CalendarExtension
+from engine.audit.checks import compare_processes, intact_definitions, snapshot
+from storage.store import Tx
+from workflow.audit import AuditReport, replay, sort_findings, state_as_of, timeline_entry
+from workflow.calendar.audit import CalendarExtension
 from workflow.definitions import Definition
 from workflow.errors import Finding, NotFound, StorageError
 from workflow.ledger import Record
@@ -44,32 +45,12 @@ Progress = Callable[[int], None]
 VerifyReport = AuditReport
 
 
-def snapshot(store: Any, tx: Tx) -> None:
-    if store.dialect == "postgresql":
-        tx.conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-
-
-def intact_definitions(tx: Tx) -> Callable[[str], Definition | None]:
-    """Definitions read afresh in this snapshot, each only if its content hashes to its version.
-
-    Never from the application's cache: the audit trusts only what is stored now.
-    """
-    seen: dict[str, Definition | None] = {}
-
-    def lookup(version: str) -> Definition | None:
-        if version not in seen:
-            seen[version] = definition_from_content(version, tx.definition_content(version))
-        return seen[version]
-
-    return lookup
-
-
 def verify(app: Ruam, progress: Progress | None = None, seal: Seal | None = None,
            total: Callable[[int], None] | None = None, workers: int | None = None) -> AuditReport:
     """Everything an auditor checks, on the live database. ``total`` is told the head's sequence number.
 
     ``workers``: how many processes fold the ledger (default one; see
-    ``engine.audit_workers``).
+    ``engine.audit.workers``).
     """
     _fold, report = _audit(app, until=None, seal=seal, progress=progress, total=total, workers=workers)
     return report
@@ -78,7 +59,7 @@ def verify(app: Ruam, progress: Progress | None = None, seal: Seal | None = None
 def _audit(app: Ruam, *, until: dt.datetime | None, seal: Seal | None, progress: Progress | None,
            total: Callable[[int], None] | None, workers: int | None,
            want_states: bool = False) -> tuple[Fold, AuditReport]:
-    from engine.audit_workers import Workers, ranges, worker_count
+    from engine.audit.workers import Workers, ranges, worker_count
 
     report = AuditReport(source=app.store.dialect)
     findings = report.findings
@@ -135,7 +116,7 @@ def _audit(app: Ruam, *, until: dt.datetime | None, seal: Seal | None, progress:
 
 def _merge(report: AuditReport, fold: Fold, results: list, want_states: bool) -> None:
     """Fold the workers' parts into the coordinator's report (and, for a replay, its fold)."""
-    from engine.audit_workers import PartResult
+    from engine.audit.workers import PartResult
     from workflow.replay import document_conflicts
 
     if not results:
@@ -162,48 +143,6 @@ def _merge(report: AuditReport, fold: Fold, results: list, want_states: bool) ->
         report.checks["projection_changed_during_audit"] = (
             f"{changed} process(es) changed by records after this audit's snapshot: compared at the next verify")
     report.checks["workers"] = str(len(parts) + 1)
-
-
-_TH_KEYS = {"state": "สถานะ", "version": "รุ่น", "procedure version": "รุ่นขั้นตอน",
-            "organization version": "รุ่นโครงสร้างหน่วยงาน", "task": "งาน"}
-
-
-def compare_processes(rows: Callable[[], Iterable[dict]], fold: Fold, findings: list[Finding],
-                      changed: set[str]) -> int:
-    """The live process table (one range of it) must equal the fold of the ledger (invariant 3).
-
-    ``changed``: processes with records after the snapshot the fold stopped at;
-    not compared (returns how many were left out).
-    """
-    matched, skipped = 0, 0
-    for row in rows():  # streamed: millions of processes must not sit in memory twice
-        pid = row["id"]
-        if pid in changed:
-            skipped += 1
-            continue
-        state = fold.processes.get(pid)
-        if state is None:
-            findings.append(Finding("projection", None, f"{pid} is in the process table but never in the ledger",
-                                    message_th=f"{pid} อยู่ในตารางกระบวนการแต่ไม่เคยอยู่ในบันทึก"))
-            continue
-        matched += 1
-        for key, want, have in (("state", state.state, row["state"]), ("version", state.version, row["version"]),
-                                ("procedure version", state.procedure, row["procedure_version"]),
-                                ("organization version", state.organization, row["organization_version"]),
-                                ("task", state.task, row["task_id"])):
-            if want != have:
-                findings.append(Finding("projection", state.last_seq,
-                                        f"{pid}: {key} is '{have}' in the table but '{want}' by the ledger",
-                                        message_th=f"{pid}: {_TH_KEYS[key]} ในตารางเป็น '{have}' แต่ตามบันทึกเป็น "
-                                                   f"'{want}'"))
-    if matched + len(changed & fold.processes.keys()) != len(fold.processes):
-        live = {row["id"] for row in rows()}
-        for pid, state in fold.processes.items():
-            if pid not in live and pid not in changed:
-                findings.append(Finding("projection", state.last_seq, f"{pid} is in the ledger but not in the "
-                                                                      "process table",
-                                        message_th=f"{pid} อยู่ในบันทึกแต่ไม่อยู่ในตารางกระบวนการ"))
-    return skipped
 
 
 def _compare_tables(tx: Tx, fold: Fold, findings: list[Finding],
