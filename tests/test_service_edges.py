@@ -24,15 +24,15 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from engine.service import scheduler as sched
 from engine.app import Ruam
 from engine.cli.ruam import main
-from engine.status import status
+from engine.service import scheduler as sched
 from engine.service.edges import WorkersFailed, start_lines, supervise
-from storage.store import Store
+from engine.status import status
 from storage.accounts import AccountRows
 from storage.db import normalize_url
 from storage.leader import PgAdvisoryLock, pg_leader
+from storage.store import Store
 from tests import steps
 from tests.ports import free_port, free_ports, listening_socket
 from tests.skips import skip_line
