@@ -367,6 +367,14 @@ class Accounts:
         held = tuple(a for a in assignments if a.valid_at(now))  # validity is the clock's, every request
         return Viewer(person["id"], person["name"], person["position"], held)
 
+    def admins(self) -> dict[str, bool]:
+        """Who holds ``admin`` now, and whether each has a password (may sign in on the web)."""
+        now = self.app.now()
+        with self.app.store.reading() as tx:
+            held = sorted({a.person for a in tx.assignments() if a.role == "admin" and a.valid_at(now)})
+            rows = AccountRows(tx)
+            return {person: rows.password_hash(person) is not None for person in held}
+
     def secret(self) -> bytes:
         """The service's signing key (for anonymous forms), made once and kept in the database."""
         with self.app.store.transaction() as tx:

@@ -89,5 +89,11 @@ class AccountRows:
         return self.conn.execute(select(s.web_settings.c.value).where(s.web_settings.c.key == key)).scalar()
 
     def put_setting_if_absent(self, key: str, value: str) -> None:
-        if self.setting(key) is None:
-            self.conn.execute(insert(s.web_settings).values(key=key, value=value))
+        """Insert unless the key is there — in one statement: two server processes
+        starting on a new database both make the key, and the second must not fail."""
+        if self.conn.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as insert_or
+        else:
+            from sqlalchemy.dialects.sqlite import insert as insert_or
+        self.conn.execute(insert_or(s.web_settings).values(key=key, value=value)
+                          .on_conflict_do_nothing(index_elements=["key"]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from engine.cli.common import add_common, db_url
+from engine.cli.common import add_common, db_url, lang
 
 
 def add_parsers(sub: Any) -> None:
@@ -21,15 +21,14 @@ def add_parsers(sub: Any) -> None:
 
 def cmd_serve(args) -> int:
     from engine.outbox import SmtpConfig
-    from engine.service.supervisor import serve, serve_workers
+    from engine.service.supervisor import serve, serve_workers, service_settings
     from workflow.errors import UsageError
 
     if not 1 <= args.workers <= 64:
         raise UsageError("--workers", f"must be from 1 to 64, not {args.workers}",
                          f"ต้องอยู่ระหว่าง 1 ถึง 64 ไม่ใช่ {args.workers}")
-    options = {"smtp": SmtpConfig.from_env(os.environ),
-               "tick_minutes": float(os.environ.get("RUAM_TICK_MINUTES", "15")),
-               "leader_poll_seconds": float(os.environ.get("RUAM_LEADER_POLL_SECONDS", "10"))}
+    options = {"smtp": SmtpConfig.from_env(os.environ), **service_settings(os.environ),
+               "lang": lang(args), "db_flag": getattr(args, "db", None)}
     if args.workers > 1:
         return serve_workers(db_url(args), args.host, args.port, args.workers, **options)
     return serve(db_url(args), args.host, args.port, **options)
