@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.accounts import Accounts
 from engine.app import Ruam
+from engine.throttle import RateLimits
 from engine.web import text
 from engine.web.auth import FormSigner, RateLimit
 from engine.web.problems import PROBLEM_JSON, lang_of, problem_response, validation_response
@@ -50,10 +51,12 @@ class Web:
         def clock() -> float:  # the engine's clock, injectable in tests
             return app.now().timestamp()
 
-        self.signer = FormSigner(self.accounts.secret(), clock)
-        self.login_ip = RateLimit(20, 300, clock)        # sign-in attempts per address per 5 minutes
-        self.password_ip = RateLimit(20, 300, clock)     # password changes, the same (each also checks the account's lock)
-        self.feedback_ip = RateLimit(5, 600, clock)      # public opinions per address per 10 minutes
+        key = self.accounts.secret()
+        self.signer = FormSigner(key, clock)
+        limits = RateLimits(app, key)  # counted in the database: the same for every worker, after a restart
+        self.login_ip = RateLimit(limits, "login", 20, 300)        # sign-in attempts per address per 5 minutes
+        self.password_ip = RateLimit(limits, "password", 20, 300)  # password changes, the same (and the account's lock)
+        self.feedback_ip = RateLimit(limits, "feedback", 5, 600)   # public opinions per address per 10 minutes
         self.min_fill_seconds = min_fill_seconds
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
         self.templates.env.globals.update(word=text.word, when=text.when, day=text.day, size=text.size)
@@ -191,3 +194,4 @@ def create_web(app: Ruam, *, hasher: PasswordHasher | None = None, min_fill_seco
         web.include_router(module.router)
     web.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     return web
+
