@@ -55,13 +55,17 @@ def open_app(db_url: str) -> Ruam:
 
 
 def serve(db_url: str, host: str, port: int, *, smtp=None, tick_minutes: float = 15.0,
-          leader_poll_seconds: float = 10.0, reuse_port: bool = False) -> int:
+          leader_poll_seconds: float = 10.0, reuse_port: bool = False, forwarded_allow_ips: str = "") -> int:
     """Run the web service and (when this process is the leader) the scheduler,
     until SIGINT/SIGTERM; then stop the scheduler, release the lock, exit 0.
 
     SQLite: one process per file — a second ``serve`` is refused (exit 1) before
     it touches the database. PostgreSQL: any number; the advisory-lock holder
     runs the scheduler and another takes over within ``leader_poll_seconds``.
+
+    ``forwarded_allow_ips``: the proxies whose X-Forwarded-For/-Proto the web app
+    believes (``create_web``); uvicorn's own proxy handling is off, so by default
+    no one's are.
     """
     import signal
 
@@ -85,8 +89,8 @@ def serve(db_url: str, host: str, port: int, *, smtp=None, tick_minutes: float =
         raise
     service = Service(app, lock or PgAdvisoryLock(app.store.url, identity()), smtp=smtp,
                       interval_minutes=tick_minutes, poll_seconds=leader_poll_seconds)
-    web = create_web(app)
-    server = uvicorn.Server(uvicorn.Config(web, host=host, port=port, log_config=None))
+    web = create_web(app, forwarded_allow_ips=forwarded_allow_ips)
+    server = uvicorn.Server(uvicorn.Config(web, host=host, port=port, log_config=None, proxy_headers=False))
     sockets = [_shared_socket(host, port)] if reuse_port else None
     # uvicorn re-raises the signal it stopped on once it is done; make that a no-op
     # here so the clean-up below runs and the exit status is 0.
@@ -123,7 +127,7 @@ def _shared_socket(host: str, port: int):
 
 
 def serve_workers(db_url: str, host: str, port: int, workers: int, *, smtp=None, tick_minutes: float = 15.0,
-                  leader_poll_seconds: float = 10.0) -> int:
+                  leader_poll_seconds: float = 10.0, forwarded_allow_ips: str = "") -> int:
     """``ruam serve --workers N`` on PostgreSQL: N server processes on one port.
 
     Each is a whole ``serve`` (its own connection pool and scheduler; the
@@ -145,7 +149,8 @@ def serve_workers(db_url: str, host: str, port: int, workers: int, *, smtp=None,
                          "หรือใช้ PostgreSQL)")
     open_app(url).store.dispose()  # first run or migration happens here, once
     ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_worker, args=(url, host, port, smtp, tick_minutes, leader_poll_seconds),
+    procs = [ctx.Process(target=_worker, args=(url, host, port, smtp, tick_minutes, leader_poll_seconds,
+                                               forwarded_allow_ips),
                          name=f"ruam-serve-{k + 1}") for k in range(workers)]
     for proc in procs:
         proc.start()
@@ -167,7 +172,8 @@ def _stop_while_starting(_signum, _frame) -> None:
     raise SystemExit(0)  # asked to stop before serving: nothing to finish
 
 
-def _worker(url: str, host: str, port: int, smtp, tick_minutes: float, leader_poll_seconds: float) -> None:
+def _worker(url: str, host: str, port: int, smtp, tick_minutes: float, leader_poll_seconds: float,
+            forwarded_allow_ips: str = "") -> None:
     import signal
 
     from engine.logs import configure
@@ -176,4 +182,5 @@ def _worker(url: str, host: str, port: int, smtp, tick_minutes: float, leader_po
     signal.signal(signal.SIGTERM, _stop_while_starting)  # serve() and uvicorn take it over once up
     configure(os.environ.get("RUAM_LOG_LEVEL", "INFO"))
     raise SystemExit(serve(url, host, port, smtp=smtp, tick_minutes=tick_minutes,
-                           leader_poll_seconds=leader_poll_seconds, reuse_port=True))
+                           leader_poll_seconds=leader_poll_seconds, reuse_port=True,
+                           forwarded_allow_ips=forwarded_allow_ips))

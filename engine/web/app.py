@@ -135,7 +135,11 @@ class SecurityHeaders:
         return await self.app(scope, receive, send_with_headers)
 
 
-def create_web(app: Ruam, *, hasher: PasswordHasher | None = None, min_fill_seconds: float = 3.0) -> FastAPI:
+def create_web(app: Ruam, *, hasher: PasswordHasher | None = None, min_fill_seconds: float = 3.0,
+               forwarded_allow_ips: str | list[str] | None = None) -> FastAPI:
+    """``forwarded_allow_ips``: the proxies (addresses or networks, comma-separated, ``*`` for
+    any) whose ``X-Forwarded-For`` and ``X-Forwarded-Proto`` say who the client is and whether
+    it came over TLS; from anyone else those headers are ignored (None: from no one)."""
     from engine.web import api, pages, pages_admin, pages_calendar, pages_public  # the routes; none imports this module
 
     # No /docs or /redoc: they load scripts from a CDN, which the pages' CSP forbids
@@ -184,6 +188,8 @@ def create_web(app: Ruam, *, hasher: PasswordHasher | None = None, min_fill_seco
                              "internal error; nothing was changed"}, status_code=500, media_type=PROBLEM_JSON)
 
     web.add_middleware(SecurityHeaders)
+    if forwarded_allow_ips:
+        add_proxy_headers(web, forwarded_allow_ips)
 
     @web.get("/healthz", include_in_schema=False)
     async def healthz() -> dict:  # on the event loop: a health check never waits for a busy thread pool
@@ -195,3 +201,12 @@ def create_web(app: Ruam, *, hasher: PasswordHasher | None = None, min_fill_seco
     web.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     return web
 
+
+def add_proxy_headers(web: FastAPI, trusted: str | list[str]) -> None:
+    """The client's address and scheme from ``X-Forwarded-For`` / ``-Proto``, when the
+    connection came from one of ``trusted`` (uvicorn's own middleware: the right-most
+    address that is not a trusted proxy is the client). Outermost, so every route and
+    every other middleware sees the client. ``ruam serve`` turns uvicorn's copy off."""
+    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+    web.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted)
