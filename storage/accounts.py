@@ -45,12 +45,11 @@ class AccountRows:
         self.conn.execute(update(s.api_tokens).where(c.token_hash == token_hash).values(last_used_at=at))
 
     def tokens(self, person_id: str | None = None, include_revoked: bool = False) -> list[dict]:
-        """Tokens with their holder's and revoker's names, oldest first; never the hash."""
-        c, holder, revoker = s.api_tokens.c, s.people.alias("holder"), s.people.alias("revoker")
-        q = (select(c.id, c.person_id.label("person"), holder.c.name.label("person_name"), c.label, c.created_at,
-                    c.last_used_at, c.revoked_at, c.revoked_by, revoker.c.name.label("revoked_by_name"))
-             .join(holder, holder.c.id == c.person_id)
-             .outerjoin(revoker, revoker.c.id == c.revoked_by)
+        """Tokens with their holder's name, oldest first; never the hash."""
+        c, holder = s.api_tokens.c, s.people.c
+        q = (select(c.id, c.person_id.label("person"), holder.name.label("person_name"), c.label, c.created_at,
+                    c.last_used_at, c.revoked_at, c.revoked_by)
+             .join(s.people, holder.id == c.person_id)
              .order_by(c.created_at, c.id))
         if person_id is not None:
             q = q.where(c.person_id == person_id)

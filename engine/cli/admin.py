@@ -223,19 +223,18 @@ def cmd_people(args) -> int:
     return EXIT_OK
 
 
-def _token_line(t: dict, th: bool) -> str:
+def _token_line(t: dict, th: bool, names) -> str:
+    """One token as people read it: whose (by name), what for, issued, last used, revoked by whom."""
     from workflow.fiscal import format_datetime_be
 
     label = t["label"] or ("(ไม่ระบุ)" if th else "(no label)")
     used = (f"{'ใช้ล่าสุด' if th else 'last used'} {format_datetime_be(t['last_used_at'])}" if t["last_used_at"]
             else ("ยังไม่เคยใช้" if th else "never used"))
-    line = (f"{t['person_name']}  ·  {label}  ·  {'ออกเมื่อ' if th else 'issued'} {format_datetime_be(t['created_at'])}"
-            f"  ·  {used}")
+    line = (f"{names.person(t['person'])}  ·  {label}  ·  {'ออกเมื่อ' if th else 'issued'} "
+            f"{format_datetime_be(t['created_at'])}  ·  {used}")
     if t["revoked_at"]:
-        by = t["revoked_by_name"] or (("ผู้ดูแลระบบ (คำสั่ง ruam)" if th else "the operator (ruam command)")
-                                      if t["revoked_by"] == "system" else "")
         line += (f"  ·  {'ยกเลิกแล้วเมื่อ' if th else 'revoked'} {format_datetime_be(t['revoked_at'])}"
-                 + (f" {'โดย' if th else 'by'} {by}" if by else ""))
+                 f" {'โดย' if th else 'by'} {names.person(t['revoked_by'] or 'system')}")
     return line
 
 
@@ -248,19 +247,21 @@ def _list_tokens(app, args, th: bool) -> int:
     elif not tokens:
         print("ไม่มีโทเค็น API ที่ใช้งานอยู่" if th else "no API tokens in use")
     else:
+        names = names_of(app, args)
         for t in tokens:
-            print(_token_line(t, th))
+            print(_token_line(t, th, names))
     return EXIT_OK
 
 
 def _revoke_token(app, args, th: bool) -> int:
-    """By id, by label (refused when two active tokens share it), or all of a person's."""
+    """By id, by label (refused when two tokens in use share it), or all of a person's."""
     from engine.accounts import AUTH_CACHE_SECONDS, Accounts
     from workflow.errors import NotFound, Refused
 
     accounts = Accounts(app)
     active = accounts.tokens(args.person)  # NotFound for an unknown person
-    name = next((p["name"] for p in app.people() if p["id"] == args.person), args.person)
+    names = names_of(app, args)
+    name = names.person(args.person)
     if args.all:
         count = accounts.revoke_tokens(args.person)
         print(f"ยกเลิกโทเค็น API ของ {name} แล้ว {count} รายการ" if th
@@ -282,7 +283,7 @@ def _revoke_token(app, args, th: bool) -> int:
                           f"{name} มีโทเค็นที่ใช้งานอยู่ที่ใช้สำหรับ '{args.label}' {len(matches)} รายการ: "
                           "โปรดระบุ --id (ดูจาก 'ruam people tokens --json') หรือ --all")
         accounts.revoke_token(matches[0]["id"])
-        print(f"{'ยกเลิกโทเค็น API แล้ว' if th else 'revoked the API token'}: {_token_line(matches[0], th)}")
+        print(f"{'ยกเลิกโทเค็น API แล้ว' if th else 'revoked the API token'}: {_token_line(matches[0], th, names)}")
     if AUTH_CACHE_SECONDS > 0:
         print(f"บริการที่กำลังทำงานอยู่จะปฏิเสธโทเค็นนี้ภายใน {AUTH_CACHE_SECONDS:g} วินาที" if th
               else f"a running service refuses it within {AUTH_CACHE_SECONDS:g} seconds", file=sys.stderr)
