@@ -57,7 +57,7 @@ def open_app(db_url: str) -> Ruam:
 
 def serve(db_url: str, host: str, port: int, *, smtp=None, tick_minutes: float = 15.0,
           leader_poll_seconds: float = 10.0, leader_lease_seconds: float = 30.0, reuse_port: bool = False,
-          lang: str | None = None, db_flag: str | None = None) -> int:
+          lang: str | None = None, db_flag: str | None = None, forwarded_allow_ips: str = "") -> int:
     """Run the web service and (when this process is the leader) the scheduler,
     until SIGINT/SIGTERM; then stop the scheduler, release the lock, exit 0.
 
@@ -68,6 +68,10 @@ def serve(db_url: str, host: str, port: int, *, smtp=None, tick_minutes: float =
     another takes over within ``leader_poll_seconds`` when it dies, or within
     the lease when it freezes. With ``lang``, a terminal is told where to open
     the service (and how to make the first administrator).
+
+    ``forwarded_allow_ips``: the proxies whose X-Forwarded-For/-Proto the web app
+    believes (``create_web``); uvicorn's own proxy handling is off, so by default
+    no one's are.
     """
     import signal
 
@@ -95,8 +99,8 @@ def serve(db_url: str, host: str, port: int, *, smtp=None, tick_minutes: float =
         raise
     service = Service(app, lock or PgAdvisoryLock(app.store.url, identity(), leader_lease_seconds), smtp=smtp,
                       interval_minutes=tick_minutes, poll_seconds=leader_poll_seconds)
-    web = create_web(app)
-    server = uvicorn.Server(uvicorn.Config(web, host=host, port=port, log_config=None))
+    web = create_web(app, forwarded_allow_ips=forwarded_allow_ips)
+    server = uvicorn.Server(uvicorn.Config(web, host=host, port=port, log_config=None, proxy_headers=False))
     sockets = [sock]
     if lang:
         say_when_ready(start_lines(app, host, port, lang, db_flag), lambda: server.started,
@@ -123,7 +127,7 @@ def serve(db_url: str, host: str, port: int, *, smtp=None, tick_minutes: float =
 
 def serve_workers(db_url: str, host: str, port: int, workers: int, *, smtp=None, tick_minutes: float = 15.0,
                   leader_poll_seconds: float = 10.0, leader_lease_seconds: float = 30.0,
-                  lang: str | None = None, db_flag: str | None = None) -> int:
+                  lang: str | None = None, db_flag: str | None = None, forwarded_allow_ips: str = "") -> int:
     """``ruam serve --workers N`` on PostgreSQL: N server processes on one port.
 
     Each is a whole ``serve`` (its own connection pool and scheduler; the
@@ -152,7 +156,7 @@ def serve_workers(db_url: str, host: str, port: int, workers: int, *, smtp=None,
     finally:
         app.store.dispose()
     ctx = multiprocessing.get_context("spawn")
-    options = (url, host, port, smtp, tick_minutes, leader_poll_seconds, leader_lease_seconds)
+    options = (url, host, port, smtp, tick_minutes, leader_poll_seconds, leader_lease_seconds, forwarded_allow_ips)
 
     def start(slot: int):
         proc = ctx.Process(target=_worker, args=options, name=f"ruam-serve-{slot + 1}")
@@ -168,7 +172,7 @@ def _stop_while_starting(_signum, _frame) -> None:
 
 
 def _worker(url: str, host: str, port: int, smtp, tick_minutes: float, leader_poll_seconds: float,
-            leader_lease_seconds: float = 30.0) -> None:
+            leader_lease_seconds: float = 30.0, forwarded_allow_ips: str = "") -> None:
     import signal
 
     from engine.logs import configure
@@ -180,7 +184,8 @@ def _worker(url: str, host: str, port: int, smtp, tick_minutes: float, leader_po
     exit_with_parent()
     try:
         code = serve(url, host, port, smtp=smtp, tick_minutes=tick_minutes, leader_poll_seconds=leader_poll_seconds,
-                     leader_lease_seconds=leader_lease_seconds, reuse_port=True)
+                     leader_lease_seconds=leader_lease_seconds, reuse_port=True,
+                     forwarded_allow_ips=forwarded_allow_ips)
     except RuamError as exc:
         log.error("service.worker_refused", error=exc.message("en"))
         code = 1

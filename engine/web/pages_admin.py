@@ -29,7 +29,8 @@ def _admin_page(request: Request, who: Caller, status: int = 200, error: str | N
     scopes = ([(u.id, u.title) for u in org.units] + [(g.id, g.title) for g in org.mission_groups]
               + [(t.id, t.title) for t in org.tasks])
     return render(request, "admin.html", status=status, who=who, people=web.app.people(), roles=org.roles,
-                  scopes=scopes, error=error, done=done, can_edit=who.viewer.is_admin)
+                  scopes=scopes, error=error, done=done, can_edit=who.viewer.is_admin,
+                  tokens=web.accounts.tokens(asked_by=who.viewer.id))
 
 
 @router.get("/admin/people")
@@ -70,6 +71,8 @@ async def admin_action(request: Request, action: str) -> Response:
             except ValueError:
                 raise UsageError("assignment", "is not a number", "ต้องเป็นตัวเลข") from None
             web.app.end_assignment(assignment, None, actor=who.viewer.id)
+        elif action == "revoke-token":
+            web.accounts.revoke_token(opt("token") or "", by=who.viewer.id)
         else:
             raise UsageError("action", f"unknown action '{action}'")
     except RuamError as exc:
