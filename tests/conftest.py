@@ -159,3 +159,23 @@ def tokens(web):
     from tests.webkit import PEOPLE
 
     return {person: accounts.new_token(person, "tests") for person in PEOPLE}
+
+
+@pytest.fixture
+def db(app, store, monkeypatch):
+    """The database a test's ``ruam`` commands run on (an initialized ``app``); the stores the
+    commands open are disposed after the test even when a command is cut short."""
+    from engine.cli import admin
+
+    opened = []
+    real = admin.open_app
+
+    def tracked(args, **kw):
+        found = real(args, **kw)
+        opened.append(found.store)
+        return found
+
+    monkeypatch.setattr(admin, "open_app", tracked)
+    yield store.url
+    for s in opened:
+        s.dispose()

@@ -10,27 +10,12 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from engine.cli import admin, ruam
+from engine.cli import ruam
 from tests.webkit import hidden, login
 
 ISO = re.compile(r"\d{4}-\d{2}-\d{2}T")
 
 
-@pytest.fixture
-def db(app, store, monkeypatch):
-    """The CLI's database (the stores the CLI opens are disposed after the test)."""
-    opened = []
-    real = admin.open_app
-
-    def tracked(args, **kw):
-        found = real(args, **kw)
-        opened.append(found.store)
-        return found
-
-    monkeypatch.setattr(admin, "open_app", tracked)
-    yield store.url
-    for s in opened:
-        s.dispose()
 
 
 @pytest.fixture
