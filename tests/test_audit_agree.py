@@ -72,7 +72,7 @@ def _readable(out: str) -> str:
 
 def _findings_block(page: str) -> str:
     """What the page shows of the report (verdict, findings, what was checked) as plain text."""
-    found = re.search(r'data-verify="[a-z]+">(.*?)</details>', page, re.S)
+    found = re.search(r'data-verify="[a-z]+">(.*?)</details>', page, re.DOTALL)
     assert found, page[:2000]
     return html.unescape(re.sub(r"<[^>]+>", "\n", found.group(1)))
 
@@ -138,7 +138,7 @@ def test_one_tamper_is_told_once_in_the_cli_its_json_and_the_page(auditor, ticke
     for workers in ("1", "2"):  # one process, and the coordinator with a worker
         code, out, _ = _cli(capsys, "audit", "verify", "--db", db_url, "--no-progress", "--workers", workers)
         assert code == 1 and out.count(DEFINITION_TH) == 1, out
-        assert [line for line in out.splitlines() if DEFINITION_TH in line][0].startswith(f"#{seq} ")
+        assert next(line for line in out.splitlines() if DEFINITION_TH in line).startswith(f"#{seq} ")
         code, out, _ = _cli(capsys, "audit", "verify", "--db", db_url, "--json", "--workers", workers)
         data = json.loads(out)
         assert code == 1 and [f["seq"] for f in data["findings"] if DEFINITION_EN in f["message"]] == [seq]
@@ -150,7 +150,7 @@ def test_one_tamper_is_told_once_in_the_cli_its_json_and_the_page(auditor, ticke
 
 def test_a_changed_record_is_told_once_in_the_json(ticked, db_url, capsys):
     with attack(db_url) as conn:
-        target = [r for r in rows(conn) if r["kind"] == "calendar.item_opened"][0]
+        target = next(r for r in rows(conn) if r["kind"] == "calendar.item_opened")
         set_body(conn, target["seq"], target["body"].replace('"system"', '"admin"', 1))
     code, out, _ = _cli(capsys, "audit", "verify", "--db", db_url, "--json")
     data = json.loads(out)
@@ -303,7 +303,7 @@ def test_the_web_seal_names_the_exporter_and_warns_on_a_failing_ledger(auditor, 
     r = auditor.post("/audit/export", data={"csrf": hidden(page, "csrf"), "format": "jsonl"},
                      follow_redirects=False)
     seal = html.unescape(re.search(r'<pre class="seal-text">(.*?)</pre>', auditor.get(r.headers["location"]).text,
-                                   re.S).group(1))
+                                   re.DOTALL).group(1))
     assert OFFICE_TH in seal and AUDITOR_NAME in seal and "ผลตรวจเมื่อส่งออก:  ผ่าน" in seal
     assert problems("\n".join(_seal_lines(seal)), _people(ticked), where="web seal") == []
     with attack(db_url) as conn:

@@ -364,7 +364,7 @@ def run_history(args: argparse.Namespace) -> int:
 def run_export(args: argparse.Namespace) -> int:
     """Verify, then export: the seal names the office, who exported, when, and that verdict; a ledger
     that does not verify is exported all the same (exit 0) with a warning on stderr."""
-    from engine.audit.export import export, sealed_names, seal_path
+    from engine.audit.export import export, seal_path, sealed_names
     from engine.audit.live import verify
     from engine.audit.words import export_warning, seal_text
 
