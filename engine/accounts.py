@@ -21,9 +21,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from engine.app import SYSTEM, Ruam
 from storage.accounts import AccountRows
-from workflow.authority import Assignment
+from workflow.authority import Assignment, acting_role
 from workflow.definitions import Organization
 from workflow.errors import NotFound, Refused, RuamError, UsageError
+from workflow.fiscal import format_datetime_be
 
 SESSION_LIFETIME = dt.timedelta(hours=12)
 FAILURE_WINDOW = dt.timedelta(minutes=15)
@@ -38,6 +39,9 @@ TOKEN_PREFIX = "ruam_"
 # checked against the clock on every request, never cached.
 AUTH_CACHE_SECONDS = float(os.environ.get("RUAM_AUTH_CACHE_SECONDS", "5"))
 AUTH_CACHE_SIZE = 20_000
+# A token's "last used" is written when the token is read from the database (not on a
+# request answered from memory) and at most this often: a write per minute, not per request.
+LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 
 
 class LoginRefused(RuamError):
@@ -48,6 +52,26 @@ class LoginRefused(RuamError):
 
     def __init__(self) -> None:
         super().__init__("the person id or the password is wrong", "รหัสผู้ใช้หรือรหัสผ่านไม่ถูกต้อง")
+
+
+class TokenAlreadyRevoked(Refused):
+    code = "token_revoked"
+    http_status = 409
+
+    def __init__(self, at: dt.datetime) -> None:
+        self.at = at
+        super().__init__(f"this API token was already revoked ({format_datetime_be(at)}, Bangkok time)",
+                         f"โทเค็น API นี้ถูกยกเลิกไปแล้วเมื่อ {format_datetime_be(at)}")
+
+
+class TokensNotYours(Refused):
+    code = "not_allowed"
+    http_status = 403
+
+    def __init__(self, what_en: str, what_th: str, roles: tuple[str, ...]) -> None:
+        super().__init__(f"you may {what_en} only your own API tokens (another person's needs one of the "
+                         f"roles: {', '.join(roles)})",
+                         f"คุณ{what_th}ได้เฉพาะโทเค็น API ของตนเอง (ของผู้อื่นต้องมีบทบาท: {', '.join(roles)})")
 
 
 class TooManyAttempts(Refused):
@@ -262,14 +286,64 @@ class Accounts:
             if tx.get_person(person_id) is None:
                 raise NotFound("person", person_id, "บุคคล")
             AccountRows(tx).add_token(sha256_token(token), person_id, label, now)
-        self.log.info("account.token_issued", person=person_id)
+        self.log.info("account.token_issued", person=person_id, token=sha256_token(token)[:16])
         return token
 
-    def revoke_tokens(self, person_id: str) -> int:
+    def tokens(self, person_id: str | None = None, include_revoked: bool = False,
+               asked_by: str = SYSTEM) -> list[dict]:
+        """API tokens (label, issued, last used, revoked), never a secret or its hash; each with
+        its ``id`` (the first 16 hex digits of the hash) to revoke it by. The local operator, an
+        admin or an auditor sees everyone's; anyone else only their own."""
+        now = self.app.now()
+        with self.app.store.reading() as tx:
+            if not self._oversees(tx, asked_by, ("admin", "auditor"), now):
+                if person_id not in (None, asked_by):
+                    raise TokensNotYours("list", "ดู", ("admin", "auditor"))
+                person_id = asked_by
+            elif person_id is not None and tx.get_person(person_id) is None:
+                raise NotFound("person", person_id, "บุคคล")
+            rows = AccountRows(tx).tokens(person_id, include_revoked)
+        for row in rows:
+            row["active"] = row["revoked_at"] is None
+        return rows
+
+    def revoke_token(self, token_id: str, by: str = SYSTEM) -> dict:
+        """Revoke one token by its id: at once in this process, within AUTH_CACHE_SECONDS in
+        any other. The local operator or an admin may revoke any token, a person their own;
+        to anyone else another's token does not exist (NotFound)."""
+        now = self.app.now()
         with self.app.store.transaction() as tx:
-            revoked = AccountRows(tx).revoke_tokens(person_id, self.app.now())
+            rows = AccountRows(tx)
+            found = rows.token(token_id or "")
+            if found is None or (found["person_id"] != by and not self._oversees(tx, by, ("admin",), now)):
+                raise NotFound("API token", token_id, "โทเค็น API")
+            if found["revoked_at"] is not None:
+                raise TokenAlreadyRevoked(found["revoked_at"])
+            token_hash = rows.revoke_token(token_id, now, by)
+        if token_hash is None:  # revoked by someone else between the read and the update
+            raise TokenAlreadyRevoked(now)
+        self._tokens.drop(token_hash)
+        self.log.info("account.token_revoked", person=found["person_id"], token=token_id, by=by)
+        return {"id": token_id, "person": found["person_id"], "label": found["label"],
+                "created_at": found["created_at"], "revoked_at": now, "revoked_by": by}
+
+    def revoke_tokens(self, person_id: str, by: str = SYSTEM) -> int:
+        """Revoke every token of a person (the local operator or an admin); how many."""
+        now = self.app.now()
+        with self.app.store.transaction() as tx:
+            if not self._oversees(tx, by, ("admin",), now):
+                raise TokensNotYours("revoke", "ยกเลิก", ("admin",))
+            if tx.get_person(person_id) is None:
+                raise NotFound("person", person_id, "บุคคล")
+            revoked = AccountRows(tx).revoke_tokens(person_id, now, by)
         self._tokens.drop_where(lambda _k, person: person == person_id)
+        self.log.info("account.tokens_revoked", person=person_id, count=revoked, by=by)
         return revoked
+
+    @staticmethod
+    def _oversees(tx, person: str, roles: tuple[str, ...], now: dt.datetime) -> bool:
+        """The local operator, or a person holding one of ``roles`` office-wide now."""
+        return person == SYSTEM or acting_role(tx.assignments(person=person), person, roles, {None}, now) is not None
 
     # -- signing in -------------------------------------------------------------------------
     def authenticate(self, person_id: str, password: str) -> str:
@@ -341,9 +415,15 @@ class Accounts:
             if cached_only:
                 raise CacheMiss
             with self.app.store.reading() as tx:
-                person = AccountRows(tx).token_owner(key)
-            if person is not None:  # unknown or revoked tokens are asked about every time
-                self._tokens.put(key, person)
+                found = AccountRows(tx).token_owner(key)
+            if found is None:  # unknown or revoked tokens are asked about every time
+                return None
+            person, last_used = found
+            now = self.app.now()
+            if last_used is None or now - last_used >= LAST_USED_RESOLUTION:
+                with self.app.store.transaction() as tx:
+                    AccountRows(tx).token_used(key, now)
+            self._tokens.put(key, person)
         return person
 
     # -- who is it --------------------------------------------------------------------------
@@ -366,6 +446,14 @@ class Accounts:
         _, person, assignments = found
         held = tuple(a for a in assignments if a.valid_at(now))  # validity is the clock's, every request
         return Viewer(person["id"], person["name"], person["position"], held)
+
+    def admins(self) -> dict[str, bool]:
+        """Who holds ``admin`` now, and whether each has a password (may sign in on the web)."""
+        now = self.app.now()
+        with self.app.store.reading() as tx:
+            held = sorted({a.person for a in tx.assignments() if a.role == "admin" and a.valid_at(now)})
+            rows = AccountRows(tx)
+            return {person: rows.password_hash(person) is not None for person in held}
 
     def secret(self) -> bytes:
         """The service's signing key (for anonymous forms), made once and kept in the database."""

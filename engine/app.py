@@ -352,7 +352,8 @@ class Ruam(PeopleCommands):
             ctx = GuardContext(now=now, history=latest_evidence(tx.record_texts(process_id), refs) if refs else {},
                                document_number_taken=lambda kind, year, number: tx.document_owner(
                                    kind, year, number) not in (None, process_id),
-                               received_feedback=tuple(tx.open_feedback(process_id)) if decides else ())
+                               received_feedback=tuple(tx.open_feedback(process_id)) if decides else (),
+                               fiscal_year=int(process_id.partition("/")[0]))
             step = machine_for(procedure).fire(process_id, state, trigger, evidence, ctx)
             missing = [h for h in attachment_hashes(spec.evidence, step.evidence) if not tx.has_attachment(h)]
             if missing:

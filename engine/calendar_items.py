@@ -22,7 +22,7 @@ from workflow.calendar import schedule as wc
 from workflow.calendar.fold import CalendarFold
 from workflow.definitions import Calendar, CalendarItemSpec, Organization
 from workflow.errors import EvidenceInvalid, NotAllowed, NotFound, Problem, Refused, UsageError
-from workflow.fiscal import format_date_be, format_datetime_be
+from workflow.fiscal import bangkok_date, fiscal_year_bounds, format_date_be, format_datetime_be, parse_date
 from workflow.ledger import Record, format_instant
 
 __all__ = ["calendar_view", "check_fiscal_year", "projection_findings", "record_checkpoint", "submit_report"]
@@ -187,7 +187,7 @@ def record_checkpoint(app: Ruam, item_id: str, actor: str, evidence: dict) -> Re
         row, cal = _open_row(tx, app, item_id, "checkpoint", now)
         spec = cal.item(row["item"])
         role = _acting(tx, org, spec, row["subject"], actor, now, "record checkpoint", item_id)
-        clean = _checkpoint_evidence(org, spec, row["subject"], evidence)
+        clean = _checkpoint_evidence(org, spec, row["subject"], evidence, row["fiscal_year"], now)
         if evidence.get("files"):
             clean["files"] = _files(tx, evidence["files"])
         rec = _complete(tx, _Writer(tx, now), row, "calendar.checkpoint_recorded", actor, role, clean, spec, now)
@@ -195,21 +195,41 @@ def record_checkpoint(app: Ruam, item_id: str, actor: str, evidence: dict) -> Re
     return rec
 
 
-def _checkpoint_evidence(org: Organization, spec: CalendarItemSpec, subject: str, evidence: dict) -> dict:
+def _checkpoint_evidence(org: Organization, spec: CalendarItemSpec, subject: str, evidence: dict,
+                         fy: int, now: dt.datetime) -> dict:
+    """A checkpoint's findings and advice (overall, and per task for a group's), and the day it was held:
+    inside its fiscal year and not after today (Bangkok)."""
     problems: list[Problem] = []
     out: dict[str, Any] = {}
     for name in ("findings", "advice"):
         value = evidence.get(name)
         if not isinstance(value, str) or not value.strip():
-            problems.append(Problem(name, "is required (text)"))
+            problems.append(Problem(name, "is required (text)", problem_th="ต้องระบุ"))
         else:
             out[name] = value.strip()
     held_on = evidence.get("held_on")
     if held_on:
-        out["held_on"] = str(held_on)
+        try:
+            day = parse_date(str(held_on))
+        except ValueError as exc:
+            problems.append(Problem("held_on", str(exc), problem_th=getattr(exc, "th", None)))
+        else:
+            first, last = fiscal_year_bounds(fy)
+            today = bangkok_date(now)
+            if day > today:
+                problems.append(Problem("held_on", f"{format_date_be(day)} is in the future",
+                                        problem_th=f"{format_date_be(day)} เป็นวันในอนาคต (วันนี้คือ "
+                                                   f"{format_date_be(today)})"))
+            elif not first <= day <= last:
+                problems.append(Problem("held_on", f"{format_date_be(day)} is outside fiscal year {fy} BE",
+                                        problem_th=f"{format_date_be(day)} ไม่อยู่ในปีงบประมาณ {fy} "
+                                                   f"({format_date_be(first)} – {format_date_be(last)})"))
+            else:
+                out["held_on"] = day.isoformat()
     tasks = evidence.get("tasks") or []
     if not isinstance(tasks, list):
-        problems.append(Problem("tasks", "must be a list of {task, findings, advice}"))
+        problems.append(Problem("tasks", "must be a list of {task, findings, advice}",
+                                problem_th="ต้องเป็นรายการของ งาน ข้อค้นพบ และข้อเสนอแนะ"))
         tasks = []
     if spec.per == "mission_group":
         group = org.mission_group(subject)
@@ -220,23 +240,26 @@ def _checkpoint_evidence(org: Organization, spec: CalendarItemSpec, subject: str
     clean_tasks, seen = [], set()
     for i, t in enumerate(tasks):
         if not isinstance(t, dict) or t.get("task") not in known:
-            problems.append(Problem(f"tasks[{i}].task", f"unknown task '{t.get('task') if isinstance(t, dict) else t}'"))
+            unknown = t.get("task") if isinstance(t, dict) else t
+            problems.append(Problem(f"tasks[{i}].task", f"unknown task '{unknown}'", problem_th=f"ไม่รู้จักงาน '{unknown}'"))
             continue
         if expected and t["task"] not in expected:
-            problems.append(Problem(f"tasks[{i}].task", f"'{t['task']}' is not a task of {subject}"))
+            problems.append(Problem(f"tasks[{i}].task", f"'{t['task']}' is not a task of {subject}",
+                                    problem_th=f"{t['task']} ไม่ใช่งานของ {subject}"))
             continue
         entry = {"task": t["task"]}
         for name in ("findings", "advice"):
             value = t.get(name)
             if not isinstance(value, str) or not value.strip():
-                problems.append(Problem(f"tasks.{t['task']}.{name}", "is required (text)"))
+                problems.append(Problem(f"tasks.{t['task']}.{name}", "is required (text)", problem_th="ต้องระบุ"))
             else:
                 entry[name] = value.strip()
         seen.add(t["task"])
         clean_tasks.append(entry)
     for task in expected:
         if task not in seen:
-            problems.append(Problem(f"tasks.{task}", "findings and advice are required for every task of the group"))
+            problems.append(Problem(f"tasks.{task}", "findings and advice are required for every task of the group",
+                                    problem_th=f"ต้องระบุข้อค้นพบและข้อเสนอแนะของ {task} (ทุกงานในกลุ่ม)"))
     if problems:
         raise EvidenceInvalid("record checkpoint", problems)
     if clean_tasks:
@@ -258,7 +281,7 @@ def _extra_round(app: Ruam, tx: Tx, cal: Calendar | None, org: Organization, fy:
                       f"บันทึกครั้งเพิ่มเติมได้เฉพาะในปีงบประมาณ {fy}")
     subject = wc.OFFICE
     role = _acting(tx, org, spec, subject, actor, now, "record checkpoint", f"{fy}/{item}/extra")
-    clean = _checkpoint_evidence(org, spec, subject, evidence)
+    clean = _checkpoint_evidence(org, spec, subject, evidence, fy, now)
     if evidence.get("files"):
         clean["files"] = _files(tx, evidence["files"])
     n = tx.count_extra_rounds(fy, item) + 1

@@ -13,11 +13,13 @@ form takes no contact details and the sender's address is never stored.
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 import unicodedata
 from typing import Any
 
 from engine.app import Ruam
+from engine.throttle import spend_form_token
 from workflow.errors import NotFound, Refused, UsageError
 from workflow.ledger import Entry, Record
 
@@ -36,8 +38,13 @@ class FeedbackClosed(Refused):
                          f"{process} สิ้นสุดรอบปีงบประมาณแล้ว จึงไม่รับความคิดเห็นเพิ่ม")
 
 
-def receive_feedback(app: Ruam, process_id: str, opinion: str, name: str | None = None) -> Record:
-    """Record one opinion from the public on a task's process (any state but a final one)."""
+def receive_feedback(app: Ruam, process_id: str, opinion: str, name: str | None = None,
+                     form_token: tuple[str, dt.datetime] | None = None) -> Record:
+    """Record one opinion from the public on a task's process (any state but a final one).
+
+    ``form_token``: (id, expiry) of the signed form it came with; spent in the same
+    transaction, so a second opinion with it is refused (``FormTokenUsed``) with
+    nothing written, and a refused opinion leaves the token unspent."""
     text = unicodedata.normalize("NFC", opinion or "").strip()
     if not text:
         raise UsageError("opinion", "is required", "ต้องกรอกความคิดเห็น")
@@ -53,6 +60,8 @@ def receive_feedback(app: Ruam, process_id: str, opinion: str, name: str | None 
         proc, procedure, _org = app._load(tx, process_id)
         if procedure.state(proc["state"]).final:
             raise FeedbackClosed(process_id)
+        if form_token is not None:
+            spend_form_token(tx, *form_token)
         tx.add_feedback(feedback_id, process_id, now)
         [rec] = tx.append([Entry(kind="feedback.received", at=now, actor=PUBLIC, role=PUBLIC,
                                  process=process_id,

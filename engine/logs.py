@@ -54,12 +54,29 @@ def configure(level: str = "INFO", *, json: bool | None = None) -> None:
     logging.logMultiprocessing = False
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter)
+    handler.addFilter(_below_info)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
+    for name in CHATTY:  # not even made at INFO: the state machine logs on every step
+        logging.getLogger(name).setLevel(logging.DEBUG if root.level <= logging.DEBUG else logging.WARNING)
     _configured = True
+
+
+# Libraries whose INFO lines are not news to whoever runs the service: APScheduler's
+# "Adding job tentatively", "Running job …", "Scheduler started"; transitions'
+# "Finished processing state … exit callbacks" on every step. They are logged as
+# DEBUG (seen with RUAM_LOG_LEVEL=DEBUG); their warnings and errors stay as they are.
+CHATTY = ("apscheduler", "transitions")
+
+
+def _below_info(record: logging.LogRecord) -> bool:
+    if record.levelno == logging.INFO and record.name.partition(".")[0] in CHATTY:
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return logging.getLogger().isEnabledFor(logging.DEBUG)
+    return True
 
 
 def get_logger(name: str = "ruam"):

@@ -30,6 +30,7 @@ def status(app: Ruam, poll_seconds: float = 10.0) -> dict:
         running = running and holder is not None
     summary = json.loads(row["last_tick_summary"]) if row.get("last_tick_summary") else None
     return {"running": running, "leader": (holder or {}).get("identity") or row.get("leader"),
+            "leader_last_seen": (holder or {}).get("last_seen"),
             "leader_since": row.get("leader_since"), "heartbeat_at": heartbeat,
             "next_wakeup": row.get("next_wakeup") if running else None,
             "last_tick_at": cal.get("last_tick_at"), "last_scheduled_tick_at": row.get("last_tick_at"),

@@ -30,18 +30,49 @@ class AccountRows:
 
     # -- API tokens ------------------------------------------------------------------------
     def add_token(self, token_hash: str, person_id: str, label: str, at: dt.datetime) -> None:
-        self.conn.execute(insert(s.api_tokens).values(token_hash=token_hash, person_id=person_id,
-                                                      label=label, created_at=at))
+        self.conn.execute(insert(s.api_tokens).values(token_hash=token_hash, id=token_hash[:16],
+                                                      person_id=person_id, label=label, created_at=at))
 
-    def token_owner(self, token_hash: str) -> str | None:
+    def token_owner(self, token_hash: str) -> tuple[str, dt.datetime | None] | None:
+        """(person, last used) of a token not revoked."""
         c = s.api_tokens.c
-        return self.conn.execute(select(c.person_id).where(c.token_hash == token_hash,
-                                                           c.revoked_at.is_(None))).scalar()
+        row = self.conn.execute(select(c.person_id, c.last_used_at).where(c.token_hash == token_hash,
+                                                                          c.revoked_at.is_(None))).first()
+        return (row.person_id, row.last_used_at) if row else None
 
-    def revoke_tokens(self, person_id: str, at: dt.datetime) -> int:
+    def token_used(self, token_hash: str, at: dt.datetime) -> None:
+        c = s.api_tokens.c
+        self.conn.execute(update(s.api_tokens).where(c.token_hash == token_hash).values(last_used_at=at))
+
+    def tokens(self, person_id: str | None = None, include_revoked: bool = False) -> list[dict]:
+        """Tokens with their holder's name, oldest first; never the hash."""
+        c, holder = s.api_tokens.c, s.people.c
+        q = (select(c.id, c.person_id.label("person"), holder.name.label("person_name"), c.label, c.created_at,
+                    c.last_used_at, c.revoked_at, c.revoked_by)
+             .join(s.people, holder.id == c.person_id)
+             .order_by(c.created_at, c.id))
+        if person_id is not None:
+            q = q.where(c.person_id == person_id)
+        if not include_revoked:
+            q = q.where(c.revoked_at.is_(None))
+        return [dict(r._mapping) for r in self.conn.execute(q)]
+
+    def token(self, token_id: str) -> dict | None:
+        c = s.api_tokens.c
+        row = self.conn.execute(select(c.id, c.person_id, c.label, c.created_at, c.revoked_at)
+                                .where(c.id == token_id)).first()
+        return dict(row._mapping) if row else None
+
+    def revoke_token(self, token_id: str, at: dt.datetime, by: str) -> str | None:
+        """Revoke one token if still valid; its hash (for the caches), else None."""
+        c = s.api_tokens.c
+        return self.conn.execute(update(s.api_tokens).where(c.id == token_id, c.revoked_at.is_(None))
+                                 .values(revoked_at=at, revoked_by=by).returning(c.token_hash)).scalar()
+
+    def revoke_tokens(self, person_id: str, at: dt.datetime, by: str | None = None) -> int:
         c = s.api_tokens.c
         return self.conn.execute(update(s.api_tokens).where(c.person_id == person_id, c.revoked_at.is_(None))
-                                 .values(revoked_at=at)).rowcount
+                                 .values(revoked_at=at, revoked_by=by)).rowcount
 
     # -- sessions ----------------------------------------------------------------------------
     def add_session(self, session_hash: str, person_id: str, csrf: str, at: dt.datetime,
@@ -89,5 +120,11 @@ class AccountRows:
         return self.conn.execute(select(s.web_settings.c.value).where(s.web_settings.c.key == key)).scalar()
 
     def put_setting_if_absent(self, key: str, value: str) -> None:
-        if self.setting(key) is None:
-            self.conn.execute(insert(s.web_settings).values(key=key, value=value))
+        """Insert unless the key is there — in one statement: two server processes
+        starting on a new database both make the key, and the second must not fail."""
+        if self.conn.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as insert_or
+        else:
+            from sqlalchemy.dialects.sqlite import insert as insert_or
+        self.conn.execute(insert_or(s.web_settings).values(key=key, value=value)
+                          .on_conflict_do_nothing(index_elements=["key"]))

@@ -34,16 +34,20 @@ def normalize_url(url: str | None) -> str:
 
 
 def make_engine(url: str | None, **kw) -> Engine:
+    from storage.textguard import guard_engine
+
     url = normalize_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kw)
         _sqlite_setup(engine)
+        guard_engine(engine)
         return engine
     kw.setdefault("pool_size", 10)
     kw.setdefault("max_overflow", 20)
     engine = create_engine(url, **kw)
     if not kw.get("pool_pre_ping"):
         _ping_when_idle(engine)
+    guard_engine(engine)
     return engine
 
 

@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 
 # The Alembic revision this code expects; ``ruam init`` upgrades to it.
-SCHEMA_REVISION = "0005"
+SCHEMA_REVISION = "0006"
 
 metadata = MetaData(naming_convention={
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -271,7 +271,13 @@ api_tokens = Table(
     Column("label", String(128), nullable=False, default=""),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("revoked_at", UTCDateTime(), nullable=True),
+    # 0006: what lists and revokes a token without its secret: ``id`` is the first 16 hex
+    # digits of token_hash (no way back to the token); last use to the minute; who revoked it
+    Column("id", String(16), nullable=True),
+    Column("last_used_at", UTCDateTime(), nullable=True),
+    Column("revoked_by", String(64), nullable=True),
     Index(None, "person_id"),
+    Index(None, "id", unique=True),
 )
 
 web_sessions = Table(
@@ -309,6 +315,25 @@ database_clock = Table(
     Column("marked_at", UTCDateTime(), nullable=False),
     Column("moved_at", UTCDateTime(), nullable=True),      # the real time of the last move
     Column("moved_to", UTCDateTime(), nullable=True),      # the simulated time it moved to
+)
+
+# 0006: what anonymous requests leave behind, shared by every server process.
+# A public form's token, once an opinion was sent with it (kept until the token expires).
+form_tokens_used = Table(
+    "form_tokens_used", metadata,
+    Column("token_id", String(64), primary_key=True),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Index(None, "expires_at"),
+)
+
+# Per-address limits: hits per (limit, keyed hash of the address, window). The address
+# itself is never stored; rows older than two windows are pruned.
+rate_hits = Table(
+    "rate_hits", metadata,
+    Column("bucket", String(32), primary_key=True),
+    Column("subject", String(64), primary_key=True),
+    Column("window_start", BigInteger, primary_key=True, autoincrement=False),
+    Column("hits", Integer, nullable=False),
 )
 
 # SQL that makes the ledger refuse UPDATE and DELETE (defence in depth for

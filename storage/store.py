@@ -23,6 +23,7 @@ from storage import schema as s
 from storage.calendar import CalendarTx
 from storage.db import make_engine, normalize_url
 from storage.ledger_reads import LedgerReads
+from storage.textguard import refuse_nul
 from workflow.authority import Assignment
 from workflow.canonical import sha256_hex
 from workflow.errors import Conflict, Duplicate, RuamError, StorageError
@@ -193,6 +194,7 @@ class Tx(LedgerReads, CalendarTx):
 
     def _run(self, statement: str, params: Sequence = (), *, many: bool = False):
         """Run hot-path SQL on the driver's cursor, inside this transaction."""
+        refuse_nul(params, statement)  # as storage.textguard does for every SQLAlchemy statement
         if self._cursor is None:
             self._cursor = self.conn.connection.dbapi_connection.cursor()
         if many:

@@ -82,6 +82,29 @@ def db_url(request, tmp_path, pg_database):
 
 
 @pytest.fixture
+def pg_url(pg_database):
+    """An empty PostgreSQL database (the test is skipped without one)."""
+    if not pg_database:
+        pytest.skip("RUAM_TEST_DATABASE_URL not set")
+    engine = create_engine(pg_database, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return pg_database
+
+
+def pytest_terminal_summary(terminalreporter):
+    """One line: which services the skipped tests wanted (``-r`` no longer lists each skip)."""
+    from tests.skips import reason_of, skip_line
+
+    reports = [r for r in terminalreporter.stats.get("skipped", []) if not hasattr(r, "wasxfail")]
+    line = skip_line([reason_of(r) for r in reports])
+    if line:
+        terminalreporter.write_line(line, yellow=True)
+
+
+@pytest.fixture
 def clock():
     # 20 November 2569 BE (2026), 10:00 Bangkok: FY 2570 has begun
     return Clock(dt.datetime(2026, 11, 20, 3, 0, tzinfo=dt.timezone.utc))
@@ -136,3 +159,23 @@ def tokens(web):
     from tests.webkit import PEOPLE
 
     return {person: accounts.new_token(person, "tests") for person in PEOPLE}
+
+
+@pytest.fixture
+def db(app, store, monkeypatch):
+    """The database a test's ``ruam`` commands run on (an initialized ``app``); the stores the
+    commands open are disposed after the test even when a command is cut short."""
+    from engine.cli import admin
+
+    opened = []
+    real = admin.open_app
+
+    def tracked(args, **kw):
+        found = real(args, **kw)
+        opened.append(found.store)
+        return found
+
+    monkeypatch.setattr(admin, "open_app", tracked)
+    yield store.url
+    for s in opened:
+        s.dispose()

@@ -6,25 +6,9 @@ import io
 
 import pytest
 
-from engine.cli import admin, ruam
+from engine.cli import ruam
 
 
-@pytest.fixture
-def db(app, store, monkeypatch):
-    """The CLI's database; the stores the CLI opens are disposed after the test
-    (``ruam`` exits after one command, so the CLI itself never disposes them)."""
-    opened = []
-    real = admin.open_app
-
-    def tracked(args, **kw):
-        found = real(args, **kw)
-        opened.append(found.store)
-        return found
-
-    monkeypatch.setattr(admin, "open_app", tracked)
-    yield store.url
-    for s in opened:
-        s.dispose()
 
 
 def test_set_password_reads_stdin_and_token_prints_once(db, app, monkeypatch, capsys):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import threading
 import time
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests import steps
+from tests.ports import listening_socket
 from tests.webkit import PASSWORD
 
 CHROMIUM = os.environ.get("RUAM_CHROMIUM", "/usr/bin/chromium")
@@ -30,25 +30,15 @@ pytestmark = [pytest.mark.browser,
               pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]
 
 
-def free_port() -> int:
-    for port in range(8580, 8590):
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-                return port
-            except OSError:
-                continue
-    pytest.skip("no free port in 8580-8589")
-
-
 @pytest.fixture
 def server(web):
     import uvicorn
 
-    port = free_port()
+    sock = listening_socket()
+    port = sock.getsockname()[1]
     config = uvicorn.Config(web, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="off")
     srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
+    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
     while not srv.started and time.monotonic() < deadline:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import email
 import email.policy
 import json
-import socket
 
 import pytest
 from sqlalchemy import text
@@ -16,21 +15,9 @@ from engine.calendar import tick
 from engine.cli.ruam import main
 from engine.outbox import SmtpConfig, backoff, deliver, outbox
 from tests.calendar_helpers import bkk
+from tests.ports import free_port
 
 COMMITTEE_R1 = "2570/committee_supervision/r1/office"
-
-
-def _free_port() -> int:
-    for port in range(8571, 8580):
-        with socket.socket() as s:
-            # SO_REUSEADDR as the servers use it: a port in TIME_WAIT from an earlier test is free
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 8571-8579")
 
 
 class _Sink:
@@ -66,7 +53,7 @@ def test_outbox_is_filled_with_the_record_and_delivered_once(mail_app, clock):
     assert {m["status"] for m in to_committee if m["person"] != "ktpn_mail"} == {"no_address"}
     assert tick(app).messages == 0  # a second tick queues nothing
 
-    port = _free_port()
+    port = free_port()
     smtp = SmtpConfig(host="127.0.0.1", port=port, sender="ruam@example.org", timeout=5)
     # no server yet: the attempt fails and is retried after a back-off
     assert deliver(app, smtp) == {"sent": 0, "retry": 1, "failed": 0}
@@ -189,7 +176,7 @@ def test_a_message_that_keeps_failing_is_given_up_and_stays_readable(mail_app, c
     monkeypatch.setattr(ob, "MAX_ATTEMPTS", 2)
     clock.set(bkk(2027, 1, 1))
     tick(mail_app)
-    smtp = SmtpConfig(host="127.0.0.1", port=_free_port(), timeout=2)  # nobody listens there
+    smtp = SmtpConfig(host="127.0.0.1", port=free_port(), timeout=2)  # nobody listens there
     assert deliver(mail_app, smtp) == {"sent": 0, "retry": 1, "failed": 0}
     clock.advance(minutes=1)
     assert deliver(mail_app, smtp) == {"sent": 0, "retry": 0, "failed": 1}

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from engine.app import Ruam
 from engine.service import scheduler as sched
@@ -22,6 +21,7 @@ from engine.service.scheduler import JOB_INTERVAL, JOB_MIDNIGHT, Service
 from engine.status import status
 from storage.leader import PgAdvisoryLock
 from storage.store import Store
+from tests.ports import free_port, free_ports
 
 RUAM = str(Path(sys.executable).with_name("ruam"))
 
@@ -72,22 +72,6 @@ def test_job_errors_go_to_the_log_and_to_status(app, monkeypatch):
 
 # --------------------------------------------------------------------------- real processes
 
-def _free_ports(n: int) -> list[int]:
-    ports = []
-    for port in range(8571, 8580):
-        with socket.socket() as s:
-            # SO_REUSEADDR as the servers use it: a port in TIME_WAIT from an earlier test is free
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        ports.append(port)
-        if len(ports) == n:
-            return ports
-    raise RuntimeError("not enough free ports in 8571-8579")
-
-
 def _healthy(port: int) -> bool:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
@@ -108,25 +92,13 @@ def _stop(proc: subprocess.Popen) -> None:
     proc.communicate(timeout=30)
 
 
-@pytest.fixture
-def pg_url(pg_database):
-    if not pg_database:
-        pytest.skip("RUAM_TEST_DATABASE_URL not set")
-    engine = create_engine(pg_database, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    return pg_database
-
-
 @pytest.mark.postgres
 @pytest.mark.slow
 def test_leader_failover_between_two_serve_processes(pg_url, tmp_path):
     store = Store(pg_url)
     app = Ruam(store)
     app.init(demo=True)
-    port_a, port_b = _free_ports(2)
+    port_a, port_b = free_ports(2)
     a = _serve(pg_url, port_a, tmp_path)
     b = None
     try:
@@ -160,7 +132,7 @@ def test_leader_failover_between_two_serve_processes(pg_url, tmp_path):
 @pytest.mark.slow
 def test_serve_on_sqlite_initializes_once_and_refuses_a_second_process(tmp_path):
     db = tmp_path / "ruam.db"
-    port_a, port_b = _free_ports(2)
+    port_a, port_b = free_ports(2)
     a = _serve(str(db), port_a, tmp_path)
     try:
         _wait(lambda: _healthy(port_a), timeout=60)
@@ -197,7 +169,7 @@ def test_one_advisory_lock_holder_at_a_time(pg_url):
 @pytest.mark.postgres
 @pytest.mark.slow
 def test_serve_workers_share_one_port_and_one_of_them_leads(pg_url, tmp_path):
-    (port,) = _free_ports(1)
+    (port,) = free_ports(1)
     env = dict(os.environ, RUAM_LEADER_POLL_SECONDS="0.5", RUAM_TICK_MINUTES="60", RUAM_LOG_LEVEL="INFO")
     log = tmp_path / "serve.log"
     store = Store(pg_url)
@@ -222,7 +194,7 @@ def test_serve_workers_share_one_port_and_one_of_them_leads(pg_url, tmp_path):
 
 def test_serve_workers_are_refused_on_sqlite_before_the_file_is_made(tmp_path):
     db = tmp_path / "ruam.db"
-    done = subprocess.run([RUAM, "serve", "--db", str(db), "--port", "8579", "--workers", "2"], cwd=tmp_path,
+    done = subprocess.run([RUAM, "serve", "--db", str(db), "--port", str(free_port()), "--workers", "2"], cwd=tmp_path,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "--workers" in done.stderr
     assert not db.exists()

@@ -189,9 +189,9 @@ def test_migration_0004_guards_an_existing_attachments_table(db_url):
 
     from sqlalchemy.exc import DBAPIError
 
-    from storage.store import Store
     from storage.migrate import upgrade
     from storage.schema import SCHEMA_REVISION
+    from storage.store import Store
 
     store = Store(db_url)
     try:

@@ -116,3 +116,52 @@ def test_refusals_and_usage_errors_read_in_thai(walk):
     w("audit", "replay", "--as-of", "2569-13-45", code=2)
     w("audit", "replay", "--as-of", "31/02/2570", code=2)
     assert not w.found, "\n".join(w.found)
+
+
+# --------------------------------------------------------------------------- the pages
+
+def visible_text(html: str) -> str:
+    """What a person reads on a page: its text, and the words in its fields, buttons and titles."""
+    import html as htmlmod
+    import re
+
+    html = re.sub(r"(?is)<(script|style)\b.*?</\1>", " ", html)
+    shown = []
+    for tag in re.finditer(r"(?is)<(input|textarea|button|img|a|abbr|span|td|th|div|option)\b[^>]*>", html):
+        attrs = dict(re.findall(r'(\w[\w-]*)="([^"]*)"', tag.group(0)))
+        if tag.group(1).lower() == "input" and (attrs.get("type") in ("hidden", "checkbox", "radio")
+                                                or re.search(r"\shidden[\s>]", tag.group(0))):
+            continue
+        for name in ("placeholder", "title", "aria-label", "alt", "value"):
+            if name in attrs and not (name == "value" and tag.group(1).lower() in ("option", "button")):
+                shown.append(attrs[name])
+    inline = r"(?i)</?(?:code|small|strong|em|b|i|span|a|abbr|time|bdi|mark|output|label)\b[^>]*>"
+    text = re.sub(r"(?s)<[^>]+>", "\n", re.sub(inline, "", html))
+    return htmlmod.unescape(text + "\n" + "\n".join(shown))
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_every_page_of_a_fiscal_year_reads_in_thai(web, clock):
+    from fastapi.testclient import TestClient
+
+    from tests.page_walk import VISITORS, build_scene, concrete, page_paths
+    from tests.webkit import login
+
+    export_id = build_scene(web, clock)
+    people = {p["id"] for p in web.state.web.app.people()}
+    found: list[str] = []
+    seen = 0
+    for person in VISITORS:
+        with TestClient(web) as client:
+            if person is not None:
+                login(client, person)
+            for url in [u for p in page_paths(web) for u in concrete(p, export_id)]:
+                if "lang=en" in url or url.startswith("/lang/"):
+                    continue
+                page = client.get(url)
+                if "text/html" not in page.headers.get("content-type", ""):
+                    continue
+                seen += 1
+                found += problems(visible_text(page.text), people, where=f"{person or 'visitor'} {url}")
+    assert seen > 40
+    assert not found, "\n".join(dict.fromkeys(found))

@@ -184,9 +184,18 @@ def test_a_session_cookie_needs_the_csrf_header_for_writes(client, tokens):
     assert r.status_code == 403 and r.json()["code"] == "csrf"
 
 
-def test_public_feedback_lands_in_the_ledger_and_the_review(client, tokens, opened):
-    r = client.post("/api/public/processes/2570/task_teacher_welfare/feedback",
-                    json={"opinion": "ขอให้แจ้งผลการประชุมทางเว็บไซต์"})
+FEEDBACK = "/api/public/processes/2570/task_teacher_welfare/feedback"
+
+
+def form_token(client, clock, wait: float = 10) -> str:
+    """A feedback form token, and the few seconds a person takes to write."""
+    token = client.get(FEEDBACK + "-token").json()["token"]
+    clock.advance(seconds=wait)
+    return token
+
+
+def test_public_feedback_lands_in_the_ledger_and_the_review(client, tokens, opened, clock):
+    r = client.post(FEEDBACK, json={"opinion": "ขอให้แจ้งผลการประชุมทางเว็บไซต์", "token": form_token(client, clock)})
     assert r.status_code == 201
     opinion = r.json()["id"]
     info = client.get(P, headers=as_(tokens, "officer_teacher_welfare")).json()
@@ -199,9 +208,9 @@ def test_public_feedback_lands_in_the_ledger_and_the_review(client, tokens, open
     assert client.get("/api/public/processes/2570/no_such_task").status_code == 404
 
 
-def test_public_feedback_is_rate_limited_per_address(client):
-    url = "/api/public/processes/2570/task_teacher_welfare/feedback"
-    codes = [client.post(url, json={"opinion": f"ความเห็น {i}"}).status_code for i in range(6)]
+def test_public_feedback_is_rate_limited_per_address(client, clock):
+    codes = [client.post(FEEDBACK, json={"opinion": f"ความเห็น {i}", "token": form_token(client, clock)}).status_code
+             for i in range(6)]
     assert codes == [201] * 5 + [429]
 
 

@@ -269,7 +269,8 @@ def test_audit_page_replays_and_exports_with_the_seal(client):
     assert client.get("/audit?as_of=2027-03-10").status_code == 403
     signed_in(client, "auditor")
     html = client.get("/audit?as_of=2027-03-10").text
-    assert '<label for="as_of">' in html and "data-replay=" in html and GROUP_R1 in html
+    assert '<label for="as_of">' in html and "data-replay=" in html and GROUP_R1 not in html
+    assert "การกำกับ ติดตาม ตรวจสอบ และให้คำปรึกษาของรอง ผอ.สพป. และผู้อำนวยการกลุ่ม ครั้งที่ ๑ — กลุ่มอำนวยการ" in html
     assert "11 มี.ค. 2570" not in html and "10 มี.ค. 2570" in html
     bad = client.get("/audit?as_of=yesterday")
     assert bad.status_code == 422 and 'role="alert"' in bad.text

@@ -20,7 +20,7 @@ from workflow.reader import load_definition
 TYPED = re.compile(r"\((?:รหัส|id) [^()]*\)|(?<![\w-])--[a-z][a-z-]*|'[^'\n]*'")
 WORD = re.compile(r"(?<![A-Za-z0-9_.])[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)?(?![A-Za-z0-9_])")
 ISO = re.compile(r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?\b")
-CE_YEAR = re.compile(r"(?<![\d.,#/-])(?:19|20)\d{2}(?![\d])")
+CE_YEAR = re.compile(r"(?<![A-Za-z0-9_.,#/-])(?:19|20)\d{2}(?![A-Za-z0-9])")  # not inside an id or a hash
 # words a Thai page may carry that happen to be spelled like an id: product and format names
 ALLOWED = {"sqlite", "postgresql", "sha256", "json", "jsonl", "csv", "pdf", "ruam", "hash", "trigger", "http",
            "https", "www", "api", "ita", "leader"}

@@ -52,13 +52,18 @@ class Problem:
     problem_th: str | None = None  # the same problem in Thai (what a Thai reader is shown)
 
     def text(self, lang: str = "th") -> str:
+        """The problem alone, in ``lang`` (Thai where it has been worded so)."""
         return (self.problem_th or self.problem) if lang == "th" else self.problem
 
-    def __str__(self) -> str:
+    def located(self, lang: str = "en") -> str:
+        """``file:line: field: problem``, as a definition's problems are listed."""
         where = ""
         if self.file:
             where = f"{self.file}:{self.line}: " if self.line else f"{self.file}: "
-        return f"{where}{self.field}: {self.problem}"
+        return f"{where}{self.field}: {self.text(lang)}"
+
+    def __str__(self) -> str:
+        return self.located("en")
 
 
 class DefinitionError(RuamError):
@@ -67,14 +72,15 @@ class DefinitionError(RuamError):
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = list(problems)
-        lines = "; ".join(str(p) for p in self.problems)
+        lines = "; ".join(p.located("en") for p in self.problems)
+        lines_th = "; ".join(p.located("th") for p in self.problems)
         super().__init__(
             f"invalid definition ({len(self.problems)} problem(s)): {lines}",
-            f"นิยามไม่ถูกต้อง ({len(self.problems)} ข้อ): {lines}",
+            f"นิยามไม่ถูกต้อง ({len(self.problems)} ข้อ): {lines_th}",
         )
 
     def details(self) -> dict:
-        return {"problems": [p.__dict__ for p in self.problems]}
+        return {"problems": [{k: v for k, v in p.__dict__.items() if k != "problem_th" or v} for p in self.problems]}
 
 
 class NotFound(RuamError):

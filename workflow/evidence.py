@@ -29,6 +29,10 @@ def normalize_doc_number(text: str) -> str:
 
 def _one(spec: FieldSpec, value: Any, where: str, problems: list[Problem]) -> Any:
     t = spec.type
+    if isinstance(value, str) and "\x00" in value:  # not text; and no database text column holds it
+        problems.append(Problem(where, "contains a NUL character (\\x00), which is not text",
+                                problem_th="มีอักขระ NUL (\\x00) ซึ่งไม่ใช่ข้อความ"))
+        return None
     if t == "text":
         if not isinstance(value, (str, int, float)) or isinstance(value, bool):
             problems.append(Problem(where, "must be text", problem_th="ต้องเป็นข้อความ"))
@@ -85,6 +89,10 @@ def _one(spec: FieldSpec, value: Any, where: str, problems: list[Problem]) -> An
                                     problem_th="ต้องเป็นไฟล์ที่เก็บไว้แล้ว (sha256 ๖๔ หลัก)"))
             return None
         out = {"sha256": value["sha256"]}
+        if "\x00" in str(value.get("name") or ""):
+            problems.append(Problem(f"{where}.name", "contains a NUL character (\\x00), which is not text",
+                                    problem_th="มีอักขระ NUL (\\x00) ซึ่งไม่ใช่ข้อความ"))
+            return None
         if value.get("name"):
             out["name"] = unicodedata.normalize("NFC", str(value["name"]))
         if isinstance(value.get("size"), int):
@@ -206,7 +214,7 @@ def _compile_record(fields: tuple[FieldSpec, ...]):
     per-type predicates below, but a record's dozen checks run without a Python
     call each. The generated text depends only on the definition, never on data.
     """
-    env: dict[str, Any] = {"M": _MISSING, "isnfc": unicodedata.is_normalized, "MAX": MAX_TEXT,
+    env: dict[str, Any] = {"M": _MISSING, "isnfc": unicodedata.is_normalized, "MAX": MAX_TEXT, "NUL": "\x00",
                            "iso_date": _iso_date, "doc_number": _doc_number, "attachment": _attachment}
     lines = ["def check(raw):"]
     _emit_record(fields, "raw", 1, lines, env, [0])
@@ -241,7 +249,7 @@ def _emit_value(spec: FieldSpec, v: str, depth: int, lines: list[str], env: dict
     t = spec.type
     if t == "text":
         lines.append(f"{pad}if type({v}) is not str or len({v}) > MAX or {v} != {v}.strip() "
-                     f"or not isnfc('NFC', {v}): return False")
+                     f"or not isnfc('NFC', {v}) or NUL in {v}: return False")
     elif t == "date":
         lines.append(f"{pad}if not iso_date({v}): return False")
     elif t == "doc_number":
@@ -278,7 +286,7 @@ def _iso_date(value: Any) -> bool:
 
 def _doc_number(value: Any) -> bool:
     return (type(value) is str and value == value.strip() and unicodedata.is_normalized("NFC", value)
-            and _DOC_NUMBER.match(to_arabic_digits(value)) is not None)
+            and "\x00" not in value and _DOC_NUMBER.match(to_arabic_digits(value)) is not None)
 
 
 def _attachment(value: Any) -> bool:
@@ -286,7 +294,7 @@ def _attachment(value: Any) -> bool:
         return False
     if not _SHA256.match(str(value.get("sha256", ""))):
         return False
-    if "name" in value and not (value["name"] and type(value["name"]) is str
+    if "name" in value and not (value["name"] and type(value["name"]) is str and "\x00" not in value["name"]
                                 and unicodedata.is_normalized("NFC", value["name"])):
         return False
     return "size" not in value or isinstance(value["size"], int)

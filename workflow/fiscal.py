@@ -132,8 +132,8 @@ def parse_moment(text: str) -> dt.datetime:
     raw = to_arabic_digits(str(text).strip())
     if "T" in raw or " " in raw:
         day_part, _, time_part = raw.replace(" ", "T", 1).partition("T")
-        try:  # the day through parse_date (a BE year, 29 February of a BE leap year), then the time
-            day = parse_date(day_part)
+        day = parse_date(day_part)  # a BE year, 29 February of a BE leap year; its own message if not a day
+        try:
             clock = dt.datetime.fromisoformat(f"2000-01-01T{time_part}")
         except ValueError:
             raise DateError(f"'{text}' is not a date-time; use YYYY-MM-DDTHH:MM",

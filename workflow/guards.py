@@ -8,6 +8,7 @@ It returns the problems it finds; the machine refuses the step on any.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 from workflow.definitions import GuardSpec
 from workflow.errors import Problem
 from workflow.evidence import normalize_doc_number
-from workflow.fiscal import bangkok_date, format_date_be
+from workflow.fiscal import bangkok_date, fiscal_year_bounds, format_date_be, to_arabic_digits
 
 
 def _never_taken(kind: str, year: int, number: str) -> bool:
@@ -28,8 +29,10 @@ class GuardContext:
     history: Mapping[str, dict] = field(default_factory=dict)  # trigger -> latest evidence
     document_number_taken: Callable[[str, int, str], bool] = _never_taken
     received_feedback: tuple[str, ...] = ()
+    fiscal_year: int | None = None  # the process's (BE): the bound of ``not_before_fiscal_year``
 
 
+_NUMBER_YEAR = re.compile(r"/\s*(\d{4})\s*$")  # ๑๒๓/๒๕๗๐: the document's year (BE), as officers write it
 _PATHS: dict[str, tuple[str, str]] = {}  # "field[].sub" -> (field, sub), from definitions only
 
 
@@ -111,6 +114,24 @@ def run_guards(guards: tuple[GuardSpec, ...], evidence: dict, ctx: GuardContext)
                 if ctx.document_number_taken(p["document_kind"], year, normalize_doc_number(numbers[0])):
                     problems.append(Problem(fld, f"number {numbers[0]} is already used in {year + 543} BE",
                                             problem_th=f"เลขที่ {numbers[0]} ถูกใช้แล้วในปี พ.ศ. {year + 543}"))
+        elif g.check == "not_before_fiscal_year" and ctx.fiscal_year is not None:
+            years = int(p.get("years", 1))
+            bound = fiscal_year_bounds(ctx.fiscal_year - years)[0]
+            for v in values(evidence, fld):
+                if dt.date.fromisoformat(v) < bound:
+                    day = format_date_be(dt.date.fromisoformat(v))
+                    problems.append(_problem(
+                        fld, g, f"{day} is before {format_date_be(bound)}, too early for fiscal year {ctx.fiscal_year} BE",
+                        f"{day} เก่าเกินไปสำหรับปีงบประมาณ {ctx.fiscal_year} (ต้องไม่ก่อน {format_date_be(bound)})"))
+        elif g.check == "number_year_matches_date":
+            numbers, dates = values(evidence, fld), values(evidence, p["date_field"])
+            for number, date in zip(numbers, dates):
+                found = _NUMBER_YEAR.search(to_arabic_digits(str(number)))
+                year = dt.date.fromisoformat(date).year + 543
+                if found and 2400 < int(found[1]) < 2800 and int(found[1]) != year:
+                    problems.append(_problem(
+                        fld, g, f"number {number} names the year {found[1]} but it is dated in {year} BE",
+                        f"เลขที่ {number} ระบุปี พ.ศ. {found[1]} แต่ลงวันที่ในปี พ.ศ. {year}"))
         elif g.check == "decides_all_feedback":
             decided = {str(v) for v in values(evidence, fld)}
             missing = [f for f in ctx.received_feedback if f not in decided]

@@ -19,7 +19,7 @@ FIELD_TYPES = (
 )
 GUARD_CHECKS = (
     "min_items", "any_item", "not_future", "not_before", "covers", "unique_document_number",
-    "decides_all_feedback",
+    "decides_all_feedback", "not_before_fiscal_year", "number_year_matches_date",
 )
 
 
@@ -118,6 +118,8 @@ _GUARD_PARAMS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "covers": (("field", "ref"), ()),
     "unique_document_number": (("field", "date_field", "document_kind"), ()),
     "decides_all_feedback": (("field",), ()),
+    "not_before_fiscal_year": (("field",), ("years",)),
+    "number_year_matches_date": (("field", "date_field"), ()),
 }
 
 

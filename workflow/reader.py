@@ -282,7 +282,8 @@ def load_definition(text: str, file: str | None = None) -> Definition:
     try:
         data = yamltext.parse(text)
     except yamltext.YamlSyntaxError as exc:
-        raise DefinitionError([Problem("(yaml)", f"not valid YAML: {exc.problem}", file, exc.line)]) from None
+        raise DefinitionError([Problem("(yaml)", f"not valid YAML: {exc.problem}", file, exc.line,
+                                       f"YAML ไม่ถูกต้อง: {exc.problem_th or exc.problem}")]) from None
     return _build_definition(r, data)
 
 

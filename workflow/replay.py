@@ -384,7 +384,7 @@ class Fold:
             ctx = GuardContext(now=moment, history=proc.history,
                                document_number_taken=lambda k, y, n: self.documents.get(f"{k}|{y}|{n}", proc.id)
                                != proc.id,
-                               received_feedback=proc.feedback)
+                               received_feedback=proc.feedback, fiscal_year=proc.fiscal_year)
             problems = run_guards(spec.guards, evidence, ctx)
             if problems:
                 listed = "; ".join(f"{p.field}: {p.problem}" for p in problems)

@@ -53,6 +53,18 @@ def add_parsers(sub: Any) -> None:
     add_common(q)
     q.add_argument("person", metavar="PERSON_ID")
     q.add_argument("--label", default="", help="what the token is for")
+    q = psub.add_parser("tokens", help="API tokens: whose, what for, issued, last used (never the secret)")
+    add_common(q, json_flag=True)
+    q.add_argument("person", nargs="?", metavar="PERSON_ID", help="one person's tokens (default: everyone's)")
+    q.add_argument("--all", action="store_true", help="revoked tokens too")
+    q = psub.add_parser("revoke-token", help="revoke a person's API token (by its label, its id, or all of them)")
+    add_common(q)
+    q.add_argument("person", metavar="PERSON_ID")
+    which = q.add_mutually_exclusive_group(required=True)
+    which.add_argument("--label", help="the token with this label")
+    which.add_argument("--id", dest="token_id", metavar="TOKEN_ID",
+                       help="the token with this id (from 'ruam people tokens --json')")
+    which.add_argument("--all", action="store_true", help="every token of the person")
     for name, handler in {"init": cmd_init, "definitions": cmd_definitions, "people": cmd_people}.items():
         sub.choices[name].set_defaults(run=handler)
 
@@ -188,6 +200,10 @@ def cmd_people(args) -> int:
         print(token)
         print("เก็บรหัสนี้ไว้ให้ดี ระบบจะไม่แสดงอีก" if th else "keep it safe: it is not shown again",
               file=sys.stderr)
+    elif args.action == "tokens":
+        return _list_tokens(app, args, th)
+    elif args.action == "revoke-token":
+        return _revoke_token(app, args, th)
     elif args.action == "end":
         rec = app.end_assignment(args.assignment, moment(args.until, "--until"), actor=actor)
         print(f"{'สิ้นสุดการมอบหมายที่' if th else 'ended assignment'} {args.assignment} (#{rec.seq})")
@@ -204,6 +220,73 @@ def cmd_people(args) -> int:
                 mark = "" if a["active"] else (" (ไม่มีผล)" if th else " (inactive)")
                 print(f"    [{a['id']}] {names.role(a['role'])} — {names.scope(a['scope'])}"
                       f"  {names.when(a['valid_from'])} – {until}{mark}")
+    return EXIT_OK
+
+
+def _token_line(t: dict, th: bool, names) -> str:
+    """One token as people read it: whose (by name), what for, issued, last used, revoked by whom."""
+    from workflow.fiscal import format_datetime_be
+
+    label = t["label"] or ("(ไม่ระบุ)" if th else "(no label)")
+    used = (f"{'ใช้ล่าสุด' if th else 'last used'} {format_datetime_be(t['last_used_at'])}" if t["last_used_at"]
+            else ("ยังไม่เคยใช้" if th else "never used"))
+    line = (f"{names.person(t['person'])}  ·  {label}  ·  {'ออกเมื่อ' if th else 'issued'} "
+            f"{format_datetime_be(t['created_at'])}  ·  {used}")
+    if t["revoked_at"]:
+        line += (f"  ·  {'ยกเลิกแล้วเมื่อ' if th else 'revoked'} {format_datetime_be(t['revoked_at'])}"
+                 f" {'โดย' if th else 'by'} {names.person(t['revoked_by'] or 'system')}")
+    return line
+
+
+def _list_tokens(app, args, th: bool) -> int:
+    from engine.accounts import Accounts
+
+    tokens = Accounts(app).tokens(args.person, include_revoked=args.all)
+    if args.json:
+        print_json(tokens)
+    elif not tokens:
+        print("ไม่มีโทเค็น API ที่ใช้งานอยู่" if th else "no API tokens in use")
+    else:
+        names = names_of(app, args)
+        for t in tokens:
+            print(_token_line(t, th, names))
+    return EXIT_OK
+
+
+def _revoke_token(app, args, th: bool) -> int:
+    """By id, by label (refused when two tokens in use share it), or all of a person's."""
+    from engine.accounts import AUTH_CACHE_SECONDS, Accounts
+    from workflow.errors import NotFound, Refused
+
+    accounts = Accounts(app)
+    active = accounts.tokens(args.person)  # NotFound for an unknown person
+    names = names_of(app, args)
+    name = names.person(args.person)
+    if args.all:
+        count = accounts.revoke_tokens(args.person)
+        print(f"ยกเลิกโทเค็น API ของ {name} แล้ว {count} รายการ" if th
+              else f"revoked {count} API token(s) of {name}")
+    else:
+        if args.token_id is not None:
+            matches = [t for t in active if t["id"] == args.token_id]
+            if not matches:
+                raise NotFound(f"API token in use of {name} with the id", args.token_id,
+                               f"โทเค็น API ที่ใช้งานอยู่ของ {name} ที่มีรหัส")
+        else:
+            matches = [t for t in active if t["label"] == args.label]
+            if not matches:
+                raise NotFound(f"API token in use of {name} labelled", args.label,
+                               f"โทเค็น API ที่ใช้งานอยู่ของ {name} ที่ใช้สำหรับ")
+        if len(matches) > 1:
+            raise Refused(f"{name} has {len(matches)} tokens in use labelled '{args.label}': give --id "
+                          "(from 'ruam people tokens --json') or --all",
+                          f"{name} มีโทเค็นที่ใช้งานอยู่ที่ใช้สำหรับ '{args.label}' {len(matches)} รายการ: "
+                          "โปรดระบุ --id (ดูจาก 'ruam people tokens --json') หรือ --all")
+        accounts.revoke_token(matches[0]["id"])
+        print(f"{'ยกเลิกโทเค็น API แล้ว' if th else 'revoked the API token'}: {_token_line(matches[0], th, names)}")
+    if AUTH_CACHE_SECONDS > 0:
+        print(f"บริการที่กำลังทำงานอยู่จะปฏิเสธโทเค็นนี้ภายใน {AUTH_CACHE_SECONDS:g} วินาที" if th
+              else f"a running service refuses it within {AUTH_CACHE_SECONDS:g} seconds", file=sys.stderr)
     return EXIT_OK
 
 

@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except DefinitionError as exc:
         for problem in exc.problems:
-            print(str(problem), file=sys.stderr)
+            print(problem.located(lang), file=sys.stderr)
         print(f"ruam: {len(exc.problems)} problem(s) in the definition(s)"
               if lang == "en" else f"ruam: พบปัญหาในนิยาม {len(exc.problems)} ข้อ", file=sys.stderr)
         return EXIT_REFUSED

@@ -15,7 +15,11 @@ It finds the running service through a module variable rather than pickled
 arguments, so nothing but the reference is ever pickled.
 
 Exactly one ``ruam serve`` runs the scheduler: the holder of the leader lock
-(``storage.leader``). The others keep serving the web and poll the lock.
+(``storage.leader``). The others keep serving the web and poll the lock. On
+PostgreSQL the lock is a lease the leader renews at every poll; a leader that
+lost it (frozen past the lease, or its connection gone) stops its scheduler at
+its next poll, and its job asks the lock before every run, so a leader waking
+from a freeze does not tick on a lock it no longer holds.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import json
 import os
 import socket
 import threading
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -40,7 +45,7 @@ from engine.app import Ruam
 from engine.calendar import tick
 from engine.logs import get_logger
 from engine.outbox import SmtpConfig, deliver
-from storage.leader import LeaderLock, PgAdvisoryLock, SqliteFileLock
+from storage.leader import DEFAULT_LEASE_SECONDS, LeaderLock, PgAdvisoryLock, SqliteFileLock
 from workflow.errors import Refused
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
@@ -80,11 +85,16 @@ def identity() -> str:
 class Runner:
     """What a wake-up does: tick, then deliver the outbox; results and errors to the status row."""
 
-    def __init__(self, app: Ruam, smtp: SmtpConfig | None = None, who: str | None = None) -> None:
+    def __init__(self, app: Ruam, smtp: SmtpConfig | None = None, who: str | None = None,
+                 still_leading: Callable[[], bool] | None = None) -> None:
         self.app, self.smtp, self.who = app, smtp, who or identity()
+        self.still_leading = still_leading
         self.lock = threading.Lock()
 
     def run(self) -> None:
+        if self.still_leading is not None and not self.still_leading():
+            log.warning("scheduler.run_skipped_not_leader", leader=self.who)
+            return
         # Context variables do not reach the pool's threads and leak between jobs
         # on a reused thread: clear and bind them for each run.
         structlog.contextvars.clear_contextvars()
@@ -145,16 +155,16 @@ class Service:
                  interval_minutes: float = 15, poll_seconds: float = 10.0, persistent: bool = True) -> None:
         self.app, self.lock = app, lock
         self.who = identity()
-        self.runner = Runner(app, smtp, self.who)
+        self.runner = Runner(app, smtp, self.who, still_leading=lock.still_held)
         self.interval_minutes, self.poll_seconds, self.persistent = interval_minutes, poll_seconds, persistent
         self.scheduler: BackgroundScheduler | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     @classmethod
-    def for_app(cls, app: Ruam, **kw) -> Service:
+    def for_app(cls, app: Ruam, *, lease_seconds: float = DEFAULT_LEASE_SECONDS, **kw) -> Service:
         if app.store.dialect == "postgresql":
-            return cls(app, PgAdvisoryLock(app.store.url, identity()), **kw)
+            return cls(app, PgAdvisoryLock(app.store.url, identity(), lease_seconds), **kw)
         lock = SqliteFileLock(app.store.url)
         return cls(app, lock, **kw)
 
@@ -186,6 +196,9 @@ class Service:
                 self._stop_scheduler(wait=False)
         elif self.lock.try_acquire():
             log.info("leader.elected", leader=self.who)
+            if getattr(self.lock, "lease_enforced", None) is False:
+                log.warning("leader.lease_not_enforced", leader=self.who,
+                            reason="PostgreSQL < 14 has no idle_session_timeout: a frozen leader keeps the lock")
             self.scheduler = build_scheduler(self.app, self.runner, interval_minutes=self.interval_minutes,
                                              persistent=self.persistent)
             self.scheduler.start()

@@ -18,7 +18,16 @@ from engine.audit.live import history, replay_as_of, verify
 from engine.board import calendar_for, index, visible
 from engine.calendar_items import record_checkpoint, submit_report
 from engine.feedback import public_processes, public_summary, receive_feedback, require_process
-from engine.web.auth import SESSION_COOKIE, Caller, client_ip, require_caller
+from engine.web.auth import (
+    FEEDBACK_TOKEN_SECONDS,
+    HONEYPOT,
+    SESSION_COOKIE,
+    Caller,
+    check_feedback_form,
+    client_ip,
+    feedback_purpose,
+    require_caller,
+)
 from engine.web.downloads import download
 from engine.web.problems import Forbidden, lang_of
 from workflow.errors import UsageError
@@ -132,6 +141,11 @@ class DefinitionsIn(BaseModel):
 class FeedbackIn(BaseModel):
     opinion: str = Field(min_length=1, max_length=5000)
     name: str | None = Field(default=None, max_length=200)
+    token: str = Field(min_length=1, max_length=200,
+                       description="from GET …/feedback-token: good for one opinion, sent no sooner than its "
+                                   "not_before and before its expires_at")
+    website: str = Field(default="", max_length=2000,
+                         description="leave it out or empty: the page form's hidden field, which bots fill")
 
 
 class FileRef(BaseModel):
@@ -441,11 +455,28 @@ def public_show(request: Request, fiscal_year: int, task_id: str) -> dict:
     return public_summary(app, process_id(fiscal_year, task_id))
 
 
+@router.get("/public/processes/{fiscal_year}/{task_id}/feedback-token", tags=["public"], responses=ERRORS)
+def public_feedback_token(request: Request, fiscal_year: int, task_id: str) -> dict:
+    """A signed form token for one opinion on this process, as the page's form carries: send it
+    with the opinion no sooner than ``not_before`` and before ``expires_at``; it is good once."""
+    web = web_of(request)
+    pid = process_id(fiscal_year, task_id)
+    require_process(web.app, pid)
+    now = web.app.now()
+    return {"token": web.signer.issue(feedback_purpose(pid)), "issued_at": now,
+            "not_before": now + dt.timedelta(seconds=web.min_fill_seconds),
+            "expires_at": now + dt.timedelta(seconds=FEEDBACK_TOKEN_SECONDS), "honeypot": HONEYPOT}
+
+
 @router.post("/public/processes/{fiscal_year}/{task_id}/feedback", tags=["public"], responses=ERRORS,
              status_code=201)
 def public_feedback(request: Request, fiscal_year: int, task_id: str, body: FeedbackIn) -> dict:
-    """Send an opinion; it lands in the ledger and in the task's feedback review."""
+    """Send an opinion with a token from ``…/feedback-token``; it lands in the ledger and in the
+    task's feedback review. Refused: a forged, foreign or expired token (403 ``csrf``), a filled
+    ``website`` (422 ``honeypot``), sent sooner than ``not_before`` (422 ``too_quick``), too many
+    from one address (429, ``Retry-After``), a token used before (409 ``form_token_used``)."""
     web = web_of(request)
-    web.feedback_ip.hit(client_ip(request))
-    rec = receive_feedback(web.app, process_id(fiscal_year, task_id), body.opinion, body.name)
+    pid = process_id(fiscal_year, task_id)
+    signed = check_feedback_form(web, request, pid, body.token, body.website)
+    rec = receive_feedback(web.app, pid, body.opinion, body.name, form_token=(signed.id, signed.expires_at))
     return {"id": rec.data["opinion"], "received_at": rec.at}

@@ -19,8 +19,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.accounts import Accounts
 from engine.app import Ruam
+from engine.throttle import RateLimits
 from engine.web import text
 from engine.web.auth import FormSigner, RateLimit
+from engine.web.limits import BodyLimit
 from engine.web.problems import PROBLEM_JSON, lang_of, problem_response, validation_response
 from workflow.errors import RuamError
 
@@ -50,15 +52,19 @@ class Web:
         def clock() -> float:  # the engine's clock, injectable in tests
             return app.now().timestamp()
 
-        self.signer = FormSigner(self.accounts.secret(), clock)
-        self.login_ip = RateLimit(20, 300, clock)        # sign-in attempts per address per 5 minutes
-        self.password_ip = RateLimit(20, 300, clock)     # password changes, the same (each also checks the account's lock)
-        self.feedback_ip = RateLimit(5, 600, clock)      # public opinions per address per 10 minutes
+        key = self.accounts.secret()
+        self.signer = FormSigner(key, clock)
+        limits = RateLimits(app, key)  # counted in the database: the same for every worker, after a restart
+        self.login_ip = RateLimit(limits, "login", 20, 300)        # sign-in attempts per address per 5 minutes
+        self.password_ip = RateLimit(limits, "password", 20, 300)  # password changes, the same (and the account's lock)
+        self.feedback_ip = RateLimit(limits, "feedback", 5, 600)   # public opinions per address per 10 minutes
         self.min_fill_seconds = min_fill_seconds
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
-        self.templates.env.globals.update(word=text.word, when=text.when, day=text.day, size=text.size)
+        self.templates.env.globals.update(word=text.word, when=text.when, day=text.day, size=text.size,
+                                          be_input=text.be_input)
         self._exports = None
         self._organization = None
+        self._names: dict = {}
         self.warm_up()
 
     @property
@@ -98,6 +104,20 @@ class Web:
     def organization(self):
         return self.definitions().organization
 
+    def names(self, lang: str):
+        """What a page shows in place of ids (``engine.names``): the active definitions' titles and
+        the people's names, kept while neither the definitions nor the people change."""
+        from engine.names import Names
+
+        key = (lang, self.app.definitions_generation, self.app.roles_generation, id(self.definitions()),
+               int(time.monotonic() // ORGANIZATION_SECONDS))  # people another process added: seconds late
+        cached = self._names.get(lang)
+        if cached is None or cached[0] != key:
+            d = self.definitions()
+            names = Names(d.organization, d.procedure, lang, calendar=d.calendar, people=self.app.people())
+            cached = self._names[lang] = (key, names)
+        return cached[1]
+
 
 SECURITY_HEADERS = (
     (b"x-content-type-options", b"nosniff"),
@@ -132,8 +152,12 @@ class SecurityHeaders:
         return await self.app(scope, receive, send_with_headers)
 
 
-def create_web(app: Ruam, *, hasher: PasswordHasher | None = None, min_fill_seconds: float = 3.0) -> FastAPI:
-    from engine.web import api, pages, pages_admin, pages_calendar, pages_public  # the routes; none imports this module
+def create_web(app: Ruam, *, hasher: PasswordHasher | None = None, min_fill_seconds: float = 3.0,
+               forwarded_allow_ips: str | list[str] | None = None) -> FastAPI:
+    """``forwarded_allow_ips``: the proxies (addresses or networks, comma-separated, ``*`` for
+    any) whose ``X-Forwarded-For`` and ``X-Forwarded-Proto`` say who the client is and whether
+    it came over TLS; from anyone else those headers are ignored (None: from no one)."""
+    from engine.web import api, api_tokens, pages, pages_admin, pages_calendar, pages_public  # the routes
 
     # No /docs or /redoc: they load scripts from a CDN, which the pages' CSP forbids
     # and an office network may not reach; /openapi.json is the document.
@@ -180,14 +204,28 @@ def create_web(app: Ruam, *, hasher: PasswordHasher | None = None, min_fill_seco
                              "detail": "ระบบขัดข้อง ไม่มีการเปลี่ยนแปลงข้อมูล" if th else
                              "internal error; nothing was changed"}, status_code=500, media_type=PROBLEM_JSON)
 
+    web.add_middleware(BodyLimit)  # inside SecurityHeaders: its answers get the headers too
     web.add_middleware(SecurityHeaders)
+    if forwarded_allow_ips:
+        add_proxy_headers(web, forwarded_allow_ips)
 
     @web.get("/healthz", include_in_schema=False)
     async def healthz() -> dict:  # on the event loop: a health check never waits for a busy thread pool
         return {"ok": True}
 
     web.include_router(api.router)
+    web.include_router(api_tokens.router)
     for module in (pages, pages_calendar, pages_admin, pages_public):  # the order of the pages' routes
         web.include_router(module.router)
     web.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     return web
+
+
+def add_proxy_headers(web: FastAPI, trusted: str | list[str]) -> None:
+    """The client's address and scheme from ``X-Forwarded-For`` / ``-Proto``, when the
+    connection came from one of ``trusted`` (uvicorn's own middleware: the right-most
+    address that is not a trusted proxy is the client). Outermost, so every route and
+    every other middleware sees the client. ``ruam serve`` turns uvicorn's copy off."""
+    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+    web.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted)

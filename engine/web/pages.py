@@ -15,6 +15,7 @@ from engine.feedback import opinions
 from engine.web import forms
 from engine.web.auth import SESSION_COOKIE, Caller, caller, check_csrf, client_ip, is_tls
 from engine.web.downloads import download
+from engine.web.limits import refuse_nul_fields
 from engine.web.problems import Forbidden, NotSignedIn, lang_of
 from workflow.authority import acting_role
 from workflow.errors import Conflict, RuamError, UsageError
@@ -35,17 +36,34 @@ def render(request: Request, template: str, status: int = 200, who: Caller | Non
     lang = lang_of(request)
     ctx.update(request=request, lang=lang, who=who, csrf=who.csrf if who else "",
                t=lambda key, **kw: web.templates.env.globals["word"](key, lang, **kw),
-               path=request.url.path)
+               path=request.url.path, names=_names(web, lang))
     response = web.templates.TemplateResponse(request, template, ctx, status_code=status)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _names(web, lang: str):
+    from workflow.errors import NotFound as NoDefinitions
+
+    try:
+        return web.names(lang)
+    except NoDefinitions:  # a database without definitions yet: pages say so; nothing to name
+        return None
+
+
+def explain(request: Request, exc: RuamError) -> str:
+    """A refusal as the page shows it: with the titles and names of what it names."""
+    from engine.names import explain as with_names
+
+    names = _names(web_of(request), lang_of(request))
+    return with_names(exc, names) if names is not None else exc.message(lang_of(request))
 
 
 def error_page(request: Request, exc: RuamError) -> Response:
     if isinstance(exc, NotSignedIn):
         return to_login(request)
     who = caller(request, web_of(request).accounts)
-    return render(request, "error.html", status=exc.http_status, who=who, message=exc.message(lang_of(request)),
+    return render(request, "error.html", status=exc.http_status, who=who, message=explain(request, exc),
                   code=exc.code)
 
 
@@ -72,6 +90,7 @@ def page_caller(request: Request) -> Caller:
 
 async def form_of(request: Request, who: Caller | None) -> dict:
     data = await request.form(max_fields=MAX_FORM_FIELDS)
+    refuse_nul_fields(data)  # multipart fields; the others were checked at the door (engine.web.limits)
     form = {k: v for k, v in data.multi_items()}
     if who is not None:
         check_csrf(who, str(form.get("csrf") or ""))

@@ -34,7 +34,8 @@ def _admin_page(request: Request, who: Caller, status: int = 200, error: str | N
     scopes = ([(u.id, u.title) for u in org.units] + [(g.id, g.title) for g in org.mission_groups]
               + [(t.id, t.title) for t in org.tasks])
     return render(request, "admin.html", status=status, who=who, people=web.app.people(), roles=org.roles,
-                  scopes=scopes, error=error, done=done, can_edit=who.viewer.is_admin)
+                  scopes=scopes, error=error, done=done, can_edit=who.viewer.is_admin,
+                  tokens=web.accounts.tokens(asked_by=who.viewer.id))
 
 
 @router.get("/admin/people")
@@ -75,6 +76,8 @@ async def admin_action(request: Request, action: str) -> Response:
             except ValueError:
                 raise UsageError("assignment", "is not a number", "ต้องเป็นตัวเลข") from None
             web.app.end_assignment(assignment, None, actor=who.viewer.id)
+        elif action == "revoke-token":
+            web.accounts.revoke_token(opt("token") or "", by=who.viewer.id)
         else:
             raise UsageError("action", f"unknown action '{action}'")
     except RuamError as exc:
@@ -124,7 +127,7 @@ def audit_page(request: Request, run: int = 0, as_of: str | None = None, export:
 def _names(web, lang: str) -> Names | None:
     """Names to tell findings with; a database too damaged to name things gets the findings' own words."""
     try:
-        return Names.of(web.app, lang)
+        return web.names(lang)
     except Exception:  # noqa: BLE001 - the audit's verdict matters more than its wording
         return None
 

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from engine.feedback import public_processes, public_summary, receive_feedback, require_process
-from engine.web.auth import caller, client_ip
+from engine.web.auth import HONEYPOT, HoneypotFilled, caller, check_feedback_form, feedback_purpose
 from engine.web.pages import form_of, option_titles, render, web_of
 from engine.web.problems import lang_of
-from workflow.errors import RuamError, UsageError
+from workflow.errors import RuamError
 from workflow.fiscal import fiscal_year_be
 
 router = APIRouter(include_in_schema=False)
@@ -33,7 +33,7 @@ def _public_page(request: Request, fiscal_year: int, task_id: str, status: int =
     require_process(web.app, pid)
     summary = public_summary(web.app, pid)
     return render(request, "public_process.html", status=status, who=caller(request, web.accounts),
-                  summary=summary, titles=option_titles(web.app, lang_of(request)), token=web.signer.issue("feedback:" + pid),
+                  summary=summary, titles=option_titles(web.app, lang_of(request)), token=web.signer.issue(feedback_purpose(pid)),
                   error=error, received=received, opinion=opinion, name=name)
 
 
@@ -44,22 +44,19 @@ def public_process(request: Request, fiscal_year: int, task_id: str) -> Response
 
 @router.post("/public/{fiscal_year}/{task_id}/feedback")
 async def public_feedback(request: Request, fiscal_year: int, task_id: str) -> Response:
-    """Spam: a honeypot field, a signed issue time (a person takes a few seconds), a per-address limit."""
+    """Spam: a honeypot field, a signed issue time (a person takes a few seconds), each form
+    good for one opinion, a per-address limit (``check_feedback_form``; the API's the same)."""
     web = web_of(request)
     form = await form_of(request, None)
     pid = f"{fiscal_year}/{task_id}"
     opinion, name = str(form.get("opinion") or ""), str(form.get("name") or "")
     try:
-        age = web.signer.age("feedback:" + pid, str(form.get("token") or ""), 6 * 3600)
-        if str(form.get("website") or ""):
-            # a bot filled the hidden field: answer as if accepted, record nothing
-            web.app.log.info("feedback.honeypot", process=pid)
-            return RedirectResponse(f"/public/{pid}?received=ok", status_code=303)
-        if age < web.min_fill_seconds:
-            raise UsageError("opinion", "sent too quickly; please read the page, then send again",
-                             "ส่งเร็วเกินไป โปรดอ่านหน้านี้แล้วส่งอีกครั้ง")
-        web.feedback_ip.hit(client_ip(request))
-        rec = receive_feedback(web.app, pid, opinion, name or None)
+        signed = check_feedback_form(web, request, pid, str(form.get("token") or ""),
+                                     str(form.get(HONEYPOT) or ""))
+        rec = receive_feedback(web.app, pid, opinion, name or None, form_token=(signed.id, signed.expires_at))
+    except HoneypotFilled:
+        # a bot filled the hidden field: answer as if accepted, record nothing
+        return RedirectResponse(f"/public/{pid}?received=ok", status_code=303)
     except RuamError as exc:
         return _public_page(request, fiscal_year, task_id, status=exc.http_status,
                             error=exc.message(lang_of(request)), opinion=opinion, name=name)

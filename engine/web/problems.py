@@ -59,17 +59,22 @@ def problem_body(exc: RuamError, lang: str, instance: str | None = None) -> dict
     if hasattr(exc, "field_problems"):  # problems already worded in both languages
         errors = exc.field_problems(lang)
     elif isinstance(exc, EvidenceInvalid):
-        errors = [{"field": p.field, "problem": p.problem} for p in exc.problems]
+        errors = [{"field": p.field, "problem": _worded(p.problem, p.problem_th, lang)} for p in exc.problems]
     elif isinstance(exc, UsageError):
         errors = [{"field": exc.field, "problem": exc.message(lang).partition(": ")[2] or exc.message(lang)}]
     elif "problems" in details:
-        errors = [{k: p.get(k) for k in ("field", "problem", "file", "line") if p.get(k) is not None}
+        errors = [{k: _worded(p.get(k), p.get("problem_th"), lang) if k == "problem" else p.get(k)
+                   for k in ("field", "problem", "file", "line") if p.get(k) is not None}
                   for p in details["problems"]]
     if errors:
         body["errors"] = errors
     if isinstance(exc, Conflict):
         body["expected_version"], body["current_version"] = exc.expected, exc.found
     return body
+
+
+def _worded(problem, problem_th, lang: str):
+    return problem_th if lang == "th" and problem_th else problem
 
 
 def lang_of(request: Request) -> str:

@@ -57,6 +57,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "email": ("อีเมล (ไม่บังคับ)", "Email (optional)"),
     "role": ("บทบาท", "Role"),
     "scope": ("กลุ่ม/งาน (เว้นว่าง = ทั้งสำนักงาน)", "Group or task (blank = whole office)"),
+    "be_date_hint": ("วว/ดด/ปปปป (พ.ศ.)", "DD/MM/YYYY (Buddhist Era)"),
     "valid_from": ("มีผลตั้งแต่ (เว้นว่าง = ตอนนี้)", "From (blank = now)"),
     "valid_until": ("ถึง (ไม่บังคับ)", "Until (optional)"),
     "inactive": ("ไม่มีผล", "inactive"),
@@ -156,6 +157,19 @@ WORDS: dict[str, tuple[str, str]] = {
     "password_changed": ("เปลี่ยนรหัสผ่านแล้ว (ออกจากระบบในที่อื่น {n} แห่ง)",
                          "Password changed (signed out in {n} other place(s))"),
     "file": ("ไฟล์", "File"),
+    "api_tokens": ("โทเค็น API", "API tokens"),
+    "api_tokens_note": ("ออกโทเค็นด้วยคำสั่ง ruam people token ระบบแสดงรหัสครั้งเดียวและเก็บไว้เพียงค่าแฮช "
+                        "เมื่อยกเลิก โทเค็นจะใช้ไม่ได้ทันที",
+                        "Tokens are issued with ruam people token; the secret is shown once and only its hash is "
+                        "kept. A revoked token stops working at once"),
+    "no_tokens": ("ยังไม่มีโทเค็น API ที่ใช้งานอยู่", "No API tokens in use"),
+    "token_label": ("ใช้สำหรับ", "Label"),
+    "token_issued": ("ออกเมื่อ", "Issued"),
+    "token_last_used": ("ใช้ล่าสุด", "Last used"),
+    "token_never_used": ("ยังไม่เคยใช้", "never"),
+    "no_label": ("(ไม่ระบุ)", "(none)"),
+    "revoke": ("ยกเลิก", "Revoke"),
+    "revoke_token": ("ยกเลิกโทเค็น", "Revoke the token"),
     "language": ("English", "ภาษาไทย"),
     "not_found": ("ไม่พบหน้าที่ต้องการ", "Page not found"),
     "error": ("ไม่สามารถดำเนินการได้", "Could not be done"),
@@ -205,3 +219,17 @@ def size(n: int | None, lang: str) -> str:
     if n < 1024 * 1024:
         return f"{n / 1024:.1f} KB"
     return f"{n / (1024 * 1024):.1f} MB"
+
+
+def be_input(value) -> str:
+    """A date as a BE date field shows and takes it: ``10/11/2569`` (the field also takes what parse_date does)."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        try:
+            value = parse_date(value)
+        except ValueError:
+            return value  # what the person typed, shown back with its error
+    if isinstance(value, dt.datetime):
+        value = to_bangkok(value).date()
+    return f"{value.day}/{value.month}/{value.year + BE_OFFSET}"
