@@ -368,6 +368,15 @@ def calendar_view(app: Ruam, fiscal_year: int | None = None, overdue_only: bool 
 _TH_KEYS = {"status": "สถานะ", "overdue": "เกินกำหนด", "late": "ล่าช้า", "completed_by": "ผู้ดำเนินการ"}
 
 
+def _th_value(key: str, value) -> str:
+    """A calendar item's field as a Thai reader reads it (a person stays an id, for ``Names.humanize``)."""
+    if key == "status" and value in wc.STATUS_TITLES:
+        return wc.status_title(value, "th")
+    if isinstance(value, bool):
+        return "ใช่" if value else "ไม่ใช่"
+    return "-" if value is None else str(value)
+
+
 def projection_findings(fold: CalendarFold, tx: Tx) -> list:
     """Differences between the calendar tables and the replayed ledger (invariant 3)."""
     from workflow.errors import Finding
@@ -387,8 +396,9 @@ def projection_findings(fold: CalendarFold, tx: Tx) -> list:
                 findings.append(Finding("projection", row["last_seq"],
                                         f"calendar item {iid}: {key} is '{value}' in the table but "
                                         f"'{want[key]}' by the ledger",
-                                        message_th=f"รายการในปฏิทิน {iid}: {_TH_KEYS[key]} ({key}) ในตารางเป็น "
-                                                   f"'{value}' แต่ตามบันทึกเป็น '{want[key]}'"))
+                                        message_th=f"รายการในปฏิทิน {iid}: {_TH_KEYS[key]} ในตารางเป็น "
+                                                   f"«{_th_value(key, value)}» แต่ตามบันทึกเป็น "
+                                                   f"«{_th_value(key, want[key])}»"))
     for iid in live:
         findings.append(Finding("projection", None, f"calendar item {iid} is in the table but never in the ledger",
                                 message_th=f"รายการในปฏิทิน {iid} อยู่ในตารางปฏิทินแต่ไม่เคยอยู่ในบันทึก"))

@@ -82,7 +82,8 @@ class AuditReport:
             "processes": self.processes, "people": self.people, "assignments": self.assignments,
             "definitions": self.definitions, "checks": self.checks, "unchecked_kinds": self.unchecked,
             "seal": self.seal,
-            "first_chain_break": None if first_break is None else _finding_dict(first_break),
+            # where the chain first breaks (the finding itself is listed once, in ``findings``)
+            "first_chain_break": None if first_break is None else {"kind": "chain", "seq": first_break.seq},
             "finding_counts": dict(self.findings.by_kind), "findings_total": self.findings.total,
             "findings_listed": len(self.findings),
             "findings": [_finding_dict(f) for f in self.findings],

@@ -55,19 +55,37 @@ def _same_instant(column: dt.datetime | str, at: str) -> bool:
         return False
 
 
+def identity(finding: Finding) -> tuple:
+    """What makes two findings the same problem: its ``problem`` key when the finding's author gave one
+    (``data={"problem": (...)}``: e.g. one altered definition, seen by the fold and by the table check),
+    otherwise its kind, place and words."""
+    problem = finding.data.get("problem") if finding.data else None
+    return problem if problem is not None else (finding.kind, finding.seq, finding.message)
+
+
 class Findings(list):
-    """Findings in ledger order, bounded: past ``limit`` only the count grows (constant memory)."""
+    """Findings in ledger order, bounded: past ``limit`` only the count grows (constant memory).
+
+    Each problem is kept once: a finding with the identity of one already listed (the same
+    problem seen by two checks, or by the coordinator and a worker) is neither listed nor
+    counted again. Past ``limit`` findings are only counted, so there a repeat is not noticed.
+    """
 
     def __init__(self, limit: int = 10_000) -> None:
         super().__init__()
         self.limit = limit
         self.total = 0
         self.by_kind: Counter = Counter()
+        self._seen: set[tuple] = set()
 
     def append(self, finding: Finding) -> None:  # type: ignore[override]
+        key = identity(finding)
+        if key in self._seen:
+            return
         self.total += 1
         self.by_kind[finding.kind] += 1
         if len(self) < self.limit:
+            self._seen.add(key)
             super().append(finding)
 
     def extend(self, findings) -> None:  # type: ignore[override]
@@ -81,7 +99,7 @@ class Findings(list):
     def merge(self, listed: Iterable[Finding], total: int, by_kind: Counter) -> None:
         """Add another part's findings: those it listed, and the counts of those it only counted."""
         listed = list(listed)
-        for finding in listed:
+        for finding in listed:  # a repeat of one listed here is dropped (and so not counted)
             self.append(finding)
         self.total += total - len(listed)
         for kind, n in by_kind.items():

@@ -31,6 +31,11 @@ ADMIN_KINDS = ("definition.", "person.", "role.")
 _NO_HISTORY: dict = {}
 
 
+def definition_problem(version: str) -> tuple[str, str]:
+    """The identity of "this definition is missing or altered", whichever check reports it (one finding)."""
+    return ("definition", version)
+
+
 @dataclass(slots=True)
 class ProcessState:
     id: str
@@ -214,10 +219,11 @@ class Fold:
     def _definition_registered(self, rec: Record, data: dict) -> None:
         self._require_admin(rec)
         version = data["version"]
-        if self.definition(version) is None:
-            self._finding("definition", rec, f"definition {version[:12]} is not stored or its content "
-                                             "does not hash to its version",
-                          f"ไม่พบนิยาม {version[:12]} หรือเนื้อหาไม่ตรงกับ hash ของรุ่น")
+        if self.definition(version) is None:  # the table check and an export's reader name the same problem
+            self.findings.append(Finding("definition", rec.seq, f"definition {version[:12]} is not stored or its "
+                                                                "content does not hash to its version",
+                                         data={"problem": definition_problem(version)},
+                                         message_th=f"ไม่พบนิยาม {version[:12]} หรือเนื้อหาไม่ตรงกับ hash ของรุ่น"))
         self.definitions.add(version)
         self.registered[version] = {"kind": data.get("kind"), "id": data.get("id"), "version": version,
                                     "seq": rec.seq}

@@ -21,17 +21,43 @@ from workflow.errors import Finding, UsageError
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
+_FIELDS = ("ruam_seal", "records", "head_seq", "head_hash", "definitions", "office", "exported_by", "exported_at",
+           "verdict")
+
+
 @dataclass(frozen=True)
 class Seal:
+    """A ledger's head, and (for a seal written by an export) who sealed what, when.
+
+    ``office``: the organization's title (``{"th", "en"}``); ``exported_by``: the person who
+    exported (``{"id", "th", "en"}``: the id and the name in both languages as the ledger had
+    it then); ``exported_at``: the instant (ISO, UTC); ``verdict``: what the database's own
+    verify found just before the export (``{"verdict": "passed" | "failed" | "incomplete",
+    "findings_total", "finding_counts", "head_seq"}``: the record it verified up to).
+    """
+
     head_hash: str
     head_seq: int | None = None
     records: int | None = None
     definitions: tuple[dict, ...] = ()
     extra: dict = field(default_factory=dict)
+    office: dict | None = None
+    exported_by: dict | None = None
+    exported_at: str | None = None
+    verdict: dict | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"ruam_seal": 1, "records": self.records, "head_seq": self.head_seq, "head_hash": self.head_hash,
-                "definitions": list(self.definitions), **self.extra}
+        out: dict[str, Any] = {"ruam_seal": 1, "records": self.records, "head_seq": self.head_seq,
+                               "head_hash": self.head_hash, "definitions": list(self.definitions)}
+        for key in ("office", "exported_by", "exported_at", "verdict"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        return out | self.extra
+
+    @property
+    def verdict_word(self) -> str | None:
+        """``passed``, ``failed``, ``incomplete`` — or None for a seal that does not record it."""
+        return self.verdict.get("verdict") if isinstance(self.verdict, dict) else None
 
     @property
     def short(self) -> str:
@@ -50,10 +76,16 @@ def parse_seal(text: str) -> Seal:
         head = data.get("head_hash") if isinstance(data, dict) else None
         if not isinstance(head, str) or not _HEX64.match(head):
             raise UsageError("--seal", "the seal file has no head_hash", "ไฟล์ตราประทับไม่มี head_hash")
-        extra = {k: v for k, v in data.items()
-                 if k not in ("ruam_seal", "records", "head_seq", "head_hash", "definitions")}
+        extra = {k: v for k, v in data.items() if k not in _FIELDS}
+
+        def part(key: str, kind: type) -> Any:
+            value = data.get(key)
+            return value if isinstance(value, kind) else None
+
         return Seal(head_hash=head, head_seq=data.get("head_seq"), records=data.get("records"),
-                    definitions=tuple(data.get("definitions") or ()), extra=extra)
+                    definitions=tuple(data.get("definitions") or ()), extra=extra, office=part("office", dict),
+                    exported_by=part("exported_by", dict), exported_at=part("exported_at", str),
+                    verdict=part("verdict", dict))
     seq_text, sep, head = raw.rpartition(":")
     if not sep:
         head, seq_text = raw, ""

@@ -15,12 +15,14 @@ and LibreOffice then read Thai correctly), CRLF rows, readable columns (Bangkok
 time with BE years, actor, role, step …) and the verifiable ``body`` and ``hash``
 columns. Its definitions go beside it in ``FILE.definitions.jsonl``.
 
-Each export writes its seal to ``FILE.seal.json`` and returns it for printing:
-record count, head sequence number and hash, the definitions (kind, id, version),
-the file's own sha256 and the manifest of the files the records name (with
-``files``, their bytes are written to that folder: ``engine.audit.export_files``).
-``verify_file`` checks an export against an earlier seal, and the named files
-against a folder of them.
+Each export first runs the database's verify, then writes its seal to
+``FILE.seal.json`` and returns it for printing: the office, who exported, when,
+that verify's verdict, record count, head sequence number and hash, the
+definitions (kind, id, version), the file's own sha256 and the manifest of the
+files the records name (with ``files``, their bytes are written to that folder:
+``engine.audit.export_files``). ``verify_file`` checks an export against an
+earlier seal — the chain, legality, authority and the calendar's rules, as the
+database's verify does — and the named files against a folder of them.
 """
 
 from __future__ import annotations
@@ -38,9 +40,10 @@ from engine.audit.export_files import check_folder, files_folder, manifest, not_
 from workflow.audit import AuditReport, definition_from_content, replay, sort_findings
 from workflow.chain import Findings, StoredRow
 from workflow.definitions import Definition
-from workflow.errors import Finding, UsageError
+from workflow.errors import Finding, NotFound, UsageError
 from workflow.fiscal import format_datetime_be
 from workflow.ledger import Record
+from workflow.replay import definition_problem
 from workflow.named_files import NamedFiles
 from workflow.seal import Seal
 
@@ -79,10 +82,15 @@ def _safe_cell(value: Any) -> str:
 
 
 def export(app: Any, fmt: str, path: str | os.PathLike, progress: Callable[[int], None] | None = None,
-           total: Callable[[int], None] | None = None, files: str | os.PathLike | None = None) -> Seal:
+           total: Callable[[int], None] | None = None, files: str | os.PathLike | None = None, *,
+           exported_by: str | None = None, verified: AuditReport | None = None) -> Seal:
     """Write the whole ledger, as stored, in one snapshot; return its seal (``audit verify --file`` judges it).
 
     ``files``: a folder to write the bytes of every file the records name (``<sha256>`` each).
+    ``exported_by``: the person exporting (default the local operator, ``system``); the seal names
+    them and the office. ``verified``: the database's verify just run by the caller; without it the
+    export runs one first. Its verdict goes into the seal: a ledger that does not verify is still
+    exported (an auditor needs it most then), and the seal says so (``Seal.verdict_word``).
     """
     if fmt not in FORMATS:
         raise UsageError("--format", f"'{fmt}' is not one of: {', '.join(FORMATS)}",
@@ -92,6 +100,12 @@ def export(app: Any, fmt: str, path: str | os.PathLike, progress: Callable[[int]
     if not target.parent.is_dir():
         raise UsageError("-o", f"no such folder: {target.parent}", f"ไม่พบโฟลเดอร์ {target.parent}")
     folder = files_folder(files, create=True)
+    who = exported_by or "system"
+    office, exporter = sealed_names(app, who)  # an unknown exporter is refused before anything is written
+    if verified is None:
+        from engine.audit.live import verify
+
+        verified = verify(app)
     named = NamedFiles()
     now = app.now()
     with app.store.reading() as tx:
@@ -128,12 +142,35 @@ def export(app: Any, fmt: str, path: str | os.PathLike, progress: Callable[[int]
     for d in defs:
         used.append({"kind": d["kind"], "id": d["name"], "version": d["version"]})
     seal = Seal(head_hash=last[1] if count else head_hash, head_seq=last[0] if count else head_seq,
-                records=count, definitions=tuple(used),
+                records=count, definitions=tuple(used), office=office, exported_by=exporter,
+                exported_at=now.isoformat(), verdict=verdict_at_export(verified),
                 extra={"format": fmt, "file": target.name, "file_sha256": file_digest,
-                       "exported_at": now.isoformat(), "exported_at_be": format_datetime_be(now),
+                       "exported_at_be": format_datetime_be(now),
                        "database_head": f"{head_seq}:{head_hash}", "attachments": named_files})
     seal_path(target).write_text(json.dumps(seal.as_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return seal
+
+
+def sealed_names(app: Any, person: str) -> tuple[dict, dict]:
+    """The office (the organization's title) and the exporter, in both languages, as the seal keeps them."""
+    from engine.names import Names
+
+    org = app.active().organization
+    if person != "system" and not any(p["id"] == person for p in app.people()):
+        raise NotFound("person", person, "บุคคล")
+    th, en = Names.of(app, "th"), Names.of(app, "en")
+    return ({"th": org.title.th, "en": org.title.en},
+            {"id": person, "th": th.person(person) if person != "system" else LOCAL_OPERATOR[0],
+             "en": en.person(person) if person != "system" else LOCAL_OPERATOR[1]})
+
+
+LOCAL_OPERATOR = ("ผู้ดูแลเครื่องแม่ข่าย (ไม่ได้ระบุชื่อด้วย --as)", "the local operator (no --as given)")
+
+
+def verdict_at_export(report: AuditReport) -> dict:
+    """The seal's record of the database's verify just before the export."""
+    return {"verdict": report.verdict, "findings_total": report.findings.total,
+            "finding_counts": dict(report.findings.by_kind), "head_seq": report.head_seq}
 
 
 def _definition_line(d: dict) -> str:
@@ -182,8 +219,24 @@ def _write_csv(out: _HashingWriter, rows: Iterator[StoredRow],
 # --------------------------------------------------------------------------- offline verification
 
 
-def _read_definitions(lines: Iterator[str], where: str, report: AuditReport,
-                      defs: dict[str, Definition | None]) -> None:
+class _Definitions(dict):
+    """The definitions an export carries, by version; those whose content no longer hashes to their
+    version are ``None`` here and remembered in ``altered`` (reported after the replay: a definition
+    the records register is then already reported at its ``definition.registered`` record)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.altered: dict[str, str] = {}  # version -> where in the files
+
+    def report(self, report: AuditReport) -> None:
+        for version, where in self.altered.items():
+            report.findings.append(Finding("definition", None, f"{where}: definition {version[:12]} does not "
+                                                               "hash to its version (altered)",
+                                           data={"problem": definition_problem(version)},
+                                           message_th=f"{where}: นิยาม {version[:12]} ไม่ตรงกับ hash ของรุ่น (ถูกแก้ไข)"))
+
+
+def _read_definitions(lines: Iterator[str], where: str, report: AuditReport, defs: _Definitions) -> None:
     for n, line in enumerate(lines, start=2):
         try:
             item = json.loads(line)["definition"]
@@ -194,13 +247,11 @@ def _read_definitions(lines: Iterator[str], where: str, report: AuditReport,
             continue
         defs[version] = definition_from_content(version, content)
         if defs[version] is None:
-            report.findings.append(Finding("definition", None, f"{where}: definition {version[:12]} does not "
-                                                               "hash to its version (altered)",
-                                           message_th=f"{where}: นิยาม {version[:12]} ไม่ตรงกับ hash ของรุ่น (ถูกแก้ไข)"))
+            defs.altered.setdefault(version, where)
 
 
 def _jsonl_rows(lines: Iterator[tuple[int, str]], report: AuditReport,
-                defs: dict[str, Definition | None]) -> Iterator[StoredRow]:
+                defs: _Definitions) -> Iterator[StoredRow]:
     for n, line in lines:
         try:
             item = json.loads(line)
@@ -239,14 +290,48 @@ def verify_file(path: str | os.PathLike, seal: Seal | None = None,
                 progress: Callable[[int], None] | None = None,
                 files: str | os.PathLike | None = None) -> AuditReport:
     """Verify an export with no database: chain, seal, legality and authority (with its definitions),
-    and the files the records name against the folder ``files`` (without it: not judged, never a pass)."""
+    the calendar's rules (its records are in the ledger: the same ``FOLD_EXTENSIONS`` as on the
+    database), and the files the records name against the folder ``files`` (without it: not judged,
+    never a pass). What an export cannot hold — the database's tables — is said in ``checks``;
+    what the records need but the export lacks (the definitions beside a CSV, the files) makes the
+    verdict incomplete."""
+    return _verify_file(path, seal, progress, files)[0]
+
+
+def verify_file_named(path: str | os.PathLike, seal: Seal | None = None,
+                      progress: Callable[[int], None] | None = None, files: str | os.PathLike | None = None,
+                      lang: str = "th") -> tuple[AuditReport, Any]:
+    """``verify_file``, and the names to tell its findings with (``engine.names.Names``) taken from the
+    export itself: its last active definitions and the people its records added (None if it lacks them)."""
+    report, fold, defs = _verify_file(path, seal, progress, files)
+    return report, _export_names(fold, defs, lang)
+
+
+def _export_names(fold: Any, defs: dict, lang: str) -> Any:
+    from engine.names import Names
+
+    active = {kind: defs.get(version) for kind, version in fold.active.items()}
+    if active.get("organization") is None or active.get("procedure") is None:
+        return None
+    procedures = {v: d for v, d in defs.items() if d is not None and d.kind == "procedure"}
+    people = [{"id": pid, **data} for pid, data in fold.people.items() if isinstance(data.get("name"), str)]
+    return Names(active["organization"], active["procedure"], lang, calendar=active.get("calendar"),
+                 people=people, procedures=procedures)
+
+
+def _verify_file(path: str | os.PathLike, seal: Seal | None, progress: Callable[[int], None] | None,
+                 files: str | os.PathLike | None) -> tuple[AuditReport, Any, dict]:
+    from engine.audit.live import FOLD_EXTENSIONS
+
     source = Path(path)
     if not source.is_file():
         raise UsageError("--file", f"no such file: {source}", f"ไม่พบไฟล์ {source}")
     folder = files_folder(files, create=False)
     named = NamedFiles()
     report = AuditReport(source=f"file {source.name}")
-    defs: dict[str, Definition | None] = {}
+    defs = _Definitions()
+    no_definitions = False
+    extensions = [make() for make in FOLD_EXTENSIONS]
     try:
         with open(source, "r", encoding="utf-8-sig", newline="") as handle:
             first = handle.readline()
@@ -267,21 +352,25 @@ def verify_file(path: str | os.PathLike, seal: Seal | None = None,
                         s.readline()
                         _read_definitions((line for line in s if line.strip()), side.name, report, defs)
                 else:
+                    no_definitions = True
                     report.checks["legality"] = f"skipped: {side.name} (the definitions) is not beside the file"
                     report.checks["authority"] = report.checks["legality"]
                 rows = _csv_rows(handle, report)
-            replay(named.watch(rows), defs.get, report=report, seal=seal, progress=progress)
+            fold = replay(named.watch(rows), defs.get, report=report, seal=seal, progress=progress,
+                          extensions=extensions)
     except UnicodeDecodeError:
         raise UsageError("--file", "is not UTF-8 text", "ไม่ใช่ข้อความ UTF-8") from None
     except OSError as exc:
         raise UsageError("--file", f"cannot read {source}: {exc.strerror}") from None
-    if "skipped" in report.checks.get("legality", ""):
+    defs.report(report)
+    if no_definitions:
         # without definitions every transition would read as 'unknown procedure': keep only the chain's word
         kept = Findings()
         for f in report.findings:
             if f.kind in ("chain", "seal"):
                 kept.append(f)
         report.findings = kept
+        _without_definitions(report, definitions_path(source).name)
     report.head_seq, report.head_hash = report.last_seq, report.last_hash
     report.checks["projection"] = "skipped: no database (an export holds the ledger only)"
     if folder is not None:
@@ -290,8 +379,42 @@ def verify_file(path: str | os.PathLike, seal: Seal | None = None,
         not_judged(named, report)
     else:
         report.checks["attachments"] = "done: the records name no files"
+    if seal is not None:
+        _seal_at_export(seal, report)
     if report.records == 0:
         report.findings.append(Finding("chain", None, "the file holds no ledger records",
                                        message_th="ไฟล์ไม่มีบันทึกใดเลย"))
     sort_findings(report)
-    return report
+    return report, fold, defs
+
+
+def _without_definitions(report: AuditReport, side: str) -> None:
+    """A CSV without its definitions: the chain and the seal are judged, the steps and the calendar are not."""
+    calendar = report.checks.get("calendar") != "no calendar records in the ledger"
+    if calendar:
+        report.checks["calendar"] = report.checks["legality"]
+    report.incomplete.append((
+        "legality",
+        "legality, authority" + (" and the calendar" if calendar else "") + " were not checked: the "
+        f"definitions the records name are not beside the file; put {side} (written with the CSV export) next to it",
+        "ยังไม่ได้ตรวจความถูกต้องของขั้นตอนและอำนาจของผู้ดำเนินการ" + ("และปฏิทิน" if calendar else "")
+        + f" เพราะไม่มีนิยามที่บันทึกอ้างถึงอยู่ข้างไฟล์: วางไฟล์ {side} (สร้างพร้อมการส่งออก CSV) ไว้ข้างไฟล์ส่งออก"))
+
+
+def _seal_at_export(seal: Seal, report: AuditReport) -> None:
+    """What the given seal says the database's own verify found when it was exported (a seal file
+    records it), shown with the seal. If it failed and this check finds nothing, the problem lies
+    in what an export does not hold (the tables): a finding here, so the file does not pass. If this
+    check finds problems itself, they are the findings (the same problem is not told twice)."""
+    at_export = seal.verdict
+    if report.seal is not None and at_export is not None:
+        report.seal["verdict_at_export"] = at_export.get("verdict")
+    if at_export is None or at_export.get("verdict") != "failed" or report.findings.total:
+        return
+    n = int(at_export.get("findings_total") or 0)
+    report.findings.append(Finding(
+        "seal", seal.head_seq,
+        f"the seal records that the database did not verify when this ledger was exported ({n} finding(s)); "
+        "run 'ruam audit verify' on the database for them",
+        message_th=f"ตราประทับบันทึกว่าเมื่อส่งออก ฐานข้อมูลไม่ผ่านการตรวจสอบ (พบปัญหา {n} ข้อ): "
+                   "สั่ง ruam audit verify กับฐานข้อมูลเพื่อดูรายละเอียด"))

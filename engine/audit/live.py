@@ -24,7 +24,7 @@ from workflow.calendar.audit import CalendarExtension
 from workflow.definitions import Definition
 from workflow.errors import Finding, NotFound, StorageError
 from workflow.ledger import Record
-from workflow.replay import Fold, FoldExtension
+from workflow.replay import Fold, FoldExtension, definition_problem
 from workflow.seal import Seal
 
 
@@ -165,7 +165,7 @@ def _compare_tables(tx: Tx, fold: Fold, findings: list[Finding],
         row = live_people.pop(pid, None)
         if row is None or any(row.get(k) != data.get(k) for k in ("name", "position", "email") if k in data):
             findings.append(Finding("projection", None, f"person {pid} differs from the ledger",
-                                    message_th=f"ข้อมูลบุคคล {pid} ไม่ตรงกับบันทึก"))
+                                    message_th=f"ข้อมูลบุคคล {pid} (รหัส {pid}) ไม่ตรงกับบันทึก"))
     for pid in live_people:
         findings.append(Finding("projection", None, f"person {pid} was never recorded in the ledger",
                                 message_th=f"บุคคล {pid} ไม่เคยถูกบันทึก"))
@@ -179,6 +179,7 @@ def _compare_tables(tx: Tx, fold: Fold, findings: list[Finding],
             seq = fold.registered.get(d["version"], {}).get("seq")
             findings.append(Finding("definition", seq, f"stored {d['kind']} {d['version'][:12]} does not "
                                                        "hash to its version",
+                                    data={"problem": definition_problem(d["version"])},  # once, with the fold's
                                     message_th=f"นิยาม {d['kind']} {d['version'][:12]} ที่เก็บไว้ไม่ตรงกับ hash ของรุ่น"))
         elif d["version"] not in fold.registered:
             findings.append(Finding("definition", None, f"stored {d['kind']} {d['version'][:12]} was never "

@@ -7,7 +7,6 @@ Exit codes: 0 everything verifies; 1 a finding (or a refusal); 2 usage.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -44,8 +43,9 @@ def add_parsers(sub: Any) -> None:
                                         "evidence, note")
     add_common(q, json_flag=True)
     q.add_argument("process", metavar="YEAR/TASK")
-    q = asub.add_parser("export", help="write the ledger (jsonl or csv) and its seal, to print and sign")
-    add_common(q, json_flag=True)
+    q = asub.add_parser("export", help="verify, then write the ledger (jsonl or csv) and its seal, to print and "
+                                       "sign (the seal names the office, who exported, when and the verdict)")
+    add_common(q, json_flag=True, as_flag="optional")
     q.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
     q.add_argument("-o", "--output", required=True, metavar="FILE")
     q.add_argument("--files", metavar="DIR", help="also write the bytes of every file the records name into DIR "
@@ -127,9 +127,10 @@ def run_verify(args: argparse.Namespace) -> int:
     names = None
     try:
         if getattr(args, "file", None):
-            from engine.audit.export import verify_file
+            from engine.audit.export import verify_file_named
 
-            report = verify_file(args.file, seal, progress=bar, files=getattr(args, "files", None))
+            report, names = verify_file_named(args.file, seal, progress=bar, files=getattr(args, "files", None),
+                                              lang=lang(args))
         else:
             from engine.audit.live import verify
 
@@ -158,56 +159,12 @@ def _names_or_none(app, args: argparse.Namespace):
         return None
 
 
-CHECKS = {
-    "chain": ("สายบันทึก (hash)", "chain"), "legality": ("ความถูกต้องของขั้นตอน", "legality"),
-    "authority": ("อำนาจของผู้ดำเนินการ", "authority"), "projection": ("ตารางสถานะเทียบกับบันทึก", "projection"),
-    "calendar": ("ปฏิทิน", "calendar"), "unchecked": ("ที่ไม่ได้ตรวจ", "unchecked"),
-    "workers": ("จำนวนโปรเซสที่ช่วยตรวจ", "workers"), "files": ("ไฟล์แนบ", "files"),
-    "attachments": ("ไฟล์แนบที่บันทึกอ้างถึง", "attachments"),
-    "projection_changed_during_audit": ("เปลี่ยนระหว่างการตรวจ", "changed during the audit"),
-}
-FINDING_KINDS = {
-    "chain": ("สายบันทึก", "chain"), "legality": ("ขั้นตอน", "legality"), "authority": ("อำนาจ", "authority"),
-    "projection": ("ตารางสถานะ", "projection"), "definition": ("นิยาม", "definition"),
-    "attachment": ("ไฟล์แนบ", "attachment"), "seal": ("ตราประทับ", "seal"), "storage": ("ฐานข้อมูล", "storage"),
-    "calendar": ("ปฏิทิน", "calendar"), "guard": ("เงื่อนไข", "guard"), "evidence": ("หลักฐาน", "evidence"),
-    "file": ("ไฟล์แนบ", "file"),
-}
-_STATES_TH = {"done": "ตรวจแล้ว", "not checked by this version": "รุ่นนี้ไม่ได้ตรวจ",
-              "no calendar records in the ledger": "ไม่มีบันทึกปฏิทิน",
-              "skipped: no database (an export holds the ledger only)":
-                  "ไม่ได้ตรวจ: ไม่มีฐานข้อมูล (ไฟล์ส่งออกมีเฉพาะบันทึก)"}
-
-
-def check_state(state: str, th: bool) -> str:
-    """What a check did, in the reader's language (the report keeps its English for --json)."""
-    if not th:
-        return state
-    if state in _STATES_TH:
-        return _STATES_TH[state]
-    if state.isdigit():
-        return state
-    found = re.match(r"done: (\d+) file\(s\) named by the records, (\d+) stored", state)
-    if found:
-        return f"ตรวจแล้ว: บันทึกอ้างถึงไฟล์ {found[1]} ไฟล์ เก็บไว้ {found[2]} ไฟล์"
-    found = re.match(r"done: (\d+) file\(s\) named by the records, checked in (.+)", state)
-    if found:
-        return f"ตรวจแล้ว: บันทึกอ้างถึงไฟล์ {found[1]} ไฟล์ ตรวจกับโฟลเดอร์ {found[2]}"
-    if state == "done: the records name no files":
-        return "ตรวจแล้ว: บันทึกไม่ได้อ้างถึงไฟล์ใด"
-    found = re.match(r"not judged: (\d+) file\(s\)", state)
-    if found:
-        return f"ไม่ได้ตรวจ: บันทึกอ้างถึงไฟล์ {found[1]} ไฟล์ (ระบุโฟลเดอร์ไฟล์ด้วย --files)"
-    if state.startswith("skipped: ") and "definitions" in state:
-        return "ไม่ได้ตรวจ: ไม่มีไฟล์นิยามอยู่ข้างไฟล์ส่งออก"
-    if state.startswith("records of kinds this version does not judge"):
-        return "มีบันทึกบางประเภทที่รุ่นนี้ไม่ได้ตรวจ"
-    if "changed by records after this audit" in state:
-        return "มีกระบวนการที่เปลี่ยนหลังเริ่มตรวจ จะเทียบในการตรวจครั้งถัดไป"
-    return state
-
-
 def print_report(report, th: bool, out=None, names=None) -> None:
+    """The report as a person reads it: what was checked, each finding once (told with titles and
+    names), the verdict (engine.audit.words: the same words as the /audit page)."""
+    from engine.audit.words import check_label, check_state, finding_text, kind_label, verdict, where
+    from engine.names import DEFINITION_KINDS, pick
+
     out = out or sys.stdout
     w = lambda text="": print(text, file=out)  # noqa: E731
     source = report.source
@@ -222,43 +179,33 @@ def print_report(report, th: bool, out=None, names=None) -> None:
         w(f"  {'หัวสาย' if th else 'head'}: #{report.head_seq} {report.head_hash}")
     w(f"  {'กระบวนการ' if th else 'processes'}: {report.processes:,}   {'บุคคล' if th else 'people'}: "
       f"{report.people:,}   {'การมอบหมายบทบาท' if th else 'role assignments'}: {report.assignments:,}")
-    from engine.names import DEFINITION_KINDS, pick
-
     for d in report.definitions:
         kind = pick(DEFINITION_KINDS.get(d["kind"], (d["kind"], d["kind"])), "th" if th else "en")
         w(f"  {'นิยาม' if th else 'definition'}: {kind} {'รุ่น' if th else 'version'} {d['version']}")
     for check, state in report.checks.items():
-        label = CHECKS.get(check, (check, check))[0 if th else 1]
-        w(f"  {label}: {check_state(state, th)}")
+        w(f"  {check_label(check, th)}: {check_state(state, th)}")
     if report.seal is not None:
         s = report.seal
         w(f"  {'ตราประทับ' if th else 'seal'}: {('ตรงกัน' if th else 'ok') if s['ok'] else ('ไม่ตรงกัน' if th else 'FAILED')}"
           f" ({s['seal'][:24]}…; {s['records_after_seal']:,} {'รายการหลังตราประทับ' if th else 'records after it'})")
+        at_export = s.get("verdict_at_export")
+        if at_export:
+            from engine.audit.words import VERDICTS
+
+            w(f"  {'ผลตรวจฐานข้อมูลเมื่อส่งออก (ตามตราประทับ)' if th else 'database verify at export (by the seal)'}: "
+              f"{pick(VERDICTS.get(at_export, (at_export, at_export)), 'th' if th else 'en')}")
     if report.findings:
         w()
         for f in report.findings:
-            where = f"#{f.seq}" if f.seq is not None else "-"
-            kind = FINDING_KINDS.get(f.kind, (f.kind, f.kind))[0 if th else 1]
-            text = f.text("th" if th else "en")
-            w(f"{where:<9} {kind}: {names.humanize(text) if names is not None else text}")
+            w(f"{where(f.seq, th):<9} {kind_label(f.kind, th)}: {finding_text(f, th, names)}")
         if report.findings.dropped:
             w(f"… {'และอีก' if th else 'and'} {report.findings.dropped:,} "
               f"{'ข้อที่ไม่ได้แสดง' if th else 'more not listed'}")
         w()
-    counts = ", ".join(f"{FINDING_KINDS.get(k, (k, k))[0 if th else 1]} {n:,}"
-                       for k, n in sorted(report.findings.by_kind.items()))
-    if report.ok:
-        w("ผ่าน: ไม่พบปัญหา" if th else "PASSED: no findings")
-    elif not report.findings.total:  # nothing wrong found, but something could not be judged: not a pass
-        w("ตรวจไม่ครบ: ไม่พบปัญหาในส่วนที่ตรวจได้ แต่ยังตัดสินผลทั้งหมดไม่ได้" if th else
-          "INCOMPLETE: no findings in what was checked, but not everything could be judged")
-        for _check, en, thai in report.incomplete:
-            w(f"  - {thai if th else en}")
-    else:
-        first = report.findings[0]
-        where = f"#{first.seq}" if first.seq is not None else ("ฐานข้อมูล" if th else "-")
-        w((f"ไม่ผ่าน: พบปัญหา {report.findings.total:,} ข้อ ({counts}); แรกสุดที่ {where}" if th else
-           f"FAILED: {report.findings.total:,} finding(s) ({counts}); first at {where}"))
+    line, details = verdict(report, th)
+    w(line)
+    for detail in details:
+        w(f"  - {detail}")
 
 
 # --------------------------------------------------------------------------- replay, history
@@ -415,76 +362,38 @@ def run_history(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- export
 
 def run_export(args: argparse.Namespace) -> int:
-    from engine.audit.export import export, seal_path
+    """Verify, then export: the seal names the office, who exported, when, and that verdict; a ledger
+    that does not verify is exported all the same (exit 0) with a warning on stderr."""
+    from engine.audit.export import export, seal_path, sealed_names
+    from engine.audit.live import verify
+    from engine.audit.words import export_warning, seal_text
 
     if not Path(args.output).parent.is_dir():  # before touching the database
         from workflow.errors import UsageError
 
         raise UsageError("-o", f"no such folder: {Path(args.output).parent}",
                          f"ไม่พบโฟลเดอร์ {Path(args.output).parent}")
-    bar = progress(args, "export")
-    try:
-        with _opened() as opened:
-            seal = export(opened(args), args.format, args.output, progress=bar,
-                          total=bar.set_total if bar else None, files=getattr(args, "files", None))
-    finally:
-        if bar is not None:
-            bar.close()
+    with _opened() as opened:
+        app = opened(args)
+        sealed_names(app, args.actor or "system")  # an unknown --as is refused before the long work
+        bar = progress(args, "verify")
+        try:
+            verified = verify(app, progress=bar, total=bar.set_total if bar else None)
+        finally:
+            if bar is not None:
+                bar.close()
+        bar = progress(args, "export")
+        try:
+            seal = export(app, args.format, args.output, progress=bar, total=bar.set_total if bar else None,
+                          files=getattr(args, "files", None), exported_by=args.actor, verified=verified)
+        finally:
+            if bar is not None:
+                bar.close()
+    warning = export_warning(seal, _th(args))
+    if warning:
+        print(warning, file=sys.stderr)
     if args.json:
         print_json(seal.as_dict())
         return EXIT_OK
     print(seal_text(seal, _th(args), seal_path(args.output)))
     return EXIT_OK
-
-
-def _kind_words(kind: str, th: bool) -> str:
-    from engine.names import DEFINITION_KINDS, pick
-
-    return pick(DEFINITION_KINDS.get(kind, (kind, kind)), "th" if th else "en")
-
-
-def seal_text(seal, th: bool, where: Path) -> str:
-    e = seal.extra
-    lines = [
-        "ตราประทับบันทึก Ruam (สำหรับพิมพ์และลงนาม)" if th else "Ruam ledger seal (print and sign)",
-        "=" * 64,
-        f"{'ไฟล์' if th else 'file'}:            {e.get('file')} ({e.get('format')})",
-        f"{'ส่งออกเมื่อ' if th else 'exported'}:        {e.get('exported_at_be')}",
-        f"{'จำนวนบันทึก' if th else 'records'}:         {seal.records:,}",
-        f"{'บันทึกสุดท้าย' if th else 'head record'}:     #{seal.head_seq}",
-        f"{'hash หัวสาย' if th else 'head hash'}:       {seal.head_hash}",
-        f"sha256 {'ของไฟล์' if th else 'of file'}:  {e.get('file_sha256')}",
-        *_files_lines(e.get("attachments"), th),
-        ("นิยามที่ใช้:" if th else "definitions:"),
-        *[f"  {_kind_words(d['kind'], th)}  {'รุ่น' if th else 'version'} {d['version']}" for d in seal.definitions],
-        "",
-        (f"ตรวจภายหลัง: ruam audit verify --file {e.get('file')} --seal {seal.head_seq}:{seal.head_hash}" if th else
-         f"check later: ruam audit verify --file {e.get('file')} --seal {seal.head_seq}:{seal.head_hash}")
-        + (f" --files {(e.get('attachments') or {}).get('folder')}" if (e.get("attachments") or {}).get("folder")
-           else ""),
-        f"{'บันทึกตราประทับที่' if th else 'seal written to'}: {where}",
-        "",
-        ("ลงชื่อ ........................................  วันที่ ................" if th else
-         "signed ........................................  date ................"),
-    ]
-    return "\n".join(lines)
-
-
-def _files_lines(files: dict | None, th: bool) -> list[str]:
-    """The seal's lines about the files the records name (and any the database no longer holds intact)."""
-    if not files:
-        return []
-    lines = [(f"ไฟล์แนบ:          {files['named']:,} ไฟล์ที่บันทึกอ้างถึง ({files['bytes']:,} ไบต์)" if th else
-              f"attachments:     {files['named']:,} file(s) named by the records ({files['bytes']:,} bytes)")]
-    if files.get("folder"):
-        lines.append((f"                  เขียนไว้ในโฟลเดอร์ {files['folder']}" if th else
-                      f"                 written to the folder {files['folder']}"))
-    for f in files["files"]:
-        if f["state"] != "ok":
-            lines.append((f"  !! ไฟล์ {f['sha256'][:12]}… (บันทึกที่ {f['seq']}) "
-                          + ("ไม่มีในฐานข้อมูล" if f["state"] == "missing" else "เนื้อไฟล์ไม่ตรงกับ hash")
-                          + ": สั่ง 'ruam audit verify'") if th else
-                         (f"  !! file {f['sha256'][:12]}… (record {f['seq']}) "
-                          + ("is not in the database" if f["state"] == "missing" else "does not match its hash")
-                          + ": run 'ruam audit verify'"))
-    return lines

@@ -370,7 +370,7 @@ def audit_export(request: Request, who: SignedIn,
     """Export the whole ledger (JSON Lines, or CSV for spreadsheets) with its seal to print and sign."""
     must_hold(who, ("auditor", "admin"), "export the ledger", "ส่งออกบันทึก")
     web = web_of(request)
-    export_id, seal = web.exports.make(web.app, format)
+    export_id, seal = web.exports.make(web.app, format, exported_by=who.viewer.id)
     web.app.log.info("audit.exported", by=who.viewer.id, export=export_id, records=seal["records"])
     return _export_file(web, export_id, "file", seal)
 
@@ -381,6 +381,7 @@ def _export_file(web, export_id: str, part: str, seal: dict) -> FileResponse:
     return FileResponse(path, media_type=media, filename=path.name, headers={
         "X-Ruam-Export-Id": export_id, "X-Ruam-Seal": f"{seal['head_seq']}:{seal['head_hash']}",
         "X-Ruam-Seal-Records": str(seal["records"]), "X-Ruam-File-Sha256": seal.get("file_sha256", ""),
+        "X-Ruam-Seal-Verdict": (seal.get("verdict") or {}).get("verdict", ""),
         "Cache-Control": "no-store"})
 
 

@@ -28,15 +28,16 @@ class Exports:
         if folder is None:
             atexit.register(self.close)  # the ledger's copies do not outlive the process
 
-    def make(self, app, fmt: str) -> tuple[str, dict]:
-        """Export the whole ledger now; returns the export's id and its seal."""
+    def make(self, app, fmt: str, exported_by: str | None = None) -> tuple[str, dict]:
+        """Verify and export the whole ledger now; returns the export's id and its seal (which names
+        the office, ``exported_by``, the time and the verdict of that verify)."""
         if fmt not in FORMATS:
             raise UsageError("format", f"'{fmt}' is not one of: {', '.join(FORMATS)}",
                              f"'{fmt}' ไม่ใช่รูปแบบที่รองรับ ({', '.join(FORMATS)})")
         now = app.now()
         head = app.ledger_head()[0]
         name = f"ruam-ledger-{head}-{now:%Y%m%d%H%M%S}-{secrets.token_hex(4)}.{fmt}"
-        seal = export(app, fmt, self.folder / name)
+        seal = export(app, fmt, self.folder / name, exported_by=exported_by)
         self._prune()
         return name, seal.as_dict()
 

@@ -4,18 +4,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from engine.audit.live import replay_as_of, verify
+from engine.audit.words import export_warning, report_view, seal_text
+from engine.names import Names
 from engine.web.api import as_of_moment
 from engine.web.auth import Caller
 from engine.web.pages import form_of, page_caller, render, role_titles, web_of
 from engine.web.problems import Forbidden, lang_of
+from engine.web.text import when
 from workflow.errors import RuamError, UsageError
 from workflow.fiscal import parse_moment
+from workflow.seal import parse_seal
 
 router = APIRouter(include_in_schema=False)
 
@@ -93,19 +98,42 @@ def audit_page(request: Request, run: int = 0, as_of: str | None = None, export:
     who = _auditor(request)
     web = web_of(request)
     lang = lang_of(request)
-    report = verify(web.app).as_dict() if run else None
+    report = None
+    if run:  # the findings as a person reads them: each once, Thai first, titles and names for ids
+        done = verify(web.app)
+        report = report_view(done, lang, _names(web, lang))
     replayed, replay_error, status = None, None, 200
     if as_of:
         try:
             replayed = replay_as_of(web.app, as_of_moment(as_of, "as_of"))
+            first = replayed.get("first_finding")
+            if first:  # told like the verify's findings: titles and names, not ids
+                names = _names(web, lang)
+                text = first["message_th"] if lang == "th" else first["message"]
+                first["text"] = names.humanize(text) if names is not None else text
         except RuamError as exc:
             replay_error, status = exc.message(lang), exc.http_status
     seal = web.exports.seal(export) if export else None
+    sealed = parse_seal(json.dumps(seal)) if seal else None
     org = web.organization()
     titles = {t.id: t.title.get(lang) for t in org.tasks}
     return render(request, "audit.html", status=status, who=who, report=report, as_of=as_of or "",
                   replayed=replayed, replay_error=replay_error, seal=seal, export_id=export,
+                  seal_text=seal_text(sealed, lang == "th", when=_when(sealed, lang)) if sealed else None,
+                  seal_warning=export_warning(sealed, lang == "th") if sealed else None,
                   task_titles=titles, role_titles=role_titles(web, lang))
+
+
+def _names(web, lang: str) -> Names | None:
+    """Names to tell findings with; a database too damaged to name things gets the findings' own words."""
+    try:
+        return web.names(lang)
+    except Exception:  # noqa: BLE001 - the audit's verdict matters more than its wording
+        return None
+
+
+def _when(seal, lang: str) -> str | None:
+    return when(seal.exported_at, lang) if seal.exported_at else None
 
 
 @router.post("/audit/export")
@@ -113,7 +141,7 @@ async def audit_export(request: Request) -> Response:
     who = _auditor(request)
     form = await form_of(request, who)
     web = web_of(request)
-    export_id, seal = web.exports.make(web.app, str(form.get("format") or ""))
+    export_id, seal = web.exports.make(web.app, str(form.get("format") or ""), exported_by=who.viewer.id)
     web.app.log.info("audit.exported", by=who.viewer.id, export=export_id, records=seal["records"])
     return RedirectResponse(f"/audit?export={quote(export_id)}#seal", status_code=303)
 

@@ -67,6 +67,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "verify_ok": ("ผ่าน: บันทึก {records} รายการต่อเนื่องครบถ้วน และสถานะตรงกับบันทึก ({processes} กระบวนการ)",
                   "Passed: {records} records, chain intact, state equals the replay ({processes} processes)"),
     "verify_bad": ("ไม่ผ่าน: พบปัญหา {n} ข้อ", "FAILED: {n} finding(s)"),
+    "findings_more": ("… และอีก {n} ข้อที่ไม่ได้แสดง", "… and {n} more not listed"),
+    "checked": ("สิ่งที่ตรวจ", "What was checked"),
     "head": ("หัวสายบันทึก", "Chain head"),
     "calendar": ("ปฏิทินการกำกับติดตาม", "Calendar"),
     "overdue_only": ("เฉพาะที่เกินกำหนด", "Overdue only"),
