@@ -59,6 +59,18 @@ def pick(pair: tuple[str, str], lang: str) -> str:
     return pair[0] if lang == "th" else pair[1]
 
 
+def definition_kind(kind: str, lang: str) -> str:
+    """A definition's kind in words (procedure → ขั้นตอนการดำเนินงาน …)."""
+    return pick(DEFINITION_KINDS.get(kind, (kind, kind)), lang)
+
+
+def calendar_status(status: str, lang: str) -> str:
+    """A calendar item's status in words (the titles ``workflow.calendar.schedule`` gives)."""
+    from workflow.calendar.schedule import STATUS_TITLES
+
+    return pick(STATUS_TITLES.get(status, (status, status)), lang)
+
+
 class Names:
     """Names of one office's definitions and people, in one language.
 
@@ -136,7 +148,7 @@ class Names:
         return pick(KINDS[kind], self.lang) if kind in KINDS else kind
 
     def definition_kind(self, kind: str) -> str:
-        return pick(DEFINITION_KINDS[kind], self.lang) if kind in DEFINITION_KINDS else kind
+        return definition_kind(kind, self.lang)
 
     def outbox_status(self, status: str) -> str:
         return pick(OUTBOX_STATUSES[status], self.lang) if status in OUTBOX_STATUSES else status
@@ -358,4 +370,4 @@ FIELD_TYPES = {"text": ("ข้อความ", "text"), "date": ("วันท
                "attachment": ("ไฟล์แนบ", "attachment")}
 
 
-__all__ = ["FIELD_TYPES", "KINDS", "Names", "OUTBOX_STATUSES", "explain", "pick"]
+__all__ = ["FIELD_TYPES", "KINDS", "Names", "OUTBOX_STATUSES", "calendar_status", "definition_kind", "explain", "pick"]

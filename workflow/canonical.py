@@ -48,3 +48,24 @@ def sha256_hex(text: str | bytes) -> str:
 
 def content_hash(value: Any) -> str:
     return sha256_hex(canonical_text(value))
+
+
+def nul_in(value: Any, where: str = "") -> str | None:
+    """Where in JSON-like data (keys too) a string holds a NUL (U+0000, not text, and not storable
+    in PostgreSQL's text), as ``a.b[2].c``; None if nowhere."""
+    if isinstance(value, str):
+        return (where or "body") if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            name = f"{where}.{key}" if where else str(key)
+            if isinstance(key, str) and "\x00" in key:
+                return name.replace("\x00", "\\x00")
+            found = nul_in(item, name)
+            if found:
+                return found
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            found = nul_in(item, f"{where}[{i}]")
+            if found:
+                return found
+    return None

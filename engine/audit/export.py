@@ -39,12 +39,11 @@ from typing import IO, Any
 from engine.audit.export_files import check_folder, files_folder, manifest, not_judged
 from workflow.audit import AuditReport, definition_from_content, replay, sort_findings
 from workflow.chain import Findings, StoredRow
-from workflow.definitions import Definition
 from workflow.errors import Finding, NotFound, UsageError
 from workflow.fiscal import format_datetime_be
 from workflow.ledger import Record
-from workflow.replay import definition_problem
 from workflow.named_files import NamedFiles
+from workflow.replay import definition_problem
 from workflow.seal import Seal
 
 FORMATS = ("jsonl", "csv")

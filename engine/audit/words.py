@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from engine.names import DEFINITION_KINDS, Names, pick
+from engine.names import Names, definition_kind, pick
 
 CHECKS = {
     "chain": ("สายบันทึก (hash)", "chain"), "legality": ("ความถูกต้องของขั้นตอน", "legality"),
@@ -135,7 +135,7 @@ def report_view(report: Any, lang: str, names: Names | None = None) -> dict[str,
 
 
 def _kind_words(kind: str, th: bool) -> str:
-    return pick(DEFINITION_KINDS.get(kind, (kind, kind)), "th" if th else "en")
+    return definition_kind(kind, "th" if th else "en")
 
 
 def sealed_verdict(seal: Any, th: bool) -> str | None:

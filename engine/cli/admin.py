@@ -161,9 +161,9 @@ def cmd_definitions(args) -> int:
 
 def _definition_line(d: dict, th: bool) -> str:
     """A stored or loaded definition: its kind and title in words, and its version's first digits."""
-    from engine.names import DEFINITION_KINDS, pick
+    from engine.names import definition_kind
 
-    kind = pick(DEFINITION_KINDS.get(d["kind"], (d["kind"], d["kind"])), "th" if th else "en")
+    kind = definition_kind(d["kind"], "th" if th else "en")
     title = d.get("title")
     if title is not None and hasattr(title, "th"):
         title = title.th if th else title.en

@@ -163,7 +163,7 @@ def print_report(report, th: bool, out=None, names=None) -> None:
     """The report as a person reads it: what was checked, each finding once (told with titles and
     names), the verdict (engine.audit.words: the same words as the /audit page)."""
     from engine.audit.words import check_label, check_state, finding_text, kind_label, verdict, where
-    from engine.names import DEFINITION_KINDS, pick
+    from engine.names import definition_kind, pick
 
     out = out or sys.stdout
     w = lambda text="": print(text, file=out)  # noqa: E731
@@ -180,7 +180,7 @@ def print_report(report, th: bool, out=None, names=None) -> None:
     w(f"  {'กระบวนการ' if th else 'processes'}: {report.processes:,}   {'บุคคล' if th else 'people'}: "
       f"{report.people:,}   {'การมอบหมายบทบาท' if th else 'role assignments'}: {report.assignments:,}")
     for d in report.definitions:
-        kind = pick(DEFINITION_KINDS.get(d["kind"], (d["kind"], d["kind"])), "th" if th else "en")
+        kind = definition_kind(d["kind"], "th" if th else "en")
         w(f"  {'นิยาม' if th else 'definition'}: {kind} {'รุ่น' if th else 'version'} {d['version']}")
     for check, state in report.checks.items():
         w(f"  {check_label(check, th)}: {check_state(state, th)}")
@@ -286,9 +286,9 @@ def _print_extension(key: str, value, names, w) -> None:
             if item.get("overdue") and status == "open":
                 status = "overdue"
             counts[status] = counts.get(status, 0) + 1
-        from workflow.calendar.schedule import STATUS_TITLES
+        from engine.names import calendar_status
 
-        shown = ", ".join(f"{STATUS_TITLES.get(k, (k, k))[0 if th else 1]} {n}" for k, n in sorted(counts.items()))
+        shown = ", ".join(f"{calendar_status(k, names.lang)} {n}" for k, n in sorted(counts.items()))
         w(("ปฏิทิน: " if th else "calendar: ") + (f"{len(items)} {'รายการ' if th else 'items'} ({shown})"
                                                  if items else "-"))
         return

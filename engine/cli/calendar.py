@@ -144,9 +144,9 @@ def calendar_command(args) -> int:
                   f"{format_datetime_be(i['completed_at'])}")
     if not view["items"]:
         print("ไม่มีรายการ" if th else "nothing")
-    from workflow.calendar.schedule import STATUS_TITLES
+    from engine.names import calendar_status
 
-    counts = ", ".join(f"{STATUS_TITLES[k][0 if th else 1] if k in STATUS_TITLES else k} {v}"
+    counts = ", ".join(f"{calendar_status(k, language)} {v}"
                        for k, v in sorted(view["counts"].items()))
     print(("สรุป: " if th else "summary: ") + (counts or "-"))
     return EXIT_OK

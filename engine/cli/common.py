@@ -164,34 +164,16 @@ def read_mapping_file(name: str, option: str = "--evidence-file") -> dict:
     return loaded
 
 
-def refuse_nul(value, where: str, inner: str = "") -> None:
+def refuse_nul(value, where: str) -> None:
     """UsageError naming the first key or text value in JSON-like data that holds a NUL (U+0000):
     it is not text, and PostgreSQL's text cannot store it."""
+    from workflow.canonical import nul_in
     from workflow.errors import UsageError
 
-    found = _nul_at(value, inner)
+    found = nul_in(value)
     if found is not None:
-        raise UsageError(where, f"{found or 'the value'} contains a NUL character (\\x00), which is not text",
-                         f"{found or 'ค่า'} มีอักขระ NUL (\\x00) ซึ่งไม่ใช่ข้อความ")
-
-
-def _nul_at(value, at: str) -> str | None:
-    if isinstance(value, str):
-        return at if "\x00" in value else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            name = f"{at}.{key}" if at else str(key)
-            if "\x00" in str(key):
-                return name.replace("\x00", "\\x00")
-            found = _nul_at(item, name)
-            if found is not None:
-                return found
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            found = _nul_at(item, f"{at}[{i}]")
-            if found is not None:
-                return found
-    return None
+        raise UsageError(where, f"{found} contains a NUL character (\\x00), which is not text",
+                         f"{found} มีอักขระ NUL (\\x00) ซึ่งไม่ใช่ข้อความ")
 
 
 # --------------------------------------------------------------------------- the progress bar

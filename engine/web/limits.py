@@ -24,6 +24,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from engine.web.problems import PROBLEM_JSON, lang_of, problem_body
+from workflow.canonical import nul_in
 from workflow.errors import RuamError, UsageError
 
 __all__ = ["BodyLimit", "BodyTooLarge", "body_limits", "nul_in", "refuse_nul_fields"]
@@ -69,26 +70,6 @@ class BodyTooLarge(RuamError):
 def nul_problem(where: str) -> UsageError:
     return UsageError(where, "contains a NUL character (\\x00), which is not text and cannot be stored",
                       "มีอักขระ NUL (\\x00) ซึ่งไม่ใช่ข้อความและบันทึกไม่ได้")
-
-
-def nul_in(value, where: str = "") -> str | None:
-    """Where in JSON-like data (keys too) a string holds a NUL, as ``a.b[2].c``; None if nowhere."""
-    if isinstance(value, str):
-        return (where or "body") if NUL in value else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            name = f"{where}.{key}" if where else str(key)
-            if isinstance(key, str) and NUL in key:
-                return name.replace(NUL, "\\x00")
-            found = nul_in(item, name)
-            if found:
-                return found
-    elif isinstance(value, (list, tuple)):
-        for i, item in enumerate(value):
-            found = nul_in(item, f"{where}[{i}]")
-            if found:
-                return found
-    return None
 
 
 def refuse_nul_fields(form) -> None:
