@@ -279,6 +279,17 @@ class Names:
             return str(value)
         return str(value)
 
+    def ordered(self, evidence: Any, fields: tuple[FieldSpec, ...] = ()) -> Any:
+        """Evidence as stored (its keys sorted, the canonical form) in the definition's field order,
+        lists' items too; keys the definition does not name come last."""
+        if isinstance(evidence, list):
+            return [self.ordered(item, fields) for item in evidence]
+        if not isinstance(evidence, dict) or not fields or "sha256" in evidence:
+            return evidence
+        known = {f.id: f for f in fields}
+        keys = [f.id for f in fields if f.id in evidence] + [k for k in evidence if k not in known]
+        return {k: self.ordered(evidence[k], known[k].fields if k in known else ()) for k in keys}
+
     def evidence(self, evidence: dict | None, fields: tuple[FieldSpec, ...] = (), indent: str = "") -> list[str]:
         """Evidence as lines, in the definition's field order, each under its title; lists numbered."""
         if not evidence:
