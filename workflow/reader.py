@@ -31,6 +31,7 @@ from workflow.definitions import (
 )
 from workflow.errors import DefinitionError, Problem
 from workflow.letterhead_reader import read_letterhead
+from workflow.wording import Wording, read_wording
 from workflow.procedure_reader import read_procedure
 from workflow.yamltext import LineDict, LineList
 
@@ -275,7 +276,7 @@ def _fy_order(md: MonthDay) -> tuple[int, int]:
 
 
 _BUILDERS = {"procedure": (read_procedure, Procedure), "organization": (_organization, Organization),
-             "calendar": (_calendar, Calendar)}
+             "calendar": (_calendar, Calendar), "documents": (read_wording, Wording)}
 
 
 def load_definition(text: str, file: str | None = None) -> Definition:
