@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from workflow.definitions import Letterhead, Organization, Procedure
-from workflow.errors import NotFound
+from workflow.errors import RuamError
 from workflow.fiscal import BE_OFFSET, THAI_MONTHS, fiscal_year_bounds, parse_date, to_thai_digits
 from workflow.wording import DocumentKind, Wording, fill
 
@@ -32,6 +32,13 @@ BODY = {"committee": "คณะกรรมการ", "working_group": "คณ�
 DOC_WORD = {"order": ("คำสั่ง", "สั่ง"), "announcement": ("ประกาศ", "ประกาศ")}
 REPORT_KIND = {"minutes": "รายงานการประชุม", "summary": "สรุปผลการดำเนินงาน"}
 BLANK_NAME = "\u00a0" * 40  # a signature's name line left for the hand
+
+
+class DocumentUnavailable(RuamError):
+    """The document cannot be made (yet): the step that gives its facts is not recorded, or no such copy."""
+
+    code = "document_unavailable"
+    http_status = 404
 
 
 @dataclass(frozen=True)
@@ -196,11 +203,11 @@ def _ordered_members(order: dict) -> list[dict]:
 
 def _letter(src: Sources, member: int | None) -> tuple[dict, dict]:
     letters = [x for x in (src.steps.get("send_notifications") or {}).get("letters") or [] if isinstance(x, dict)]
-    if not letters:
-        raise NotFound("letter", "send_notifications.letters", "หนังสือแจ้ง")
     index = (member or 1) - 1
     if not 0 <= index < len(letters):
-        raise NotFound("letter", str(member), "หนังสือแจ้งฉบับที่")
+        raise DocumentUnavailable(f"there is no letter {member or 1} (the step recorded {len(letters)})",
+                                  f"ไม่มีหนังสือแจ้งฉบับที่ {to_thai_digits(str(member or 1))} "
+                                  f"(บันทึกไว้ {to_thai_digits(str(len(letters)))} ฉบับ)")
     letter = letters[index]
     order = _order(src)
     who = next((m for m in _members(order) if m.get("name") == letter.get("member")), {})
@@ -252,7 +259,8 @@ def _report(src: Sources, member: int | None) -> tuple[dict, dict]:
 
 def _calendar_record(src: Sources) -> dict:
     if not src.calendar_record:
-        raise NotFound("calendar record", src.task_id, "รายงานหรือบันทึกในปฏิทิน")
+        raise DocumentUnavailable("nothing of the calendar is recorded for this document yet",
+                                  "ยังไม่มีการบันทึกรายงานหรือผลการกำกับติดตามสำหรับเอกสารนี้")
     return src.calendar_record
 
 
@@ -303,9 +311,12 @@ def build(kind: str, src: Sources, member: int | None = None) -> DocumentModel:
     """The document of ``kind`` from ``src`` (``member``: which letter, counted from 1)."""
     wording = src.wording.of(kind)
     if wording is None or kind not in _BUILDERS:
-        raise NotFound("document kind", kind, "ประเภทเอกสาร")
+        raise DocumentUnavailable(f"no document kind '{kind}' (known: {', '.join(KINDS)})",
+                                  f"ไม่รู้จักประเภทเอกสารนี้ (ที่มี: {', '.join(KINDS)})")
     if kind in KIND_TRIGGER and not src.steps.get(KIND_TRIGGER[kind]):
-        raise NotFound("evidence", KIND_TRIGGER[kind], "หลักฐานของขั้นตอน")
+        step = src.procedure.trigger_title(KIND_TRIGGER[kind])
+        raise DocumentUnavailable(f"the step '{step.en}' is not recorded yet",
+                                  f"ยังไม่ได้บันทึกขั้นตอน “{step.th}”")
     own, lists = _BUILDERS[kind](src, member)
     day = as_date(own.pop("iso_date", None))
     iso = day.isoformat() if day else ""
