@@ -312,7 +312,7 @@ def build(kind: str, src: Sources, member: int | None = None) -> DocumentModel:
     wording = src.wording.of(kind)
     if wording is None or kind not in _BUILDERS:
         raise DocumentUnavailable(f"no document kind '{kind}' (known: {', '.join(KINDS)})",
-                                  f"ไม่รู้จักประเภทเอกสารนี้ (ที่มี: {', '.join(KINDS)})")
+                                  f"ไม่รู้จักประเภทเอกสารนี้ (รหัส {', '.join(KINDS)})")
     if kind in KIND_TRIGGER and not src.steps.get(KIND_TRIGGER[kind]):
         step = src.procedure.trigger_title(KIND_TRIGGER[kind])
         raise DocumentUnavailable(f"the step '{step.en}' is not recorded yet",

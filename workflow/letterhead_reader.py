@@ -8,12 +8,11 @@ image is named by a path and its sha256 (the engine reads and checks the file).
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from workflow.definitions import Letterhead, Signer
 
-if TYPE_CHECKING:
-    from workflow.reader import Reader
+Reader = Any  # workflow.reader's problem collector (not imported: the reader imports this module)
 
 TEXT_FIELDS = {
     "office_name": "ชื่อส่วนราชการ",

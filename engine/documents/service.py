@@ -185,7 +185,7 @@ def _sources(ctx: _Context, kind: str, member: int | None) -> Sources:
 def _check(kind: str, fmt: str) -> None:
     if kind not in KINDS:
         raise UsageError("kind", f"'{kind}' is not a document kind ({', '.join(KINDS)})",
-                         f"ไม่รู้จักประเภทเอกสารนี้ (ที่มี: {', '.join(KINDS)})")
+                         f"ไม่รู้จักประเภทเอกสารนี้ (รหัส {', '.join(KINDS)})")
     if fmt not in FORMATS:
         raise UsageError("format", f"'{fmt}' is not docx or pdf", "รูปแบบไฟล์ต้องเป็น docx หรือ pdf")
 
