@@ -184,10 +184,10 @@ def _sources(ctx: _Context, kind: str, member: int | None) -> Sources:
 
 def _check(kind: str, fmt: str) -> None:
     if kind not in KINDS:
-        raise UsageError("kind", f"'{kind}' is not a document kind ({', '.join(KINDS)})",
+        raise UsageError("KIND", f"'{kind}' is not a document kind ({', '.join(KINDS)})",
                          f"ไม่รู้จักประเภทเอกสารนี้ (รหัส {', '.join(KINDS)})")
     if fmt not in FORMATS:
-        raise UsageError("format", f"'{fmt}' is not docx or pdf", "รูปแบบไฟล์ต้องเป็น docx หรือ pdf")
+        raise UsageError("--format", f"'{fmt}' is not docx or pdf", "รูปแบบไฟล์ต้องเป็น docx หรือ pdf")
 
 
 # --------------------------------------------------------------------------- the interface
@@ -244,12 +244,12 @@ def draft(app: Any, fiscal_year: int, task_id: str, kind: str, evidence_values: 
     _check(kind, fmt)
     trigger = KIND_TRIGGER.get(kind)
     if trigger is None:
-        raise UsageError("kind", f"a {kind} is drafted from the calendar's form, not a step's",
+        raise UsageError("KIND", f"a {kind} is drafted from the calendar's form, not a step's",
                          "เอกสารประเภทนี้ร่างจากแบบฟอร์มในปฏิทิน ไม่ใช่จากขั้นตอนของกระบวนการ")
     ctx = _context(app, fiscal_year, task_id)
     spec = next((t for t in ctx.procedure.transitions if t.trigger == trigger), None)
     if spec is None:
-        raise UsageError("kind", f"the procedure has no step {trigger}", "ขั้นตอนการดำเนินงานไม่มีขั้นตอนนี้")
+        raise UsageError("KIND", f"the procedure has no step {trigger}", "ขั้นตอนการดำเนินงานไม่มีขั้นตอนนี้")
     if not isinstance(evidence_values, dict):
         raise EvidenceInvalid(trigger, [])
     ctx.steps = {**ctx.steps, trigger: validate_evidence(trigger, spec.evidence, evidence_values)}
