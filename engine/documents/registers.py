@@ -95,7 +95,7 @@ def register(app: Any, *, fiscal_year: int | None = None, year: int | None = Non
         if year is not None:
             rows = [r for r in rows if r["year"] == year]
         rows.sort(key=lambda r: (r["date"], r["running"] or 0, r["seq"]))
-        out[name] = rows
+        out[name] = [{**r, "register_no": to_thai_digits(str(i))} for i, r in enumerate(rows, 1)]
     return out
 
 
