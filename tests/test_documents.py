@@ -139,7 +139,7 @@ def test_the_semiannual_memo_and_the_checkpoint_record(recorded, clock):
     kinds = {r.kind: r for r in service.documents_of(recorded, 2570, steps.TASK)}
     memo = service.model_of(recorded, 2570, steps.TASK, "semiannual_memo")
     assert memo.paragraphs[1].role == "title" and memo.paragraphs[1].text == "บันทึกข้อความ"
-    steps_done = [p.text for p in memo.paragraphs if p.role == "clause"]
+    steps_done = [p.text for p in memo.paragraphs if p.role == "item"]
     assert steps_done[0] == "๑. บันทึกผลการวิเคราะห์กฎหมาย เมื่อวันที่ ๒๐ พฤศจิกายน ๒๕๖๙"
     assert len(steps_done) == 5
     assert memo.paragraphs[-1].lines[0].startswith("(") and "ตัวอย่าง" in memo.paragraphs[-1].lines[0]

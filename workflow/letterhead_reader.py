@@ -41,7 +41,9 @@ def read_letterhead(r: Reader, raw: Any, line: int) -> Letterhead | None:
         if not isinstance(value, str) or not value.strip():
             r.problem(f"letterhead.{key}", "is required (text)", m.line_of(key), f"ต้องระบุ{th} (ข้อความ)")
             value = ""
-        texts[key] = " ".join(str(value).split())
+        # the address keeps the office's own line breaks (as it stands on a letter); the rest is one line
+        texts[key] = "\n".join(" ".join(line.split()) for line in str(value).splitlines() if line.strip()) \
+            if key == "address" else " ".join(str(value).split())
     if texts["letter_code"] and not _LETTER_CODE.match(texts["letter_code"]):
         r.problem("letterhead.letter_code", f"'{texts['letter_code']}' is not a letter code like ศธ ๐๔๐๘๖",
                   m.line_of("letter_code"), f"'{texts['letter_code']}' ไม่ใช่รหัสหนังสือ (เช่น ศธ ๐๔๐๘๖)")

@@ -32,8 +32,8 @@ A4 = (11906, 16838)
 MARGINS = {"left": 1701, "right": 1134, "top": 851, "bottom": 1134}
 TEXT_WIDTH = A4[0] - MARGINS["left"] - MARGINS["right"]  # 9071 twips = 16 cm
 INDENT = 1418      # the first-line indent of a paragraph: 2.5 cm
-SIGN_INDENT = 3969  # the closing and signature block: centred in the right part of the page
-ADDRESS_AT = 4820  # the office's address and a letter's date start here (8.5 cm)
+SIGN_INDENT = 3402  # the closing and signature block: centred in the right part of the page
+ADDRESS_AT = 4536  # the office's address starts here (8 cm)
 ORDER_DATE_AT = 3402
 LETTER_DATE_AT = 4253  # a letter's date: about the middle of the line
 FIXED_DAY = dt.datetime(2000, 1, 1)
@@ -228,7 +228,7 @@ class _Writer:
         elif role == "closing":
             self.para(text, align="center", left=SIGN_INDENT)
         elif role == "signature":
-            for _ in range(3 if self.layout != "memo" else 2):  # the place to sign
+            for _ in range(2):  # the place to sign
                 self.para([], left=SIGN_INDENT)
             for line in para.lines:
                 self.para([(line, SIZE, False)], align="center", left=SIGN_INDENT)
