@@ -96,7 +96,7 @@ def test_the_same_evidence_gives_the_same_sha256_twice_and_after_a_restart(recor
     code = ("import sys; from storage.store import Store; from engine.app import Ruam; "
             "from engine.documents.service import render; "
             f"print(render(Ruam(Store({db_url!r})), 2570, {steps.TASK!r}, 'letter', member=2).sha256)")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.stdout.strip() == first[("letter", 2)], done.stderr
 
 

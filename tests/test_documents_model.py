@@ -5,9 +5,9 @@ import re
 
 import pytest
 
-from tests import steps
 from definitions import shipped_texts
-from workflow.documents import Sources, build
+from tests import steps
+from workflow.documents import DocumentUnavailable, Sources, build
 from workflow.errors import DefinitionError
 from workflow.reader import load_definition
 
@@ -31,7 +31,7 @@ def test_an_order_has_the_regulations_parts_in_order_and_says_pho_so():
     assert roles[:4] == ["garuda", "title", "center", "center"] and roles[-2:] == ["date_line", "signature"]
     assert m.paragraphs[1].text.startswith("คำสั่งสำนักงานเขตพื้นที่การศึกษา")
     assert m.paragraphs[2].text == "ที่ ๑๒๓/๒๕๖๙"
-    assert [p for p in m.paragraphs if p.role == "date_line"][0].text == "สั่ง ณ วันที่ ๑๐ พฤศจิกายน พ.ศ. ๒๕๖๙"
+    assert next(p for p in m.paragraphs if p.role == "date_line").text == "สั่ง ณ วันที่ ๑๐ พฤศจิกายน พ.ศ. ๒๕๖๙"
     members = [p.text for p in m.paragraphs if p.role == "item"]
     assert members[0].startswith("๑. ผู้แทนชุมชน ก") and members[0].endswith("ประธานกรรมการ")
     assert members[-1].endswith("กรรมการและเลขานุการ")
@@ -53,7 +53,7 @@ def test_a_letter_per_appointee_without_pho_so_and_with_the_contact_block():
     assert "แต่งตั้งท่านเป็นกรรมการ" in " ".join(p.text for p in m.paragraphs)
     contact = next(p for p in m.paragraphs if p.role == "contact")
     assert contact.lines[-1].endswith("saraban@example.go.th")  # an address keeps its letters and digits
-    with pytest.raises(Exception):
+    with pytest.raises(DocumentUnavailable):
         build("letter", _src(), member=9)
 
 

@@ -82,7 +82,7 @@ def test_the_process_page_drafts_an_order_and_shows_the_recorded_ones(client, op
     # recorded: the page offers the DOCX and PDF and shows its sha256
     client.post(PAGE, data=data, follow_redirects=False)
     html = client.get(PAGE).text
-    digest = re.search(r'data-document="appointment".*?<code class="hash">([0-9a-f]{64})</code>', html, re.S).group(1)
+    digest = re.search(r'data-document="appointment".*?<code class="hash">([0-9a-f]{64})</code>', html, re.DOTALL).group(1)
     got = client.get(f"{PAGE}/documents/appointment")
     assert hashlib.sha256(got.content).hexdigest() == digest
     section = html[html.index('<section aria-labelledby="docs-h">'):html.index('<section aria-labelledby="hist-h">')]

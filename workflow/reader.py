@@ -31,8 +31,8 @@ from workflow.definitions import (
 )
 from workflow.errors import DefinitionError, Problem
 from workflow.letterhead_reader import read_letterhead
-from workflow.wording import Wording, read_wording
 from workflow.procedure_reader import read_procedure
+from workflow.wording import Wording, read_wording
 from workflow.yamltext import LineDict, LineList
 
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")

@@ -166,7 +166,7 @@ def read_wording(r: Any, m: Any) -> dict:
                dm.line_of("subject"), str(kind))
         parts = _parts(r, dm, str(kind), where)
         kinds.append(DocumentKind(str(kind), r.title(dm, where), str(layout), subject, tuple(parts)))
-    return dict(id=wid, title=title, kinds=tuple(kinds))
+    return {"id": wid, "title": title, "kinds": tuple(kinds)}
 
 
 def _parts(r: Any, dm: Any, kind: str, where: str) -> list[Part]:

@@ -309,7 +309,8 @@ def _keep_dates(text: str) -> str:
 
         from workflow.fiscal import THAI_MONTHS
 
-        _DATE = re.compile(r"([๐-๙]{1,2}) (%s) ((?:พ\.ศ\. )?[๐-๙]{4})" % "|".join(THAI_MONTHS))
+        months = "|".join(THAI_MONTHS)
+        _DATE = re.compile(rf"([๐-๙]{{1,2}}) ({months}) ((?:พ\.ศ\. )?[๐-๙]{{4}})")
     return _DATE.sub(lambda m: "\u00a0".join((m.group(1), m.group(2), m.group(3).replace(" ", "\u00a0"))), text)
 
 

@@ -33,7 +33,7 @@ PDF_TYPE = "application/pdf"
 FORMATS = ("docx", "pdf")
 MANY = {"letter", "semiannual_memo", "checkpoint_record"}  # kinds with one copy per member / report / checkpoint
 
-__all__ = ["DocumentRef", "Rendered", "documents_of", "draft", "render", "model_of", "FORMATS", "KINDS"]
+__all__ = ["FORMATS", "KINDS", "DocumentRef", "Rendered", "documents_of", "draft", "model_of", "render"]
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ def _context(app: Any, fiscal_year: int, task_id: str) -> _Context:
 
 def _day(at: Any) -> str:
     if isinstance(at, str):
-        at = dt.datetime.fromisoformat(at.replace("Z", "+00:00"))
+        at = dt.datetime.fromisoformat(at)
     return to_bangkok(at).date().isoformat()
 
 

@@ -40,7 +40,7 @@ def list_documents(request: Request, fiscal_year: int, task_id: str, who: Signed
             response_class=Response)
 def get_document(request: Request, fiscal_year: int, task_id: str, kind: str, who: SignedIn,
                  member: int | None = Query(None, ge=1),
-                 format: Literal["docx", "pdf"] = "docx") -> Response:  # noqa: A002 - the route's query name
+                 format: Literal["docx", "pdf"] = "docx") -> Response:
     """One document of the recorded evidence: the same bytes every time."""
     from engine.documents.service import render
 

@@ -157,8 +157,16 @@ def create_web(app: Ruam, *, hasher: PasswordHasher | None = None, min_fill_seco
     """``forwarded_allow_ips``: the proxies (addresses or networks, comma-separated, ``*`` for
     any) whose ``X-Forwarded-For`` and ``X-Forwarded-Proto`` say who the client is and whether
     it came over TLS; from anyone else those headers are ignored (None: from no one)."""
-    from engine.web import api, api_tokens, pages, pages_admin, pages_calendar, pages_public  # the routes
-    from engine.web import api_documents, pages_documents  # the office's documents (issue #12)
+    from engine.web import (  # the routes  # the office's documents (issue #12)
+        api,
+        api_documents,
+        api_tokens,
+        pages,
+        pages_admin,
+        pages_calendar,
+        pages_documents,
+        pages_public,
+    )
 
     # No /docs or /redoc: they load scripts from a CDN, which the pages' CSP forbids
     # and an office network may not reach; /openapi.json is the document.

@@ -38,7 +38,7 @@ def _member(text: str | None) -> int | None:
 
 @router.get("/processes/{fiscal_year}/{task_id}/documents/{kind}")
 def document_download(request: Request, fiscal_year: int, task_id: str, kind: str, member: str | None = None,
-                      format: str = "docx") -> Response:  # noqa: A002 - the query's name
+                      format: str = "docx") -> Response:
     """A document of the recorded evidence (DOCX, or PDF), the same bytes every time."""
     from engine.documents.service import render as render_document
 
@@ -80,7 +80,7 @@ async def document_draft(request: Request, fiscal_year: int, task_id: str, kind:
 
 @router.get("/documents/register")
 def register_page(request: Request, fiscal_year: str | None = None, year: str | None = None,
-                  format: str | None = None) -> Response:  # noqa: A002 - the query's name
+                  format: str | None = None) -> Response:
     """ทะเบียนคำสั่ง and ทะเบียนหนังสือส่ง of a fiscal year (the processes of it) or a calendar year (BE)."""
     from engine.documents.registers import next_numbers, register, register_xlsx
 
