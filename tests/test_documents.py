@@ -186,3 +186,78 @@ def test_the_registers_as_data_and_xlsx(recorded):
     assert wb.sheetnames == ["ทะเบียนคำสั่ง", "ทะเบียนหนังสือส่ง"]
     assert wb["ทะเบียนคำสั่ง"]["A3"].value == "๑๒๓/๒๕๖๙"
     assert wb["ทะเบียนหนังสือส่ง"]["E5"].value == "ครู ค"
+
+
+def _png() -> bytes:
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\x00\x00")) + chunk(b"IEND", b""))
+
+
+def test_the_offices_garuda_fills_its_reserved_place_and_a_changed_file_is_refused(app, tmp_path):
+    import hashlib as h
+
+    from definitions import shipped_texts
+    from workflow.errors import Refused
+
+    image = tmp_path / "garuda.png"
+    image.write_bytes(_png())
+    org = dict(shipped_texts())["definitions/organization.yaml"].replace(
+        "  contact_unit: กลุ่มอำนวยการ\n",
+        f"  contact_unit: กลุ่มอำนวยการ\n  garuda: {{path: {image}, sha256: {h.sha256(_png()).hexdigest()}}}\n")
+    app.register_definitions([("office-organization.yaml", org)], actor="admin")
+    app.open_cycle(2570)
+    steps.run(app, steps.HAPPY_PATH[:2])
+    data = service.render(app, 2570, steps.TASK, "appointment").content
+    names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+    assert any(n.startswith("word/media/") for n in names)
+    extent = _xml(data).find(".//{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}extent")
+    assert extent.get("cy") == "1080000"  # 3 cm
+    image.write_bytes(_png() + b"changed")
+    with pytest.raises(Refused) as info:
+        service.render(app, 2570, steps.TASK, "appointment")
+    assert "ภาพครุฑ" in info.value.message("th")
+
+
+def test_without_an_image_the_garuda_place_is_an_empty_3_cm_line(recorded):
+    data = service.render(recorded, 2570, steps.TASK, "appointment").content
+    first = _xml(data).find(f"{W}body/{W}p")
+    spacing = first.find(f"{W}pPr/{W}spacing")
+    assert (spacing.get(f"{W}line"), spacing.get(f"{W}lineRule")) == ("1701", "exact")
+    assert "word/media/" not in " ".join(zipfile.ZipFile(io.BytesIO(data)).namelist())
+
+
+def test_an_offices_own_wording_is_used_once_loaded(recorded):
+    from definitions import shipped_texts
+
+    text = dict(shipped_texts())["definitions/documents/saraban.yaml"].replace(
+        "ทั้งนี้ ตั้งแต่บัดนี้เป็นต้นไป", "ทั้งนี้ ให้มีผลตั้งแต่วันที่ {date} เป็นต้นไป")
+    before = service.render(recorded, 2570, steps.TASK, "appointment").sha256
+    recorded.register_definitions([("office-wording.yaml", text)], actor="admin")
+    model = service.model_of(recorded, 2570, steps.TASK, "appointment")
+    assert "ทั้งนี้ ให้มีผลตั้งแต่วันที่ ๑๐ พฤศจิกายน พ.ศ. ๒๕๖๙ เป็นต้นไป" in [p.text for p in model.paragraphs]
+    assert service.render(recorded, 2570, steps.TASK, "appointment").sha256 != before
+
+
+def test_pdf_goes_through_the_pdf_module_or_says_it_is_not_available(recorded):
+    import importlib.util
+
+    from workflow.errors import RuamError
+
+    if importlib.util.find_spec("engine.documents.pdf") is None:
+        with pytest.raises(RuamError) as info:
+            service.render(recorded, 2570, steps.TASK, "appointment", fmt="pdf")
+        assert "DOCX" in info.value.message("th") and info.value.http_status == 409
+    else:
+        try:
+            out = service.render(recorded, 2570, steps.TASK, "appointment", fmt="pdf")
+        except RuamError as exc:  # LibreOffice missing: a clear message, DOCX still works
+            assert exc.message("th")
+            assert service.render(recorded, 2570, steps.TASK, "appointment").content[:2] == b"PK"
+        else:
+            assert out.content[:5] == b"%PDF-" and out.media_type == "application/pdf"
