@@ -17,7 +17,7 @@ VISITORS = [None, "officer_teacher_welfare", "director_administration", "deputy_
 
 # a sample value for each path parameter of a page
 PARAMS = {"fiscal_year": "2570", "task_id": TASK, "round_id": "h1", "item_id": GROUP_R1, "code": "en",
-          "sha256": "0" * 64}
+          "sha256": "0" * 64, "kind": "appointment", "fmt": "csv"}
 # more ways to see some pages (their messages, their other states)
 VARIANTS = {
     "/": ["?lang=en"],
