@@ -17,7 +17,7 @@ VISITORS = [None, "officer_teacher_welfare", "director_administration", "deputy_
 
 # a sample value for each path parameter of a page
 PARAMS = {"fiscal_year": "2570", "task_id": TASK, "round_id": "h1", "item_id": GROUP_R1, "code": "en",
-          "sha256": "0" * 64, "kind": "appointment", "fmt": "csv"}
+          "sha256": "0" * 64}
 # more ways to see some pages (their messages, their other states)
 VARIANTS = {
     "/": ["?lang=en"],
@@ -31,7 +31,9 @@ VARIANTS = {
     "/public/{fiscal_year}/{task_id}": ["?received=op-1", "?lang=en"],
 }
 SWEEP_SHOTS = {"/dashboard": "dashboard"}
-NOT_PAGES = {"/healthz", "/openapi.json"}  # GET routes outside /api that answer JSON
+NOT_PAGES = {"/healthz", "/openapi.json",  # GET routes outside /api that answer JSON
+             "/ita/sheet/{fiscal_year}.{fmt}",  # the OIT answer sheet (XLSX / CSV)
+             "/public/{fiscal_year}/{task_id}/documents/{kind}"}  # a drafted document (PDF, once docs-core lands)
 PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 
 

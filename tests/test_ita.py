@@ -252,3 +252,11 @@ def test_ruam_ita_check_and_sheet_exit_codes_and_thai(db, opened, tmp_path, caps
     assert main(["ita", "sheet", "--fiscal-year", "2570", "--db", db, "-o", str(tmp_path / "oit.txt")]) == 2
     assert ".xlsx" in capsys.readouterr().err and not (tmp_path / "oit.txt").exists()
     assert main(["ita", "check", "--fiscal-year", "2500", "--db", db]) == 2   # no catalogue that early
+
+
+def test_the_audit_judges_a_file_marked_public(opened):
+    from engine.audit.live import verify
+
+    order, _m = complete_task(opened)
+    report = verify(opened)
+    assert report.ok and "attachment.published" not in report.unchecked

@@ -34,6 +34,8 @@ ELEMENT_TITLES = {
     "improvements": ("การนำผลไปปรับปรุงการดำเนินงาน", "How the results improved the work"),
 }
 ADOPTED = ("adopt", "adopt_in_part")
+# who may mark a task's file public (``attachment.published``): the task's people, or the administrator
+PUBLISH_ROLES = ("responsible_officer", "group_director", "deputy_esa_director", "admin")
 # the steps whose date is the activity's date, and the evidence field holding it
 DATED_STEPS = {"issue_appointment": "date", "record_meeting": "date", "send_report": "date"}
 PERIOD_RULES = ("in_year", "first_half", "oct_to_aug")

@@ -14,10 +14,11 @@ from engine.app import Ruam, parse_process_id
 from engine.attachments import StoredFile, read_attachment, references
 from workflow.authority import acting_role
 from workflow.errors import NotFound, Refused
+from workflow.ita import PUBLISH_ROLES
 from workflow.ledger import Entry, Record
 
 KIND = "attachment.published"
-MARKERS = ("responsible_officer", "group_director", "deputy_esa_director", "admin")
+MARKERS = PUBLISH_ROLES
 
 
 class MayNotPublish(Refused):
