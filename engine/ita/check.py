@@ -66,6 +66,7 @@ class ElementCheck:
     evidence: tuple[str, ...]
     ok: bool | None          # None: not Ruam's to judge (office.own)
     th: str                  # what was found or what is missing
+    title_en: str = ""
 
 
 @dataclass
@@ -183,7 +184,7 @@ def _element(item: ItaItem, el, tasks: list[TaskElements], checks: list[TaskChec
             ok, text = _calendar_element(tasks, "checkpoint", window)
             oks.append(ok)
             words.append(text)
-    return ElementCheck(el.id, el.title.th, el.evidence, all(oks) if oks else None, "; ".join(words))
+    return ElementCheck(el.id, el.title.th, el.evidence, all(oks) if oks else None, "; ".join(words), el.title.en)
 
 
 def check(app: Ruam, fiscal_year: int, agency: str | None = None,

@@ -47,7 +47,7 @@ def report_lines(report: Report, base: str, lang: str = "th") -> list[str]:
         lines.append("  องค์ประกอบ:" if th else "  elements:")
         for e in ic.elements:
             mark = "✓" if e.ok else ("✗" if e.ok is False else "–")
-            lines.append(f"    {mark} {e.title}: {e.th}")
+            lines.append(f"    {mark} {e.title}: {e.th}" if th else f"    {mark} {e.title_en}")
         if ic.tasks:
             lines.append("  งานตามประกาศ:" if th else "  tasks in the announcement's order:")
         for t in ic.tasks:
