@@ -9,6 +9,7 @@ shipped ones for the same (fiscal year, agency type). The agency type is
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from pathlib import Path
 
 from workflow.errors import DefinitionError, Problem, UsageError
@@ -42,11 +43,17 @@ def office_texts(folder: str | None = None) -> list[tuple[str, str]]:
     return out
 
 
+@lru_cache(maxsize=16)
+def _checked(texts: tuple[tuple[str, str], ...]) -> tuple[ItaCatalogue, ...]:
+    """Parsed once per set of texts (the files are read each time; an office's edit shows at once)."""
+    return tuple(check_catalogues(list(texts)))
+
+
 def catalogues(folder: str | None = None) -> list[ItaCatalogue]:
     """Every catalogue in force, checked (a bad file is a ``DefinitionError`` naming its lines)."""
     from definitions import ita_texts
 
-    return merge(check_catalogues(ita_texts()), check_catalogues(office_texts(folder)))
+    return merge(list(_checked(tuple(ita_texts()))), list(_checked(tuple(office_texts(folder)))))
 
 
 def for_year(fiscal_year: int, agency: str | None = None, folder: str | None = None) -> ItaCatalogue:

@@ -25,7 +25,9 @@ from engine.ita.publish import public_marks
 from workflow import ita as wi
 from workflow.fiscal import bangkok_date
 
-PUBLISHED_STATES_MIN = 1  # a task shows on the public site once one step is recorded
+# the title of a file attached to a calendar record of the task
+RECORD_TITLES = {"calendar.report_submitted": "รายงานสรุปผลการดำเนินงาน",
+                 "calendar.checkpoint_recorded": "บันทึกผลการกำกับ ติดตาม"}
 
 
 @dataclass(frozen=True)
@@ -173,7 +175,8 @@ def _scans(history: list[dict], fiscal_year: int, task_id: str, step_titles: dic
                 continue
             seen.add(ref["sha256"])
             public = marks.get(ref["sha256"], False)
-            out.append(DocumentRef("scan", step, step_titles.get(step, ref["name"] or step), sha256=ref["sha256"],
+            title = step_titles.get(step) or RECORD_TITLES.get(step) or ref["name"] or ""
+            out.append(DocumentRef("scan", step, title, sha256=ref["sha256"],
                                    name=ref["name"], public=public,
                                    path=f"/public/{fiscal_year}/{task_id}/files/{ref['sha256']}" if public else None))
     return out
