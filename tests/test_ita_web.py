@@ -137,3 +137,32 @@ def test_every_link_of_the_sheet_answers_on_the_running_service(running, opened,
     dead = f"http://127.0.0.1:{free_port()}"
     assert main(["ita", "links", "--fiscal-year", "2570", "--db", db, "--base-url", dead, "--json"]) == 1
     assert '"failed": ' in capsys.readouterr().out
+
+
+def test_a_tasks_page_shows_its_semiannual_report_and_supervision_results(client, opened, clock):
+    from engine.calendar import tick
+    from engine.calendar_items import record_checkpoint, submit_report
+    from engine.ita.elements import task_elements
+    from engine.ita.publish import mark_public
+    from tests.calendar_helpers import bkk
+
+    complete_task(opened)
+    clock.set(bkk(2027, 3, 10, 10))
+    tick(opened)
+    memo = opened.store_attachment(b"%PDF-1.4 the 6-month report", "รายงานรอบหกเดือน.pdf")
+    submit_report(opened, 2570, steps.TASK, "h1", steps.OFFICER, "ดำเนินการครบตามแผนรอบหกเดือน", files=[memo])
+    record_checkpoint(opened, "2570/director_supervision/r1/mission_administration", "deputy_4", {
+        "findings": "ทั้งกลุ่มดำเนินการตามแผน", "advice": "ต่อเนื่อง", "held_on": "2570-03-09",
+        "tasks": [{"task": "task_cooperation_network", "findings": "มีผู้แทนภายนอกครบ", "advice": "ประชาสัมพันธ์เพิ่ม"},
+                  {"task": steps.TASK, "findings": "ประชุมตามแผนพร้อมผู้แทนชุมชน", "advice": "สรุปผลให้ทันเวลา"}]})
+    el = next(t for t in task_elements(opened, 2570) if t.task_id == steps.TASK)
+    [h1] = [r for r in el.reports if r.done_on]
+    assert h1.texts["summary"] == "ดำเนินการครบตามแผนรอบหกเดือน" and h1.done_on.isoformat() == "2027-03-10"
+    [sup] = [s for s in el.supervision if s.done_on]
+    assert sup.texts["task_findings"] == "ประชุมตามแผนพร้อมผู้แทนชุมชน"
+    mark_public(opened, steps.PROCESS, memo["sha256"], steps.OFFICER)
+    page = client.get(f"/public/{steps.PROCESS}").text
+    assert "ดำเนินการครบตามแผนรอบหกเดือน" in page and "10 มีนาคม 2570" in page
+    assert "ประชุมตามแผนพร้อมผู้แทนชุมชน" in page and "สรุปผลให้ทันเวลา" in page
+    assert "รายงานสรุปผลการดำเนินงาน — รายงานรอบหกเดือน.pdf" in page
+    assert "deputy_4" not in page and "รองผู้อำนวยการ สพป. คนที่ 4" not in page      # who recorded it: not published
