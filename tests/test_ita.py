@@ -260,3 +260,10 @@ def test_the_audit_judges_a_file_marked_public(opened):
     order, _m = complete_task(opened)
     report = verify(opened)
     assert report.ok and "attachment.published" not in report.unchecked
+    from workflow.ledger import Entry
+
+    with opened.store.transaction() as tx:                           # a mark no task person made
+        tx.append([Entry(kind="attachment.published", at=opened.now(), actor="ktpn_1", role="ktpn_member",
+                         process=steps.PROCESS, data={"sha256": order["sha256"], "name": "x", "public": True})])
+    findings = verify(opened).findings
+    assert [f.kind for f in findings] == ["authority"] and "ktpn_1" in findings[0].message
