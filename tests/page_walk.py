@@ -32,8 +32,10 @@ VARIANTS = {
     "/public/{fiscal_year}/{task_id}": ["?received=op-1", "?lang=en"],
 }
 SWEEP_SHOTS = {"/dashboard": "dashboard"}
-# GET routes outside /api that answer JSON, or a file (a document of the record downloads)
-NOT_PAGES = {"/healthz", "/openapi.json", "/processes/{fiscal_year}/{task_id}/documents/{kind}"}
+NOT_PAGES = {"/healthz", "/openapi.json",  # GET routes outside /api that answer JSON
+             "/ita/sheet/{fiscal_year}.{fmt}",  # the OIT answer sheet (XLSX / CSV)
+             "/processes/{fiscal_year}/{task_id}/documents/{kind}",  # a document of the record (a file)
+             "/public/{fiscal_year}/{task_id}/documents/{kind}"}  # a drafted document (PDF, once docs-core lands)
 PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 
 

@@ -42,7 +42,7 @@ class DocumentRef:
     member: int | None
     title: str
     number: str
-    date: str        # ISO date ("" when none)
+    date: dt.date | None  # the document's date (None when none)
     sha256: str      # of the DOCX
     label: str = ""  # which copy, in words (the addressee, the round)
 
@@ -210,7 +210,8 @@ def documents_of(app: Any, fiscal_year: int, task_id: str, lang: str = "th") -> 
             data = _docx(model, ctx)
             wording = ctx.wording.of(kind)
             title = wording.title.get(lang) if wording else kind
-            out.append(DocumentRef(kind, member, title, model.number, model.date,
+            out.append(DocumentRef(kind, member, title, model.number,
+                                   dt.date.fromisoformat(model.date) if model.date else None,
                                    hashlib.sha256(data).hexdigest(), label))
     return out
 
