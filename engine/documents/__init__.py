@@ -1,0 +1,1 @@
+"""Official documents drafted from the record: DOCX, and PDF through LibreOffice."""
