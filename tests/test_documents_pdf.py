@@ -243,3 +243,67 @@ def test_an_office_that_makes_no_pdf_is_an_error(monkeypatch, tmp_path):
     with pytest.raises(pdf.PdfFailed) as caught:
         pdf.to_pdf([pdf_reference.letter_docx(0), pdf_reference.letter_docx(1)])
     assert "เอกสารลำดับที่ ๑ จาก ๒" in caught.value.message("th")
+
+
+def _laksaman_or_skip() -> dict:
+    from engine.documents import fonts
+
+    sources = fonts._source_files()
+    if "Regular" not in sources:
+        pytest.skip("fonts-thai-tlwg (Laksaman) not installed")
+    return sources
+
+
+def test_two_first_calls_build_the_font_cache_once(monkeypatch, tmp_path):
+    from engine.documents import fonts
+
+    sources = _laksaman_or_skip()
+    monkeypatch.setenv("RUAM_FONT_CACHE", str(tmp_path / "cache"))
+    folders, errors = [], []
+
+    def build() -> None:
+        try:
+            folders.append(fonts._substitute(sources))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=build) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and len(set(folders)) == 1
+    folder = folders[0]
+    assert sorted(p.name for p in folder.glob("*.ttf")) == [
+        "RuamLaksaman-Bold.ttf", "RuamLaksaman-BoldItalic.ttf", "RuamLaksaman-Italic.ttf", "RuamLaksaman-Regular.ttf"]
+    assert str(folder) in (folder / "fonts.conf").read_text(encoding="utf-8")
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == [folder.name]  # no half-built folder left
+
+
+@office
+@poppler
+def test_an_installed_th_sarabun_new_is_used_as_it_is(monkeypatch, tmp_path):
+    """A font named TH Sarabun New in fontconfig (here one made for the test) is used, not the substitute."""
+    import subprocess
+
+    from fontTools.ttLib import TTFont
+
+    sources = _laksaman_or_skip()
+    (tmp_path / "fonts").mkdir()
+    font = TTFont(str(sources["Regular"]))
+    for record in font["name"].names:
+        if record.nameID in (1, 4, 16):
+            record.string = "TH Sarabun New"
+        elif record.nameID == 6:
+            record.string = "THSarabunNew"
+    font.save(str(tmp_path / "fonts" / "THSarabunNew.ttf"))
+    conf = tmp_path / "fonts.conf"
+    conf.write_text('<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>'
+                    '<include ignore_missing="yes">/etc/fonts/fonts.conf</include>'
+                    f'<dir>{tmp_path / "fonts"}</dir><cachedir>{tmp_path / "fc"}</cachedir></fontconfig>\n')
+    monkeypatch.setenv("FONTCONFIG_FILE", str(conf))
+    setting = font_setting()
+    assert setting.font == "TH Sarabun New" and setting.env == {}
+    (tmp_path / "o.pdf").write_bytes(pdf.to_pdf([pdf_reference.letter_docx(0)])[0])
+    embedded = subprocess.run(["pdffonts", str(tmp_path / "o.pdf")], capture_output=True, text=True).stdout
+    assert "THSarabunNew" in embedded and "RuamLaksaman" not in embedded

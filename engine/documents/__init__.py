@@ -1,1 +1,1 @@
-"""Official documents drafted from the record: DOCX, and PDF through LibreOffice."""
+"""The office's documents: DOCX drafting, numbering, the registers (issue #12)."""

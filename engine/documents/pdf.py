@@ -120,7 +120,7 @@ def to_pdf(docx_list: list[bytes], *, timeout: float | None = None) -> list[byte
         argv = [*command, "--headless", "--norestore", "--nologo", "--nodefault", "--nolockcheck",
                 f"-env:UserInstallation={(root / 'profile').as_uri()}",
                 "--convert-to", "pdf:writer_pdf_Export", "--outdir", str(out), *map(str, names)]
-        env = {**os.environ, **fonts.env, "HOME": str(root)}  # HOME: nothing of the user's in the run
+        env = {**os.environ, **fonts.env}
         _run(argv, env=env, cwd=root, timeout=limit)
         pdfs = []
         for path, docx in zip(names, docx_list):
