@@ -26,7 +26,7 @@ def info(pdf: bytes) -> dict[str, str]:
     with tempfile.TemporaryDirectory() as work:
         out = subprocess.run(["pdfinfo", str(_pdf_file(pdf, Path(work)))],
                              capture_output=True, text=True, check=True).stdout
-    return dict(line.split(":", 1) for line in out.splitlines() if ":" in line) | {}
+    return dict(line.split(":", 1) for line in out.splitlines() if ":" in line)
 
 
 def pages(pdf: bytes) -> int:
@@ -45,43 +45,32 @@ def text(pdf: bytes) -> str:
                               capture_output=True, text=True, check=True).stdout
 
 
-def lines_per_page(pdf: bytes) -> list[int]:
-    """Text lines on each page, a line being the text at one height."""
+def _merged_lines(pdf: bytes) -> list[list[tuple[float, float]]]:
+    """Per page, the (top, bottom) of each text line, boxes overlapping by more than half merged."""
     with tempfile.TemporaryDirectory() as work:
         xml = subprocess.run(["pdftotext", "-bbox-layout", str(_pdf_file(pdf, Path(work))), "-"],
                              capture_output=True, text=True, check=True).stdout
-    root = ElementTree.fromstring(xml)
-    counts = []
-    for page in root.iter(f"{NS}page"):
+    pages_out = []
+    for page in ElementTree.fromstring(xml).iter(f"{NS}page"):
         boxes = sorted((float(ln.get("yMin")), float(ln.get("yMax"))) for ln in page.iter(f"{NS}line"))
-        merged: list[list[float]] = []
+        merged: list[tuple[float, float]] = []
         for top, bottom in boxes:
             if merged:
-                last = merged[-1]
-                overlap = min(bottom, last[1]) - max(top, last[0])
-                if overlap > 0.5 * min(bottom - top, last[1] - last[0]):
-                    last[0], last[1] = min(top, last[0]), max(bottom, last[1])
+                last_top, last_bottom = merged[-1]
+                overlap = min(bottom, last_bottom) - max(top, last_top)
+                if overlap > 0.5 * min(bottom - top, last_bottom - last_top):
+                    merged[-1] = (min(top, last_top), max(bottom, last_bottom))
                     continue
-            merged.append([top, bottom])
-        counts.append(len(merged))
-    return counts
+            merged.append((top, bottom))
+        pages_out.append(merged)
+    return pages_out
+
+
+def lines_per_page(pdf: bytes) -> list[int]:
+    """Text lines on each page, a line being the text at one height."""
+    return [len(page) for page in _merged_lines(pdf)]
 
 
 def line_tops(pdf: bytes) -> list[list[float]]:
-    """The top of each merged line, per page (points): where the lines stand."""
-    with tempfile.TemporaryDirectory() as work:
-        xml = subprocess.run(["pdftotext", "-bbox-layout", str(_pdf_file(pdf, Path(work))), "-"],
-                             capture_output=True, text=True, check=True).stdout
-    root = ElementTree.fromstring(xml)
-    out = []
-    for page in root.iter(f"{NS}page"):
-        boxes = sorted((float(ln.get("yMin")), float(ln.get("yMax"))) for ln in page.iter(f"{NS}line"))
-        merged: list[list[float]] = []
-        for top, bottom in boxes:
-            if merged and min(bottom, merged[-1][1]) - max(top, merged[-1][0]) > 0.5 * min(
-                    bottom - top, merged[-1][1] - merged[-1][0]):
-                merged[-1] = [min(top, merged[-1][0]), max(bottom, merged[-1][1])]
-            else:
-                merged.append([top, bottom])
-        out.append([round(m[0], 1) for m in merged])
-    return out
+    """The top of each line, per page (points): where the lines stand."""
+    return [[round(top, 1) for top, _ in page] for page in _merged_lines(pdf)]

@@ -14,6 +14,7 @@ poppler is not installed (``.ci/run`` installs them).
 from __future__ import annotations
 
 import difflib
+import itertools
 import os
 import shutil
 import stat
@@ -93,9 +94,9 @@ def _has_thai_font() -> bool:
 
 def _similar(phrase: str, text: str) -> float:
     """The best similarity of ``phrase`` to one line or two adjacent lines of ``text``, spaces ignored."""
-    squeeze = lambda s: "".join(s.split())  # noqa: E731
+    squeeze = lambda s: "".join(s.split())
     lines = [squeeze(ln) for ln in text.splitlines() if ln.strip()]
-    candidates = lines + [a + b for a, b in zip(lines, lines[1:])]
+    candidates = lines + [a + b for a, b in itertools.pairwise(lines)]
     target = squeeze(phrase)
     best = 0.0
     for cand in candidates:
@@ -160,7 +161,7 @@ def test_the_reference_order_has_the_pages_and_lines_of_the_real_font(batch):
 @office
 @poppler
 def test_the_thai_text_layer_carries_the_key_phrases(batch):
-    docs, pdfs, _ = batch
+    _, pdfs, _ = batch
     order_text, letter_text = pdf_measure.text(pdfs[0]), pdf_measure.text(pdfs[1])
     for phrase in ("คำสั่งสำนักงานเขตพื้นที่การศึกษาประถมศึกษาตัวอย่าง เขต ๑", "ที่ ๑๒๓/๒๕๖๙",
                    "เรื่อง แต่งตั้งคณะทำงานการมีส่วนร่วมของผู้มีส่วนได้ส่วนเสีย",
@@ -305,5 +306,6 @@ def test_an_installed_th_sarabun_new_is_used_as_it_is(monkeypatch, tmp_path):
     setting = font_setting()
     assert setting.font == "TH Sarabun New" and setting.env == {}
     (tmp_path / "o.pdf").write_bytes(pdf.to_pdf([pdf_reference.letter_docx(0)])[0])
-    embedded = subprocess.run(["pdffonts", str(tmp_path / "o.pdf")], capture_output=True, text=True).stdout
+    embedded = subprocess.run(["pdffonts", str(tmp_path / "o.pdf")], capture_output=True, text=True,
+                              check=True).stdout
     assert "THSarabunNew" in embedded and "RuamLaksaman" not in embedded

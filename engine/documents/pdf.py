@@ -46,7 +46,7 @@ from engine.documents.fonts import font_setting
 from workflow.errors import RuamError
 from workflow.fiscal import to_thai_digits
 
-thai = lambda n: to_thai_digits(str(n))  # noqa: E731 - numbers a Thai reader reads
+thai = lambda n: to_thai_digits(str(n))
 
 log = structlog.get_logger("ruam.documents.pdf")
 
@@ -172,7 +172,7 @@ _ID = re.compile(rb"/ID\s*\[\s*<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*\]")
 
 def deterministic(pdf: bytes, docx: bytes) -> bytes:
     """The PDF with LibreOffice's run-to-run parts fixed (see the module's docstring); lengths kept."""
-    blank = lambda m: b" " * len(m.group(0))  # noqa: E731 - spaces are whitespace in a PDF dictionary
+    blank = lambda m: b" " * len(m.group(0))
     pdf = _CREATION.sub(blank, pdf)
     pdf = _DOC_CHECKSUM.sub(blank, pdf)
     digest = hashlib.md5(docx, usedforsecurity=False).hexdigest().upper().encode()
