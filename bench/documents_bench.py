@@ -3,6 +3,7 @@
     python bench/documents_bench.py                 # DOCX + PDF batch, with baselines
     python bench/documents_bench.py --listener      # also a warm LibreOffice listener (UNO)
     python bench/documents_bench.py --real-font /path/THSarabunNew.ttf   # fonts: real vs substitute
+    python bench/documents_bench.py --no-pdf --pictures docs/   # only the page pictures (pdftoppm -r 60)
 
 Figures, each beside a baseline measured in the same run:
 
@@ -230,14 +231,30 @@ def bench_fonts(real_font: Path) -> None:
         print(f"  {'30 letters: ' + label:40} {pages:>5}  {'':<18} {total:>5}  {diff}")
 
 
+def pictures(folder: Path) -> None:
+    """Each page of the reference order and the first letter as PNG (``pdftoppm -png -r 60``)."""
+    order, letter = pdf.to_pdf([pdf_reference.order_docx(N), pdf_reference.letter_docx(0, N)])
+    with tempfile.TemporaryDirectory() as work:
+        for name, data in (("documents-pdf-order", order), ("documents-pdf-letter", letter)):
+            source = Path(work) / f"{name}.pdf"
+            source.write_bytes(data)
+            subprocess.run(["pdftoppm", "-png", "-r", "60", str(source), str(folder / name)], check=True)
+    print("pictures:", ", ".join(sorted(p.name for p in folder.glob("documents-pdf-*.png"))))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--listener", action="store_true")
     parser.add_argument("--real-font", type=Path)
     parser.add_argument("--no-pdf", action="store_true")
+    parser.add_argument("--pictures", type=Path, help="write the reference pages as PNG into this folder")
     args = parser.parse_args()
     os.environ.setdefault("RUAM_FONT_CACHE", tempfile.mkdtemp(prefix="ruam-bench-fonts-"))
+    if args.pictures:
+        pictures(args.pictures)
+        if args.no_pdf:
+            return
     bench_docx(args.repeat)
     if args.no_pdf:
         return

@@ -309,3 +309,12 @@ def test_an_installed_th_sarabun_new_is_used_as_it_is(monkeypatch, tmp_path):
     embedded = subprocess.run(["pdffonts", str(tmp_path / "o.pdf")], capture_output=True, text=True,
                               check=True).stdout
     assert "THSarabunNew" in embedded and "RuamLaksaman" not in embedded
+
+
+def test_a_skipped_pdf_test_says_what_to_install():
+    from tests.skips import skip_line
+
+    line = skip_line(["LibreOffice (soffice) not installed", "poppler-utils (pdfinfo, pdftotext) not installed",
+                      "fonts-thai-tlwg (Laksaman) not installed"])
+    assert "apt-get install libreoffice-writer-nogui" in line
+    assert "apt-get install poppler-utils" in line and "apt-get install fonts-thai-tlwg" in line
