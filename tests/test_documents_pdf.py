@@ -38,6 +38,7 @@ poppler = pytest.mark.skipif(not HAVE_POPPLER, reason="poppler-utils (pdfinfo, p
 A4_PT = (595.3, 841.9)
 ORDER_PAGES = 2
 ORDER_LINES = [32, 28]  # what the real TH Sarabun New gives (docs/documents-pdf.md)
+LINE_PT = 21.3  # its line at 16 pt, measured
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -155,6 +156,11 @@ def test_the_reference_order_has_the_pages_and_lines_of_the_real_font(batch):
     order, letters = pdfs[0], pdfs[1:]
     assert pdf_measure.pages(order) == ORDER_PAGES
     assert pdf_measure.lines_per_page(order) == ORDER_LINES
+    # single spacing is TH Sarabun New's 1.331 em: 21.3 pt from one line of text to the next at 16 pt
+    # (an empty paragraph between has its own height); the lines stand where the real font puts them
+    gaps = [b - a for tops in pdf_measure.line_tops(order) for a, b in itertools.pairwise(tops)]
+    assert all(abs(gap - LINE_PT) < 0.06 for gap in gaps if gap < 1.5 * LINE_PT), gaps
+    assert pdf_measure.line_tops(order)[0][:3] == [69.7, 91.0, 112.3]
     assert [pdf_measure.pages(p) for p in letters] == [1, 1, 1]
 
 

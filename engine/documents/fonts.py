@@ -10,9 +10,13 @@ ignores, so the text came out 1.5× as wide and as tall — measured on the
 
 The substitute made here is Laksaman with the proportions of TH Sarabun New 1.35:
 
-- **width**: its ``unitsPerEm`` raised from 1000 to 1503 — every glyph drawn at
-  1000/1503 = 0.6653 of its size, the median ratio of TH Sarabun New's advance
-  widths to Laksaman's (Thai 0.6652, Latin 0.6654; min 0.6648, max 0.669);
+- **width**: its ``unitsPerEm`` raised from 1000 to 1502 — every glyph drawn at
+  1000/1502 = 0.6658 of its size; TH Sarabun New's advance widths are 0.6653 ×
+  Laksaman's (median; Thai 0.6652, Latin 0.6654; min 0.6648, max 0.669). 1502
+  rather than 1503: with 1503 the rounded vertical metrics come to 1.3313 em,
+  a hair over the real 1.331, and lines drifted by up to 1.5 pt a page; 1502
+  (1.3309 em) and 1504 put every line where the real font does
+  (docs/documents-pdf.md has the table);
 - **height**: the vertical metrics set to TH Sarabun New's (ascent 844, descent
   457, line gap 30 per 1000 em) and ``USE_TYPO_METRICS`` cleared, so single
   spacing is 1.331 em as with the real font (Laksaman's typo metrics give 1.14);
@@ -48,8 +52,8 @@ SUBSTITUTE_FAMILY = "Ruam Laksaman"
 SOURCE_FAMILY = "Laksaman"
 # TH Sarabun New 1.35 (SIPA, 2011), measured with fontTools: per 1000 em
 REAL_ASCENT, REAL_DESCENT, REAL_LINE_GAP = 844, 457, 30
-SUBSTITUTE_UNITS_PER_EM = 1503          # 1000 / 0.6653, the measured width ratio
-RECIPE = "ruam-laksaman-1"              # change when the recipe above changes
+SUBSTITUTE_UNITS_PER_EM = 1502          # ≈ 1000 / 0.6653, the measured width ratio (see above)
+RECIPE = "ruam-laksaman-2"              # change when the recipe above changes
 STYLES = ("Regular", "Bold", "Italic", "Bold Italic")
 
 
