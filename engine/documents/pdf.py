@@ -17,6 +17,10 @@ the target (30 letters < 10 s), so that is the choice.
   PATH; missing → :class:`PdfUnavailable`, which names Debian's package.
 - **Timeout.** ``timeout`` seconds for the batch (default 60 + 10 per document);
   past it the whole process group is killed and :class:`PdfFailed` raised.
+- **At most ``RUAM_PDF_PROCESSES`` (default 2) LibreOffice processes at once**
+  in one Ruam process; further calls wait their turn (each soffice is ~200 MB
+  and a core for a second or more; a public PDF link must not start one per hit
+  — callers should also keep PDFs by the DOCX's sha256, which fixes the bytes).
 - **Fonts.** Without TH Sarabun New, a rescaled Laksaman with its metrics
   (``engine/documents/fonts.py``): the same lines and pages as with the real font.
 - **Deterministic bytes.** LibreOffice writes three things that change from run
@@ -38,6 +42,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 import structlog
@@ -51,6 +56,14 @@ thai = lambda n: to_thai_digits(str(n))
 log = structlog.get_logger("ruam.documents.pdf")
 
 DEBIAN_PACKAGE = "libreoffice-writer-nogui"
+
+
+def _slots() -> int:
+    value = os.environ.get("RUAM_PDF_PROCESSES", "").strip()
+    return max(1, int(value)) if value.isdigit() else 2
+
+
+_SLOTS = threading.BoundedSemaphore(_slots())
 
 
 class PdfUnavailable(RuamError):
@@ -121,7 +134,8 @@ def to_pdf(docx_list: list[bytes], *, timeout: float | None = None) -> list[byte
                 f"-env:UserInstallation={(root / 'profile').as_uri()}",
                 "--convert-to", "pdf:writer_pdf_Export", "--outdir", str(out), *map(str, names)]
         env = {**os.environ, **fonts.env}
-        _run(argv, env=env, cwd=root, timeout=limit)
+        with _SLOTS:
+            _run(argv, env=env, cwd=root, timeout=limit)
         pdfs = []
         for path, docx in zip(names, docx_list):
             produced = out / (path.stem + ".pdf")
