@@ -324,3 +324,18 @@ def test_a_skipped_pdf_test_says_what_to_install():
                       "fonts-thai-tlwg (Laksaman) not installed"])
     assert "apt-get install libreoffice-writer-nogui" in line
     assert "apt-get install poppler-utils" in line and "apt-get install fonts-thai-tlwg" in line
+
+
+def test_an_unwritable_font_cache_falls_back_to_the_temporary_folder(monkeypatch, tmp_path):
+    from engine.documents import fonts
+
+    _laksaman_or_skip()
+    if fonts._installed(fonts.REAL_FAMILY):
+        pytest.skip("TH Sarabun New is installed here: no substitute is made")
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    monkeypatch.setenv("RUAM_FONT_CACHE", str(blocked / "cache"))  # under a file: cannot be made
+    monkeypatch.setattr(fonts.tempfile, "gettempdir", lambda: str(tmp_path / "tmp"))
+    setting = fonts.font_setting()
+    assert setting.font == SUBSTITUTE_FAMILY
+    assert setting.env["FONTCONFIG_FILE"].startswith(str(tmp_path / "tmp" / "ruam-fonts-"))

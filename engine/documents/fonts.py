@@ -134,12 +134,12 @@ def _build(sources: dict[str, Path], folder: Path) -> None:
     )
 
 
-def _substitute(sources: dict[str, Path]) -> Path:
+def _substitute(sources: dict[str, Path], root: Path | None = None) -> Path:
     """The cache folder holding the rescaled fonts and their fonts.conf (built if missing)."""
     digest = hashlib.sha256(RECIPE.encode())
     for style in sorted(sources):
         digest.update(style.encode() + b"\0" + sources[style].read_bytes())
-    root = cache_root()
+    root = root or cache_root()
     folder = root / digest.hexdigest()[:20]
     if (folder / "fonts.conf").is_file():
         return folder
@@ -174,11 +174,15 @@ def font_setting() -> FontSetting:
                            f"neither {REAL_FAMILY} nor {SOURCE_FAMILY} (fonts-thai-tlwg) is installed: "
                            "LibreOffice falls back to another font, and lines and pages differ")
     try:
-        folder = _substitute(sources)
+        try:
+            folder = _substitute(sources)
+        except OSError as exc:  # no writable home (a service user): the temporary folder instead
+            log.warning("pdf_font_cache_unwritable", folder=str(cache_root()), error=str(exc))
+            folder = _substitute(sources, Path(tempfile.gettempdir()) / f"ruam-fonts-{os.getuid()}")
     except ImportError:
         return FontSetting(SOURCE_FAMILY, {}, "fontTools is missing: Laksaman at its own scale (about 1.5× larger)")
     except OSError as exc:
-        log.warning("pdf_font_cache_unwritable", folder=str(cache_root()), error=str(exc))
-        return FontSetting(SOURCE_FAMILY, {}, "the font cache is not writable: Laksaman at its own scale")
+        log.warning("pdf_font_cache_unwritable", folder=str(Path(tempfile.gettempdir())), error=str(exc))
+        return FontSetting(SOURCE_FAMILY, {}, "no font cache is writable: Laksaman at its own scale")
     return FontSetting(SUBSTITUTE_FAMILY, {"FONTCONFIG_FILE": str(folder / "fonts.conf")},
                        f"{REAL_FAMILY} is not installed: Laksaman rescaled to its metrics ({folder})")

@@ -47,7 +47,7 @@ from pathlib import Path
 
 import structlog
 
-from engine.documents.fonts import font_setting
+from engine.documents.fonts import REAL_FAMILY, font_setting
 from workflow.errors import RuamError
 from workflow.fiscal import to_thai_digits
 
@@ -144,7 +144,10 @@ def to_pdf(docx_list: list[bytes], *, timeout: float | None = None) -> list[byte
                                 f"LibreOffice ไม่ได้สร้าง PDF ของเอกสารลำดับที่ {thai(int(path.stem) + 1)} "
                                 f"จาก {thai(len(names))}")
             pdfs.append(deterministic(produced.read_bytes(), docx))
-    log.info("pdf_batch", documents=len(docx_list), font=fonts.font)
+    if fonts.env or fonts.font == REAL_FAMILY:
+        log.info("pdf_batch", documents=len(docx_list), font=fonts.font)
+    else:  # the lines and pages will not be the office's
+        log.warning("pdf_batch_font_fallback", documents=len(docx_list), font=fonts.font, note=fonts.note)
     return pdfs
 
 
