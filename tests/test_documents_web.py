@@ -103,3 +103,21 @@ def test_the_register_page_and_its_xlsx(client, opened):
     wb = load_workbook(io.BytesIO(x.content))
     assert [c.value for c in wb["ทะเบียนหนังสือส่ง"][3]][:2] == ["๑", "ศธ ๐๔๐๘๖/๑"]
     assert client.get("/documents/register", params={"year": "99"}).status_code == 422
+
+
+def test_the_notification_step_drafts_the_letter_it_is_asked_for(client, opened):
+    steps.run(opened, steps.HAPPY_PATH[:2])
+    assert login(client, steps.OFFICER).status_code == 303
+    html = client.get(PAGE).text
+    assert 'name="draft_member" form="form-send_notifications"' in html
+    data = {"csrf": hidden(html, "csrf"), "trigger": "send_notifications", "draft_member": "๒",
+            "expected_version": re.search(r"data-version>(\d+)<", html).group(1)} | flatten(steps.notifications())
+    r = client.post(f"{PAGE}/documents/letter/draft", data=data, follow_redirects=False)
+    assert r.status_code == 200
+    import zipfile
+
+    xml = zipfile.ZipFile(io.BytesIO(r.content)).read("word/document.xml").decode("utf-8")
+    assert "ผู้แทนผู้ปกครอง ข" in xml and "ศธ ๐๔๐๘๖/๒" in xml
+    # the same form recorded for real: draft_member is not evidence
+    assert client.post(PAGE, data=data, follow_redirects=False).status_code == 303
+    assert opened.process(steps.PROCESS)["state"] == "meeting"
