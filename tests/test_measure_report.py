@@ -201,8 +201,9 @@ def test_the_charts_carry_thai_labels(year):
         assert not problems(re.sub(r"<[^>]+>", " ", svg), where=c["key"])
     progress = drawn[0]["svg"]
     # the group's name on the axis (wrapped at its space) and as the bar's accessible label
-    assert "กลุ่มนิเทศ" in progress and "ติดตามและประเมินผลการจัดการศึกษา" in progress
-    assert "aria-label=\"" in progress and "เสร็จแล้ว" in progress
+    assert "<tspan>กลุ่มนิเทศ ติดตาม</tspan>" in progress   # on the axis, wrapped
+    assert f'aria-label="{THAI_GROUP}: เสร็จแล้ว 0"' in progress     # each bar read out whole
+    assert 'aria-label="กลุ่มอำนวยการ: เสร็จแล้ว 8"' in progress
     durations = drawn[2]["svg"]
     assert "รับฟังและพิจารณาความคิดเห็น" in durations and "มัธยฐาน" in durations
     png = charts.chart_png(drawn[0]["spec"])

@@ -77,15 +77,20 @@ def _vlc():
     return vlc, family
 
 
-def wrap(text: str, width: int = 24) -> str:
+def wrap(text: str, width: int = 18) -> str:
     """A long Thai title in lines of about ``width`` characters, broken at spaces (Thai writes one
-    between phrases); a phrase longer than a line stays whole."""
-    lines: list[str] = []
+    between phrases) and, inside a phrase too long for a line, before "และ" ("and": a word boundary
+    in these titles) or after a slash; a piece longer than a line stays whole."""
+    pieces: list[tuple[str, str]] = []   # (what goes before it when on the same line, the piece)
     for word in str(text).split():
-        if lines and len(lines[-1]) + 1 + len(word) <= width:
-            lines[-1] += " " + word
+        parts = re.split("(?<=.{4})(?=และ)|(?<=/)", word) if len(word) > width else [word]
+        pieces += [(" " if i == 0 else "", part) for i, part in enumerate(parts)]
+    lines: list[str] = []
+    for gap, piece in pieces:
+        if lines and len(lines[-1]) + len(gap) + len(piece) <= width:
+            lines[-1] += gap + piece
         else:
-            lines.append(word)
+            lines.append(piece)
     return "\n".join(lines) or str(text)
 
 
@@ -109,16 +114,17 @@ def _w(key: str, lang: str) -> str:
 
 
 def _base(title: str, family: str, rows: int) -> dict:
-    return {"$schema": "https://vega.github.io/schema/vega-lite/v5.json", "title": {"text": title, "anchor": "start"},
-            "width": 300, "height": {"step": 40} if rows else 60, "background": "white",
+    # the title is the section's heading and the SVG's <title>, not drawn a second time
+    return {"$schema": "https://vega.github.io/schema/vega-lite/v5.json", "description": title,
+            "width": 200, "height": {"step": 40} if rows else 60, "background": "white",
             "config": {"font": family, "axis": {"labelFontSize": 12, "titleFontSize": 12},
-                       "legend": {"labelFontSize": 12, "titleFontSize": 12, "orient": "bottom", "columns": 3},
+                       "legend": {"labelFontSize": 12, "titleFontSize": 12, "orient": "bottom", "columns": 2},
                        "title": {"fontSize": 15}, "view": {"stroke": None}}}
 
 
 def _y(field: str, title: str, order: list[str]) -> dict:
     return {"field": field, "type": "nominal", "title": None, "sort": order,
-            "axis": {"labelExpr": "split(datum.label, '\\n')", "labelLimit": 260, "labelPadding": 6}}
+            "axis": {"labelExpr": "split(datum.label, '\\n')", "labelLimit": 180, "labelPadding": 4}}
 
 
 def _stack(keys: list[tuple[str, str]], domain_title: str) -> dict:
@@ -137,40 +143,47 @@ def chart_specs(report: dict) -> dict[str, dict]:
         return pair[0] if lang == "th" else pair[1]
 
     groups = [wrap(g["title"]) for g in report["groups"]]
-    progress = [{"label": wrap(g["title"]), "what": _w(k, lang), "order": i,
+    progress = [{"label": wrap(g["title"]), "what": _w(k, lang), "order": i, "title": g["title"],
                  "n": g["steps_done"] if k == "done" else g["steps_total"] - g["steps_done"]}
                 for g in report["groups"] for i, k in enumerate(("done", "left"))]
+    for p in progress:
+        p["said"] = f"{p.pop('title')}: {p['what']} {p['n']}"
     keys = [("done", _w("done", lang)), ("left", _w("left", lang))]
     specs = {"progress": _base(_w("progress", lang), family, len(groups)) | {
         "data": {"values": progress}, "mark": {"type": "bar"},
         "encoding": {"y": _y("label", _w("group", lang), groups),
                      "x": {"field": "n", "type": "quantitative", "stack": "zero", "title": _w("steps", lang),
                            "axis": {"tickMinStep": 1}},
-                     "color": _stack(keys, _w("what", lang)), "order": {"field": "order"}}}}
+                     "color": _stack(keys, _w("what", lang)), "order": {"field": "order"},
+                     "description": {"field": "said"}}}}
 
     kinds = [(k, pick(OVERDUE_KINDS[k])) for k in ("report", "checkpoint", "process")]
     rows = report["overdue"]["by_group"]
     labels = [wrap(r["title"]) for r in rows]
-    overdue = [{"label": wrap(r["title"]), "what": label, "n": r[k], "order": i}
-               for r in rows for i, (k, label) in enumerate(kinds) if r[k]]
+    overdue = [{"label": wrap(r["title"]), "what": label, "n": r[k], "order": i,
+                "said": f"{r['title']}: {label} {r[k]}"} for r in rows for i, (k, label) in enumerate(kinds) if r[k]]
     specs["overdue"] = _base(_w("overdue", lang), family, len(labels)) | {
         "data": {"values": overdue}, "mark": {"type": "bar"},
         "encoding": {"y": _y("label", _w("group", lang), labels),
                      "x": {"field": "n", "type": "quantitative", "stack": "zero", "title": _w("count", lang),
                            "axis": {"tickMinStep": 1}, "scale": {"domainMin": 0, "nice": True}},
-                     "color": _stack(kinds, _w("what", lang)), "order": {"field": "order"}}}
+                     "color": _stack(kinds, _w("what", lang)), "order": {"field": "order"},
+                     "description": {"field": "said"}}}
     if not overdue:  # nothing past due: an empty axis per group, so the chart still names them
-        specs["overdue"]["data"]["values"] = [{"label": lb, "what": kinds[0][1], "n": 0, "order": 0} for lb in labels]
+        specs["overdue"]["data"]["values"] = [{"label": wrap(r["title"]), "what": kinds[0][1], "n": 0, "order": 0,
+                                                "said": f"{r['title']}: 0"} for r in rows]
 
-    states = [wrap(d["title"], 22) for d in report["durations"]]
-    durations = [{"label": wrap(d["title"], 22), "median": d["median"], "p25": d["p25"], "p75": d["p75"],
-                  "n": d["n"]} for d in report["durations"]]
+    states = [wrap(d["title"], 16) for d in report["durations"]]
+    durations = [{"label": wrap(d["title"], 16), "median": d["median"], "p25": d["p25"], "p75": d["p75"],
+                  "n": d["n"], "said": f"{d['title']}: {_w('median', lang)} {d['median'] if d['n'] else '-'} "
+                                       f"{_w('days', lang)} ({_w('n', lang)} {d['n']})"} for d in report["durations"]]
     specs["durations"] = _base(_w("durations", lang), family, len(states)) | {
         "data": {"values": durations},
         "encoding": {"y": _y("label", _w("state", lang), states)},
         "layer": [
             {"mark": {"type": "bar", "color": COLORS["median"], "opacity": 0.85},
              "encoding": {"x": {"field": "median", "type": "quantitative", "title": _w("days", lang)},
+                          "description": {"field": "said"},
                           "tooltip": [{"field": "median", "title": _w("median", lang)},
                                       {"field": "n", "title": _w("n", lang)}]}},
             {"mark": {"type": "rule", "color": COLORS["range"], "strokeWidth": 2},
@@ -178,15 +191,21 @@ def chart_specs(report: dict) -> dict[str, dict]:
         ]}
 
     outcomes = [(k, pick(OUTCOME_TITLES[k])) for k in ("on_time", "late", "missing", "pending", "not_applicable")]
-    rounds = [wrap(c["label"], 22) for c in report["compliance"]]
-    compliance = [{"label": wrap(c["label"], 22), "what": label, "n": c[k], "order": i}
+    rounds = [wrap(c["label"], 16) for c in report["compliance"]]
+    compliance = [{"label": wrap(c["label"], 16), "what": label, "n": c[k], "order": i,
+                   "said": f"{c['label']}: {label} {c[k]}"}
                   for c in report["compliance"] for i, (k, label) in enumerate(outcomes) if c[k]]
     specs["compliance"] = _base(_w("compliance", lang), family, len(rounds)) | {
         "data": {"values": compliance}, "mark": {"type": "bar"},
         "encoding": {"y": _y("label", _w("round", lang), rounds),
                      "x": {"field": "n", "type": "quantitative", "stack": "zero", "title": _w("count", lang),
                            "axis": {"tickMinStep": 1}},
-                     "color": _stack(outcomes, _w("outcome", lang)), "order": {"field": "order"}}}
+                     "color": _stack(outcomes, _w("outcome", lang)), "order": {"field": "order"},
+                     "description": {"field": "said"}}}
+    for spec in specs.values():  # a band tall enough for the most lines a label has
+        lines = max((v["label"].count("\n") + 1 for v in spec["data"]["values"]), default=1)
+        if isinstance(spec["height"], dict):
+            spec["height"] = {"step": max(30, 15 * lines + 10)}
     return specs
 
 

@@ -72,7 +72,7 @@ def xlsx_bytes(r: dict) -> bytes:
     info.append([w["title"], f"{w['fiscal_year']} {r['fiscal_year']}"
                  + (f" {w['half'][r['half']]}" if r["half"] else "")])
     info.append([w["period"], f"{format_date_be(r['first_day'])} – {format_date_be(r['last_day'])}"])
-    info.append([w["as_of"], format_datetime_be(r["as_of"])])
+    info.append([w["as_of"], _as_of(r, w)])
     info.append([w["made"], format_datetime_be(r["generated_at"])])
     info.append([w["ledger"], r["ledger_seq"]])
     info.append([r["office"], summary_line(r)])
@@ -172,7 +172,7 @@ def docx_bytes(r: dict) -> bytes:
     doc.add_heading(f"{w['title']} {w['fiscal_year']} {r['fiscal_year']}{half}", level=1)
     doc.add_paragraph(r["measure"])
     doc.add_paragraph(f"{w['period']}: {format_date_be(r['first_day'])} – {format_date_be(r['last_day'])}; "
-                      f"{w['as_of']} {format_datetime_be(r['as_of'])}; {w['made']} {format_datetime_be(r['generated_at'])}"
+                      f"{w['as_of']} {_as_of(r, w)}; {w['made']} {format_datetime_be(r['generated_at'])}"
                       f" ({w['ledger']} {r['ledger_seq']})")
     doc.add_paragraph(summary_line(r))
     for c in charts_of(r, svg=False):
@@ -194,6 +194,10 @@ def docx_bytes(r: dict) -> bytes:
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()
+
+
+def _as_of(r: dict, w: dict) -> str:
+    return f"{w['end_of']} {format_date_be(r['last_day'])}" if r["ended"] else format_datetime_be(r["as_of"])
 
 
 def _round_line(x: dict, w: dict) -> str:

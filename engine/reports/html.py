@@ -21,6 +21,7 @@ WORDS = {
     "fiscal_year": ("ปีงบประมาณ", "fiscal year"),
     "period": ("ช่วงเวลา", "Period"), "as_of": ("ข้อมูล ณ", "As of"), "made": ("จัดทำเมื่อ", "Made on"),
     "running": ("ยังไม่สิ้นสุดช่วงเวลา", "the period is still running"),
+    "end_of": ("สิ้นวันที่", "the end of"),
     "ledger": ("บันทึกถึงลำดับที่", "ledger up to record"),
     "per_task": ("ผลการดำเนินงานรายงาน", "Per task"), "state": ("ขั้นตอนปัจจุบัน", "Current step"),
     "steps": ("ขั้นตอนที่เสร็จ", "steps done"), "cancelled": ("ยกเลิก", "cancelled"),
