@@ -12,10 +12,10 @@ elements, its semiannual reports, its group's checkpoints, the opinions received
 ``compliance`` (reports and checkpoints per round: on time / late / missing / pending), ``committee``
 (the area committee's rounds).
 
-The four elements: ``_elements`` is the one place they come from. Until ``engine.ita.elements``
-lands they are read from the closing step's evidence (topic, participants, results, improvements)
-and the meetings' outside attendees; then that function becomes one call of
-``engine.ita.elements.task_elements(app, fiscal_year)``.
+The four elements: ``_elements`` is the one place they come from: one call of
+``engine.ita.elements.task_elements(app, fiscal_year)`` where that module is installed; before it,
+the closing step's evidence (topic, participants, results, improvements) and the meetings'
+outside attendees.
 """
 
 from __future__ import annotations
@@ -86,19 +86,38 @@ def _evidence_of(records: list[Record], trigger: str) -> list[tuple[dt.datetime,
 
 
 def _elements(app: Ruam, fiscal_year: int, records: dict[str, list[Record]], moment: dt.datetime) -> dict:
-    """The four ITA elements per task (see the module's docstring: the plug-in point for ``engine.ita``)."""
-    out = {}
-    for task, recs in records.items():
-        closing = [e for at, e in _evidence_of(recs, "close") if at < moment]
-        last = closing[-1] if closing else {}
-        outsiders = []
-        for at, ev in _evidence_of(recs, "record_meeting"):
-            if at < moment:
-                outsiders += [a for a in ev.get("attendees") or [] if a.get("external")]
-        elements = {k: last.get(k) or None for k in ("topic", "participants", "results", "improvements")}
-        out[task] = elements | {"outsiders": len(outsiders),
-                                "complete": all(elements.values()) and bool(outsiders)}
-    return out
+    """The four ITA elements per task: ``engine.ita.elements.task_elements`` where it is installed (the
+    assessor's reading: the whole year), else the closing step's evidence and the meetings' outsiders."""
+    try:
+        from engine.ita.elements import task_elements  # type: ignore[import-not-found]
+    except ImportError:
+        return {task: _elements_of(recs, moment) for task, recs in records.items()}
+    return {e.task_id: _from_ita(e) for e in task_elements(app, fiscal_year)}
+
+
+def _person(p: Any) -> str:
+    where = ", ".join(x for x in (getattr(p, "position", ""), getattr(p, "organisation", "")) if x)
+    return f"{p.name} ({where})" if where else p.name
+
+
+def _from_ita(e: Any) -> dict:
+    outside = [p for p in e.participants if p.external]
+    inside = [p for p in e.participants if not p.external]
+    people = "; ".join([_person(p) for p in outside] + [_person(p) for p in inside])
+    return {"topic": e.topic or None, "participants": people or None, "results": e.results or None,
+            "improvements": e.improvements_text or None, "outsiders": len(outside),
+            "complete": bool(e.complete) and all(e.complete.values())}
+
+
+def _elements_of(recs: list[Record], moment: dt.datetime) -> dict:
+    closing = [e for at, e in _evidence_of(recs, "close") if at < moment]
+    last = closing[-1] if closing else {}
+    outsiders = []
+    for at, ev in _evidence_of(recs, "record_meeting"):
+        if at < moment:
+            outsiders += [a for a in ev.get("attendees") or [] if a.get("external")]
+    elements = {k: last.get(k) or None for k in ("topic", "participants", "results", "improvements")}
+    return elements | {"outsiders": len(outsiders), "complete": all(elements.values()) and bool(outsiders)}
 
 
 def _record_at(tx: Tx, seq: int | None) -> Record | None:
