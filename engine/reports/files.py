@@ -124,12 +124,15 @@ def _table(doc, tb: Table, empty: str) -> None:
         for c_i, value in enumerate(row):
             t.cell(r_i, c_i).text = cell_text(value) if value != "" else ""
     t.autofit = False
-    first = Cm(5.5 if len(tb.columns) > 2 else 8)
-    rest = Cm((15.8 - first.cm) / max(1, len(tb.columns) - 1))
-    for i, column in enumerate(t.columns):  # the grid (LibreOffice reads it) and each cell (Word does)
-        column.width = first if i == 0 else rest
+    # each column as wide as its words ask (a title wraps, a number does not), within 16 cm
+    weights = [min(30, max(8, max(len(w) for w in col.split()) if col.split() else 8,
+                            *(len(cell_text(row[i])) for row in tb.rows)))
+               for i, col in enumerate(tb.columns)]
+    widths = [Cm(15.8 * w / sum(weights)) for w in weights]
+    for column, width in zip(t.columns, widths):  # the grid (LibreOffice reads it) and each cell (Word does)
+        column.width = width
         for cell in column.cells:
-            cell.width = first if i == 0 else rest
+            cell.width = width
     small = Pt(12 if len(tb.columns) > 8 else 14)
     for row in t.rows:
         for cell in row.cells:
