@@ -102,3 +102,17 @@ def test_the_style_and_the_web_font(client):
     font = client.get("/reports/font/regular.ttf")
     assert font.status_code == 200 and font.headers["content-type"] == "font/ttf" and len(font.content) > 10_000
     assert client.get("/reports/font/italic.ttf").status_code == 422
+
+
+def test_pdf_is_offered_only_where_it_can_be_made(client):
+    from engine.reports.files import pdf_ready
+
+    login(client, "esa_director")
+    page = client.get("/reports?fiscal_year=2570").text
+    r = client.get("/reports/measure.pdf?fiscal_year=2570")
+    if pdf_ready():  # engine.documents.pdf (LibreOffice) installed
+        assert 'href="/reports/measure.pdf?fiscal_year=2570"' in page
+        assert r.status_code == 200 and r.content.startswith(b"%PDF-")
+    else:
+        assert "measure.pdf" not in page
+        assert r.status_code == 409 and "ยังสร้าง PDF ไม่ได้ในเครื่องนี้" in r.text

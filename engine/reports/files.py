@@ -19,7 +19,8 @@ from engine.reports.tables import Table, cell_text, tables
 from workflow.errors import Refused
 from workflow.fiscal import format_date_be, format_datetime_be
 
-__all__ = ["FORMATS", "MEDIA_TYPES", "PdfNotAvailable", "docx_bytes", "file_name", "pdf_bytes", "xlsx_bytes"]
+__all__ = ["FORMATS", "MEDIA_TYPES", "PdfNotAvailable", "docx_bytes", "file_name", "pdf_bytes", "pdf_ready",
+           "xlsx_bytes"]
 
 FORMATS = ("html", "docx", "pdf", "xlsx")
 MEDIA_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf",
@@ -244,6 +245,16 @@ def _task(doc, task: dict, w: dict) -> None:
 
 
 # ---------------------------------------------------------------------------- PDF
+
+def pdf_ready() -> bool:
+    """Whether ``engine.documents.pdf`` is installed (the page offers PDF only then)."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("engine.documents.pdf") is not None
+    except ModuleNotFoundError:  # no engine.documents at all
+        return False
+
 
 def pdf_bytes(r: dict) -> bytes:
     """The DOCX through ``engine.documents.pdf.to_pdf`` (LibreOffice), where that module is installed."""

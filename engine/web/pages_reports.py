@@ -57,13 +57,14 @@ def reports_page(request: Request) -> Response:
     who = _reader(request)
     web = web_of(request)
     year, half = _choice(request, web)
+    from engine.reports.files import pdf_ready
     from engine.reports.html import body
 
     report = measure_report(web.app, year, half, lang_of(request))
     this = fiscal_year_be(web.app.now().date())
     query = f"fiscal_year={year}" + (f"&half={half}" if half else "")
     return render(request, "measure_report.html", who=who, body=body(report), fiscal_year=year, half=half,
-                  years=range(this + 1, this - 4, -1), query=query)
+                  years=range(this + 1, this - 4, -1), query=query, pdf=pdf_ready())
 
 
 @router.get("/reports/measure.{fmt}")
