@@ -56,7 +56,6 @@ def test_the_report_page_fits_a_phone_and_draws_thai(year, server, chromium):
     if SHOTS:
         DOCS.mkdir(exist_ok=True)
         page.screenshot(path=str(DOCS / "phone-reports.png"), full_page=False)
-        page.screenshot(path="/tmp/rep/phone-full.png", full_page=True)
     context.close()
     context = chromium.new_context(locale="th-TH", viewport={"width": 1100, "height": 900})
     page = context.new_page()

@@ -122,7 +122,7 @@ def _base(title: str, family: str, rows: int) -> dict:
     return {"$schema": "https://vega.github.io/schema/vega-lite/v5.json", "description": title,
             "width": 200, "height": {"step": 40} if rows else 60, "background": "white",
             "config": {"font": family, "axis": {"labelFontSize": 12, "titleFontSize": 12},
-                       "legend": {"labelFontSize": 12, "titleFontSize": 12, "orient": "bottom", "columns": 2},
+                       "legend": {"labelFontSize": 12, "titleFontSize": 12, "orient": "bottom", "columns": 1, "labelLimit": 300},
                        "title": {"fontSize": 15}, "view": {"stroke": None}}}
 
 

@@ -181,7 +181,7 @@ def docx_bytes(r: dict) -> bytes:
     doc.add_paragraph(summary_line(r))
     for c in charts_of(r, svg=False):
         doc.add_heading(c["title"], level=2)
-        doc.add_picture(io.BytesIO(ch.chart_png(c["spec"])), width=Cm(15.5))
+        doc.add_picture(io.BytesIO(ch.chart_png(c["spec"])), width=Cm(12))
         doc.add_paragraph(c["caption"], style="Caption")
         for tb in c["tables"]:
             if tb.key != "rounds":  # the calendar's record is told per task below
