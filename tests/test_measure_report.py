@@ -274,3 +274,18 @@ def test_the_command_writes_each_format_and_refuses_plainly(year, db, tmp_path, 
     assert "-o FILE" in capsys.readouterr().err
     assert main(["--db", db, "measure-report", "--fiscal-year", "2570", "-o", str(tmp_path / "no" / "x.docx")]) == 2
     assert not list(tmp_path.glob(".ruam-report-*"))
+
+
+def test_after_the_year_unfinished_processes_and_unheld_rounds_are_past_due(year, clock):
+    clock.set(dt.datetime(2027, 10, 5, 3, tzinfo=dt.UTC))     # 5 Oct 2570 BE: FY 2570 has ended
+    r = measure_report(year, 2570)
+    assert r["ended"] is True and r["as_of"] == mr.period_of(2570).ends
+    by = {g["group"]: g for g in r["overdue"]["by_group"]}
+    assert by["mission_administration"]["process"] == 1          # the cooperation network, still notifying
+    assert by["mission_policy_planning"]["process"] == 3
+    # the second round was never opened by a tick here: past its due day it is missing all the same
+    assert _compliance(r, "semiannual_report", "h2")["missing"] == 11
+    assert _compliance(r, "director_supervision", "r2")["missing"] == 4
+    unfinished = [i for i in r["overdue"]["items"] if i["kind"] == "process"]
+    assert len(unfinished) == 10 and {i["days_past_due"] for i in unfinished} == {5}
+    assert {i["what"] for i in unfinished} == {"วิเคราะห์กฎหมาย ระเบียบ แนวปฏิบัติ", "จัดทำหนังสือแจ้งผู้ได้รับแต่งตั้ง"}

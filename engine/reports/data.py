@@ -223,7 +223,7 @@ def measure_report(app: Ruam, fiscal_year: int, half: int | None = None, lang: s
                 overdue_items.append({"kind": "process", "kind_title": _pick(OVERDUE_KINDS["process"], lang),
                                       "group": mg.id, "subject_title": row["title"],
                                       "what": names.state(row["state"]), "due_on": period.last,
-                                      "days_past_due": (bangkok_date(moment) - period.last).days})
+                                      "days_past_due": (bangkok_date(now) - period.last).days})
         g["percent"] = round(100 * g["steps_done"] / g["steps_total"], 1) if g["steps_total"] else 0.0
         groups.append(g)
     for r in rounds:
