@@ -33,7 +33,9 @@ VARIANTS = {
 }
 SWEEP_SHOTS = {"/dashboard": "dashboard"}
 NOT_PAGES = {"/healthz", "/openapi.json",  # GET routes outside /api that answer JSON, or files
-             "/reports/measure.{fmt}", "/reports/style.css", "/reports/font/{weight}.ttf"}
+             "/ita/sheet/{fiscal_year}.{fmt}",  # the OIT answer sheet (XLSX / CSV)
+             "/public/{fiscal_year}/{task_id}/documents/{kind}",  # a drafted document (PDF, once docs-core lands)
+             "/reports/measure.{fmt}", "/reports/style.css", "/reports/font/{weight}.ttf"}  # the measure's report
 PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 
 
