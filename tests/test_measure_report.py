@@ -109,7 +109,8 @@ def test_progress_by_mission_group(year):
 def test_days_in_each_step(year):
     r = measure_report(year, 2570)
     d = {x["state"]: x for x in r["durations"]}
-    assert [x["title"] for x in r["durations"]][:2] == ["วิเคราะห์กฎหมาย ระเบียบ แนวปฏิบัติ", "จัดทำประกาศ/คำสั่งแต่งตั้ง"]
+    assert [x["title"] for x in r["durations"]][:2] == ["วิเคราะห์กฎหมาย ระเบียบ แนวปฏิบัติ",
+                                                          "จัดทำประกาศ/คำสั่งแต่งตั้ง"]
     # appointing: welfare 2 days, cooperation network 10 days
     assert (d["appointing"]["n"], d["appointing"]["median"], d["appointing"]["p25"], d["appointing"]["p75"],
             d["appointing"]["max"]) == (2, 6.0, 4.0, 8.0, 10.0)
@@ -288,4 +289,5 @@ def test_after_the_year_unfinished_processes_and_unheld_rounds_are_past_due(year
     assert _compliance(r, "director_supervision", "r2")["missing"] == 4
     unfinished = [i for i in r["overdue"]["items"] if i["kind"] == "process"]
     assert len(unfinished) == 10 and {i["days_past_due"] for i in unfinished} == {5}
-    assert {i["what"] for i in unfinished} == {"วิเคราะห์กฎหมาย ระเบียบ แนวปฏิบัติ", "จัดทำหนังสือแจ้งผู้ได้รับแต่งตั้ง"}
+    assert {i["what"] for i in unfinished} == {"วิเคราะห์กฎหมาย ระเบียบ แนวปฏิบัติ",
+                                               "จัดทำหนังสือแจ้งผู้ได้รับแต่งตั้ง"}

@@ -99,7 +99,8 @@ def wrap(text: str, width: int = 18) -> str:
 
 
 WORDS = {
-    "progress": ("ความคืบหน้าตามกลุ่มภารกิจ (ขั้นตอนที่เสร็จ / ทั้งหมด)", "Progress by mission group (steps done / all)"),
+    "progress": ("ความคืบหน้าตามกลุ่มภารกิจ (ขั้นตอนที่เสร็จ / ทั้งหมด)",
+                 "Progress by mission group (steps done / all)"),
     "overdue": ("รายการที่เลยกำหนดตามกลุ่มภารกิจ", "Past due, by mission group"),
     "durations": ("ระยะเวลาในแต่ละขั้นตอน (วัน: มัธยฐาน และช่วงควอร์ไทล์ที่ ๑–๓)",
                   "Days in each step (median, and 25th–75th percentile)"),
@@ -122,7 +123,8 @@ def _base(title: str, family: str, rows: int) -> dict:
     return {"$schema": "https://vega.github.io/schema/vega-lite/v5.json", "description": title,
             "width": 200, "height": {"step": 40} if rows else 60, "background": "white",
             "config": {"font": family, "axis": {"labelFontSize": 12, "titleFontSize": 12},
-                       "legend": {"labelFontSize": 12, "titleFontSize": 12, "orient": "bottom", "columns": 1, "labelLimit": 300},
+                       "legend": {"labelFontSize": 12, "titleFontSize": 12, "orient": "bottom", "columns": 1,
+                                  "labelLimit": 300},
                        "title": {"fontSize": 15}, "view": {"stroke": None}}}
 
 

@@ -63,7 +63,8 @@ def tables(report: dict) -> list[Table]:
                      tuple((r["title"], r["report"], r["checkpoint"], r["process"], r["total"])
                            for r in report["overdue"]["by_group"]),
                      (False, True, True, True, True)))
-    out.append(Table("overdue_items", t("รายการที่เลยกำหนด", "Each item past due"), t("รายการเลยกำหนด", "Past-due items"),
+    out.append(Table("overdue_items", t("รายการที่เลยกำหนด", "Each item past due"),
+                     t("รายการเลยกำหนด", "Past-due items"),
                      (t("ประเภท", "Kind"), t("งาน/กลุ่ม", "Task or group"), t("รายการ", "Item"),
                       t("กำหนด", "Due"), t("เลยกำหนด (วัน)", "Days past due")),
                      tuple((i["kind_title"], i["subject_title"], i["what"], _day(i["due_on"]), i["days_past_due"])
