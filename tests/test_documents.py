@@ -261,3 +261,22 @@ def test_pdf_goes_through_the_pdf_module_or_says_it_is_not_available(recorded):
             assert service.render(recorded, 2570, steps.TASK, "appointment").content[:2] == b"PK"
         else:
             assert out.content[:5] == b"%PDF-" and out.media_type == "application/pdf"
+
+
+def test_every_checkpoint_covering_the_task_has_its_record_counted_from_one(recorded, clock):
+    from engine.calendar import tick
+
+    clock.set(bkk(2027, 3, 10, 10))
+    tick(recorded)
+    group_tasks = [{"task": t, "findings": "ตามแผน", "advice": "ต่อเนื่อง"}
+                   for t in ("task_cooperation_network", steps.TASK)]
+    record_checkpoint(recorded, "2570/director_supervision/r1/mission_administration", "deputy_4",
+                      {"findings": "ก", "advice": "ข", "tasks": group_tasks})
+    record_checkpoint(recorded, "2570/committee_supervision/extra", "ktpn_1", {"findings": "ค", "advice": "ง"})
+    refs = [r for r in service.documents_of(recorded, 2570, steps.TASK) if r.kind == "checkpoint_record"]
+    assert [r.member for r in refs] == [1, 2]
+    first = service.model_of(recorded, 2570, steps.TASK, "checkpoint_record", member=1)
+    second = service.model_of(recorded, 2570, steps.TASK, "checkpoint_record", member=2)
+    assert "ก" in [p.text for p in first.paragraphs] and "ค" in [p.text for p in second.paragraphs]
+    assert second.paragraphs[-1].lines[0] == "(กรรมการ ก.ต.ป.น. คนที่ 1 (ตัวอย่าง))"
+    assert refs[1].sha256 == service.render(recorded, 2570, steps.TASK, "checkpoint_record", member=2).sha256

@@ -31,7 +31,7 @@ from workflow.wording import Wording
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PDF_TYPE = "application/pdf"
 FORMATS = ("docx", "pdf")
-MANY = {"letter", "semiannual_memo", "checkpoint_record"}  # kinds with one copy per member / report / checkpoint
+CHECKPOINT_KINDS = ("calendar.checkpoint_recorded", "calendar.extra_round_recorded")  # the records of a checkpoint
 
 __all__ = ["FORMATS", "KINDS", "DocumentRef", "Rendered", "documents_of", "draft", "model_of", "render"]
 
@@ -94,16 +94,29 @@ def _context(app: Any, fiscal_year: int, task_id: str) -> _Context:
         elif rec["kind"] == "calendar.report_submitted":
             reports.append(_calendar_facts(app, active, rec))
     group = organization.task(task_id).mission_group if organization.task(task_id) else None
-    checkpoints = []
-    for rec in app.log_records():
-        if rec.kind == "calendar.checkpoint_recorded":
-            parts = str(rec.data.get("item_id", "")).split("/")
-            subject = parts[3] if len(parts) > 3 else ""
-            if parts[0] == str(fiscal_year) and subject in (group, "office", task_id):
-                checkpoints.append(_calendar_facts(app, active, rec.body()))
+    checkpoints = [_calendar_facts(app, active, rec.body())
+                   for rec in _checkpoint_records(app, fiscal_year, {group, "office", task_id})]
     people = {p["id"]: {"name": p["name"], "position": p.get("position") or ""} for p in app.people()}
     return _Context(procedure, organization, wording_of(app), fiscal_year, task_id, steps, tuple(history), people,
                     reports, checkpoints, max(meetings, 1), _garuda(organization))
+
+
+def _checkpoint_records(app: Any, fiscal_year: int, subjects: set) -> list:
+    """The checkpoints of the year that cover the task (its group's, the office's), oldest first:
+    each calendar item done names the seq of the record that closed it (``last_seq``), so the
+    ledger is read at those rows only, never scanned whole."""
+    out = []
+    with app.store.reading() as tx:
+        for row in tx.calendar_items(fiscal_years=[fiscal_year]):
+            if row["kind"] != "checkpoint" or row["subject"] not in subjects or row["status"] != "done":
+                continue
+            found = tx.records(after_seq=row["last_seq"] - 1, limit=1)
+            if found and found[0].kind in CHECKPOINT_KINDS and found[0].data.get("item_id") == row["id"]:
+                out.append(found[0])
+            else:  # a later record about the item moved last_seq on: find its closing record the long way
+                out.extend(r for r in tx.records() if r.kind in CHECKPOINT_KINDS
+                           and r.data.get("item_id") == row["id"])
+    return sorted(out, key=lambda r: r.seq)
 
 
 def _day(at: Any) -> str:
@@ -118,11 +131,14 @@ def _calendar_facts(app: Any, active: Any, rec: dict) -> dict:
     cal = active.calendar
     spec = cal.item(parts[1]) if cal is not None and len(parts) > 1 else None
     rnd = next((r for r in spec.rounds if r.id == parts[2]), None) if spec and len(parts) > 2 else None
+    round_title = rnd.title.th if rnd else ""
+    if not rnd and len(parts) > 2 and parts[2].startswith("extra"):  # an extra round of the committee's
+        round_title = f"ครั้งเพิ่มเติมที่ {to_thai_digits(parts[2].removeprefix('extra') or '1')}"
     from workflow.calendar.schedule import subject_title
 
     subject = parts[3] if len(parts) > 3 else ""
     return {"actor": rec.get("actor"), "at": _day(rec["at"]), "due_on": data.get("due_on"),
-            "item_title": spec.title.th if spec else "", "round_title": rnd.title.th if rnd else "",
+            "item_title": spec.title.th if spec else "", "round_title": round_title,
             "subject_title": subject_title(active.organization, spec.per, subject) if spec else subject,
             "evidence": data.get("evidence") or {}}
 
