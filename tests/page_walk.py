@@ -36,7 +36,7 @@ SWEEP_SHOTS = {"/dashboard": "dashboard"}
 NOT_PAGES = {"/healthz", "/openapi.json",  # GET routes outside /api that answer JSON, or files
              "/ita/sheet/{fiscal_year}.{fmt}",  # the OIT answer sheet (XLSX / CSV)
              "/processes/{fiscal_year}/{task_id}/documents/{kind}",  # a document of the record (a file)
-             "/public/{fiscal_year}/{task_id}/documents/{kind}",  # a drafted document (PDF, once docs-core lands)
+             "/public/{fiscal_year}/{task_id}/documents/{kind}",  # a drafted document (a PDF file)
              "/reports/measure.{fmt}", "/reports/style.css", "/reports/font/{weight}.ttf"}  # the measure's report
 PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 

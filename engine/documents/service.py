@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -292,11 +294,30 @@ def _rendered(model: DocumentModel, data: bytes, fy: int, task: str, member: int
     return Rendered(data, f"{name}.docx", DOCX_TYPE, hashlib.sha256(data).hexdigest())
 
 
+_PDF_CACHE: OrderedDict[str, bytes] = OrderedDict()  # DOCX sha256 -> its PDF (the same DOCX, the same PDF)
+_PDF_CACHE_SIZE = 128
+_PDF_LOCK = threading.Lock()
+
+
 def pdf_of(docx_list: list[bytes]) -> list[bytes]:
-    """PDFs of DOCX files through ``engine.documents.pdf`` (one LibreOffice run), imported only when asked."""
-    try:
-        from engine.documents import pdf  # type: ignore[attr-defined]
-    except ImportError:
-        raise Refused("PDF is not available in this installation; download the DOCX",
-                      "ยังสร้าง PDF ไม่ได้ในระบบนี้ ดาวน์โหลดเป็น DOCX แทน") from None
-    return pdf.to_pdf(docx_list)
+    """PDFs of DOCX files: the ones made before from the same bytes, the rest in one LibreOffice run.
+
+    The public site serves drafted documents to anyone; without this every hit
+    would start LibreOffice (1–5 s and ~200 MB). LibreOffice's output is made
+    deterministic by ``engine.documents.pdf``, so a cached PDF is the PDF.
+    """
+    from engine.documents import pdf
+
+    keys = [hashlib.sha256(d).hexdigest() for d in docx_list]
+    with _PDF_LOCK:
+        known = {k: _PDF_CACHE[k] for k in keys if k in _PDF_CACHE}
+    todo = [(k, d) for k, d in zip(keys, docx_list) if k not in known]
+    if todo:
+        made = pdf.to_pdf([d for _k, d in todo])
+        with _PDF_LOCK:
+            for (k, _d), data in zip(todo, made):
+                known[k] = _PDF_CACHE[k] = data
+                _PDF_CACHE.move_to_end(k)
+            while len(_PDF_CACHE) > _PDF_CACHE_SIZE:
+                _PDF_CACHE.popitem(last=False)
+    return [known[k] for k in keys]
