@@ -44,7 +44,7 @@ def test_untouched_ledger_verifies(ledger):
     assert report.ok, list(report.findings)
     assert report.records == steps[-1].seq == report.head_seq
     assert report.processes == 11 and report.assignments > 0
-    assert {d["kind"] for d in report.definitions} == {"procedure", "organization", "calendar"}
+    assert {d["kind"] for d in report.definitions} == {"procedure", "organization", "calendar", "documents"}
 
 
 def test_every_body_field_changed_is_located(ledger, db_url):

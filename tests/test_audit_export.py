@@ -40,7 +40,7 @@ def test_jsonl_export_verifies_offline_with_its_seal(closed, tmp_path):
     path, seal = _export(closed, tmp_path)
     live = verify(closed)
     assert (seal.records, seal.head_seq, seal.head_hash) == (live.records, live.head_seq, live.head_hash)
-    assert {d["kind"] for d in seal.definitions} == {"procedure", "organization", "calendar"}
+    assert {d["kind"] for d in seal.definitions} == {"procedure", "organization", "calendar", "documents"}
     stored = json.loads(seal_path(path).read_text(encoding="utf-8"))
     assert stored["head_hash"] == seal.head_hash and stored["file_sha256"]
     closed.store.dispose()  # no database from here on
