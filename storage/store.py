@@ -234,7 +234,7 @@ class Tx(LedgerReads, CalendarTx):
             if sha256_hex(body) != digest:  # pragma: no cover - see _db_seals
                 raise StorageError("the database's sha256 of a record differs from Ruam's; nothing was written",
                                    "ค่า sha256 ของบันทึกจากฐานข้อมูลไม่ตรงกับของระบบ จึงไม่ได้บันทึก")
-            tree.grow(self, tree.DEFAULT_CHAIN, seq, prev, [(body, digest)])  # the Merkle tree, same transaction
+            tree.grow(self, tree.DEFAULT_CHAIN, seq, prev, [(body, digest)], commit=commit)  # the Merkle tree
             if commit:
                 self.conn.connection.dbapi_connection.commit()
                 self._finish_here()
