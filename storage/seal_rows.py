@@ -66,3 +66,15 @@ def record_body(tx, seq: int) -> str | None:
     if isinstance(body, (bytes, memoryview)):
         body = bytes(body).decode("utf-8")
     return body
+
+
+def snapshot_below(tx, chain: str, size: int) -> tuple[int, bytes] | None:
+    """The newest snapshot at or below ``size`` whose content still hashes to its row's sha256."""
+    import hashlib
+
+    c = fold_snapshots.c
+    row = tx.conn.execute(select(c.size, c.sha256, c.content).where(c.chain == chain, c.size <= size)
+                          .order_by(c.size.desc()).limit(1)).first()
+    if row is None or hashlib.sha256(bytes(row[2])).hexdigest() != row[1]:
+        return None
+    return int(row[0]), bytes(row[2])

@@ -99,3 +99,90 @@ def test_a_record_is_proved_offline_and_a_changed_record_or_unknown_key_fails(op
 
     with pytest.raises(NotFound):
         seals.prove(opened, opened.log_records()[-1].seq + 5)
+
+
+def _since(app, note, keys):
+    from engine.audit.since import verify_since
+
+    return verify_since(app, note, keys.verifiers())
+
+
+def _seal(app, keys):
+    from engine.audit.since import fold_snapshot
+
+    return seals.seal(app, keys, snapshot=fold_snapshot(app))
+
+
+def test_verify_since_reads_only_the_records_after_the_old_checkpoint(opened, keys):
+    steps.run(opened, steps.HAPPY_PATH[:2])
+    old = _seal(opened, keys)
+    steps.run(opened, steps.HAPPY_PATH[2:4])
+    mid = _seal(opened, keys)  # its snapshot folds forward from the first one's
+    steps.run(opened, steps.HAPPY_PATH[4:])
+    new = _seal(opened, keys)
+    report = _since(opened, old.note, keys)
+    assert report.ok, report.as_dict()["findings"]
+    assert report.records_read == new.checkpoint.size - old.checkpoint.size
+    assert report.hashes_read <= 4 * new.checkpoint.size.bit_length()
+    assert report.processes_compared == 1
+    assert _since(opened, mid.note, keys).ok
+    # the snapshot a seal commits to equals a fold from scratch (the one the full verify makes)
+    from engine.audit.checks import intact_definitions
+    from engine.audit.since import fold_snapshot
+    from storage import seal_rows
+    from workflow import fold_state
+    from workflow.calendar.audit import CalendarExtension
+
+    with opened.store.reading() as tx:
+        stored = seal_rows.snapshot(tx, tree.DEFAULT_CHAIN, new.checkpoint.size)
+    with opened.store.transaction() as tx:
+        tx.conn.execute(sql("DELETE FROM fold_snapshots"))
+        fresh = fold_snapshot(opened)(tx, new.checkpoint.size)
+    with opened.store.reading() as tx:
+        lookup = intact_definitions(tx)
+        a = fold_state.load(stored[1], lookup, [], [CalendarExtension()])
+        b = fold_state.load(fresh[1], lookup, [], [CalendarExtension()])
+    assert {k: v.projection() for k, v in a.processes.items()} == {k: v.projection() for k, v in b.processes.items()}
+    assert a.records == b.records and a.active == b.active and a.assignments == b.assignments
+
+
+def test_verify_since_finds_an_edited_truncated_or_unsealed_delta(opened, keys):
+    steps.run(opened, steps.HAPPY_PATH[:1])
+    old = _seal(opened, keys)
+    steps.run(opened, steps.HAPPY_PATH[1:3])
+    _seal(opened, keys)
+    with opened.store.transaction() as tx:  # an operator edits a record after the old checkpoint
+        if opened.store.dialect == "sqlite":
+            for (name,) in tx.conn.execute(sql("SELECT name FROM sqlite_master WHERE type='trigger' "
+                                               "AND tbl_name='ledger'")).all():
+                tx.conn.execute(sql(f"DROP TRIGGER {name}"))
+        else:
+            tx.conn.execute(sql("ALTER TABLE ledger DISABLE TRIGGER USER"))
+        tx.conn.execute(sql("UPDATE ledger SET body = replace(body, :a, :b) WHERE seq = :s"),
+                        {"a": '"actor":"', "b": '"actor":"x', "s": old.checkpoint.size + 2})
+    report = _since(opened, old.note, keys)
+    assert not report.ok and report.findings[0].kind == "seal"
+    with opened.store.transaction() as tx:  # and a truncation after the old checkpoint
+        tx.conn.execute(sql("DELETE FROM ledger WHERE seq > :s"), {"s": old.checkpoint.size + 1})
+    assert not _since(opened, old.note, keys).ok
+    unknown = c.Signer.generate(seals.origin_of(opened))
+    with pytest.raises(c.ProofInvalid):
+        _since(opened, old.checkpoint.sign([unknown]), keys)
+
+
+def test_a_snapshot_naming_anything_but_ruams_types_is_refused():
+    import pickle
+    import zlib
+
+    from workflow import fold_state
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, ("echo pwned",))
+
+    bad = zlib.compress(pickle.dumps({"ruam_fold": 1, "fold": {"x": Evil()}, "extensions": []}))
+    with pytest.raises(fold_state.SnapshotError, match="never holds"):
+        fold_state.load(bad, lambda v: None, [], [])
+    worse = zlib.compress(pickle.dumps({"ruam_fold": 1, "fold": {"x": fold_state.dump}, "extensions": []}))
+    with pytest.raises(fold_state.SnapshotError):
+        fold_state.load(worse, lambda v: None, [], [])

@@ -24,7 +24,6 @@ file of one record against the latest checkpoint covering it.
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -229,7 +228,7 @@ def checked_proof(text: str, trusted: list[c.Verifier]) -> dict:
             "record": record.body()}
 
 
-def moment_of(text: str) -> dt.datetime:
-    from workflow.ledger import parse_instant
-
-    return parse_instant(text)
+def rebuild_tree(app: Ruam, chain: str = tree.DEFAULT_CHAIN) -> tuple[int, int]:
+    """Recompute the chain's Merkle tree from the ledger: (records, nodes repaired)."""
+    with app.store.transaction() as tx:
+        return tree.rebuild(tx, chain)
