@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import text as sql
 
 from engine.audit import seals
+from engine.audit.keys import Keys, checked_proof
 from storage import merkle as tree
 from tests import steps
 from workflow import checkpoint as c
@@ -19,7 +20,7 @@ from workflow import merkle as m
 
 @pytest.fixture
 def keys(tmp_path):
-    return seals.Keys(tmp_path / "keys")
+    return Keys(tmp_path / "keys")
 
 
 def test_a_seal_signs_the_tree_at_the_head_and_is_itself_a_record(opened, keys):
@@ -87,14 +88,14 @@ def test_a_record_is_proved_offline_and_a_changed_record_or_unknown_key_fails(op
     seals.seal(opened, keys)
     for seq in (1, 5, opened.log_records()[-2].seq):
         text = seals.prove(opened, seq).text()
-        got = seals.checked_proof(text, keys.verifiers())
+        got = checked_proof(text, keys.verifiers())
         assert got["seq"] == seq and got["ok"]
     proof = seals.prove(opened, 5)
     edited = c.ProofFile(proof.index, proof.path, proof.note, proof.extra.replace(b'"seq":5', b'"seq":5 ')).text()
     with pytest.raises(c.ProofInvalid):
-        seals.checked_proof(edited, keys.verifiers())
+        checked_proof(edited, keys.verifiers())
     with pytest.raises(c.ProofInvalid, match="no trusted key"):
-        seals.checked_proof(proof.text(), [c.Signer.generate(seals.origin_of(opened)).verifier])
+        checked_proof(proof.text(), [c.Signer.generate(seals.origin_of(opened)).verifier])
     from workflow.errors import NotFound
 
     with pytest.raises(NotFound):

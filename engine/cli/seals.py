@@ -26,6 +26,8 @@ def add_actions(asub: Any) -> None:
     q = asub.add_parser("seal", help="sign a checkpoint of the ledger's Merkle tree and record it (a seal)")
     add_common(q, json_flag=True, as_flag="optional")
     _key_dir_arg(q)
+    q.add_argument("-o", "--output", metavar="FILE", help="also write the signed checkpoint to FILE (for "
+                                                          "'audit verify --since FILE' next time)")
     q.set_defaults(run=run_seal)
     q = asub.add_parser("key", help="the service's public key (to publish and to give auditors); "
                                     "'key rotate' makes a new signing key, the old one stays listed as retired")
@@ -53,7 +55,7 @@ def add_actions(asub: Any) -> None:
 
 
 def key_dir(args: argparse.Namespace) -> Path:
-    from engine.audit.seals import default_key_dir
+    from engine.audit.keys import default_key_dir
 
     given = getattr(args, "key_dir", None) or os.environ.get("RUAM_KEY_DIR")
     return Path(given) if given else default_key_dir(db_url(args))
@@ -72,31 +74,38 @@ def _when(at: str) -> str:
 
 def run_seal(args: argparse.Namespace) -> int:
     from engine.app import SYSTEM
-    from engine.audit.seals import Keys, seal
+    from engine.audit.keys import Keys
+    from engine.audit.seals import seal
     from engine.audit.since import fold_snapshot
 
     app = open_app(args)
     done = seal(app, Keys(key_dir(args)), actor=args.actor or SYSTEM, snapshot=fold_snapshot(app))
     cp = done.checkpoint
+    if args.output:
+        Path(args.output).write_text(done.note, encoding="utf-8")
     if args.json:
         print_json({"origin": cp.origin, "size": cp.size, "root": done.record.data["root"], "checkpoint": done.note,
                     "seq": done.record.seq, "fold_sha256": done.record.data.get("fold_sha256")})
         return EXIT_OK
+    root = done.record.data["root"]
     if _th(args):
         print(f"ประทับตราบันทึกแล้ว: จุดตรวจลงนามครอบคลุมบันทึก {cp.size:,} รายการ เมื่อ {_when(done.record.at)}")
         print(f"  ตราประทับนี้เป็นบันทึกรายการที่ {done.record.seq:,} (อยู่ในจุดตรวจครั้งถัดไป)")
-        print("  จุดตรวจ (ส่งให้ผู้ตรวจสอบเก็บไว้):")
+        print(f"  จุดตรวจ: บันทึก (รหัส {cp.origin}) ขนาด {cp.size:,} ราก (รหัส {root})")
+        print(f"  เขียนจุดตรวจที่ลงนามแล้วลงไฟล์ {args.output} (ให้ผู้ตรวจสอบเก็บไว้ใช้กับ --since)" if args.output else
+              "  ใช้ -o FILE เพื่อเขียนจุดตรวจที่ลงนามแล้วลงไฟล์ (ให้ผู้ตรวจสอบเก็บไว้ใช้กับ --since)")
     else:
         print(f"sealed: a signed checkpoint covers {cp.size:,} records, at {_when(done.record.at)}")
         print(f"  this seal is record {done.record.seq:,} (covered by the next checkpoint)")
-        print("  checkpoint (for auditors to keep):")
-    for line in done.note.rstrip("\n").split("\n"):
-        print(f"    {line}")
+        print(f"  checkpoint: log {cp.origin}, size {cp.size:,}, root {root}")
+        print(f"  wrote the signed checkpoint to {args.output} (for auditors to keep, for --since)" if args.output else
+              "  -o FILE writes the signed checkpoint to a file (for auditors to keep, for --since)")
     return EXIT_OK
 
 
 def run_key(args: argparse.Namespace) -> int:
-    from engine.audit.seals import Keys, origin_of
+    from engine.audit.keys import Keys
+    from engine.audit.seals import origin_of
 
     keys = Keys(key_dir(args))
     app = open_app(args)
@@ -159,7 +168,7 @@ def trusted_keys(given: list[str], key_dir_given: str | None) -> list:
             if "+" in line:
                 keys.append(c.parse_verifier(line))
     if key_dir_given:
-        from engine.audit.seals import Keys
+        from engine.audit.keys import Keys
 
         keys += Keys(Path(key_dir_given)).verifiers()
     if not keys:
@@ -171,7 +180,7 @@ def trusted_keys(given: list[str], key_dir_given: str | None) -> list:
 
 def run_check_proof(args: argparse.Namespace) -> int:
     """No database: the file, the keys given, the crypto library."""
-    from engine.audit.seals import checked_proof
+    from engine.audit.keys import checked_proof
     from engine.names import KINDS, pick
     from workflow.errors import UsageError
 
@@ -213,3 +222,58 @@ def run_rebuild(args: argparse.Namespace) -> int:
         print(f"rebuilt the Merkle tree of {size:,} records" + (f"; repaired {wrong:,} node(s)" if wrong else
                                                                  "; every node matched the ledger"))
     return EXIT_OK if not wrong else EXIT_FAILED
+
+
+def since_args(q: argparse.ArgumentParser) -> None:
+    """``audit verify --since OLD.checkpoint`` and the keys it trusts."""
+    q.add_argument("--since", metavar="CHECKPOINT", help="a signed checkpoint kept from an earlier seal: check the "
+                                                         "newest checkpoint extends it, then only the records after it")
+    q.add_argument("--key", action="append", default=[], metavar="KEY",
+                   help="with --since: a trusted public key (or a file of them); repeatable")
+    _key_dir_arg(q)
+
+
+def run_verify_since(args: argparse.Namespace) -> int:
+    from engine.audit.since import verify_since
+    from engine.audit.words import kind_label, where
+    from workflow.errors import UsageError
+
+    if getattr(args, "file", None):
+        raise UsageError("--since", "works on a database; an export is checked whole (--file without --since)",
+                         "ใช้กับฐานข้อมูล ไฟล์ส่งออกตรวจทั้งไฟล์ (--file โดยไม่ใช้ --since)")
+    try:
+        old = Path(args.since).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError("--since", f"cannot read {args.since}: {getattr(exc, 'strerror', None) or exc}",
+                         f"อ่านไฟล์จุดตรวจ {args.since} ไม่ได้") from None
+    given_dir = getattr(args, "key_dir", None) or os.environ.get("RUAM_KEY_DIR")
+    if not args.key and not given_dir:
+        given_dir = str(key_dir(args))
+    app = open_app(args)
+    report = verify_since(app, old, trusted_keys(args.key, given_dir))
+    if args.json:
+        print_json(report.as_dict())
+        return EXIT_OK if report.ok else EXIT_FAILED
+    th = _th(args)
+    if th:
+        print(f"ตรวจเฉพาะส่วนที่เพิ่มหลังจุดตรวจเดิม ({report.old_size:,} รายการ) ถึงจุดตรวจล่าสุด ({report.new_size:,} รายการ)")
+        print(f"  อ่านบันทึก {report.records_read:,} รายการ และค่า hash ของต้นไม้ {report.hashes_read:,} ค่า")
+        print(f"  จุดตรวจล่าสุดลงนามด้วยกุญแจที่เชื่อถือ {len(report.signed_by)} ดอก; เทียบกระบวนการที่เปลี่ยน "
+              f"{report.processes_compared:,} กระบวนการกับตาราง")
+        if report.head_seq > report.new_size:
+            print(f"  บันทึกหลังจุดตรวจล่าสุด {report.head_seq - report.new_size:,} รายการ ยังไม่ได้ประทับตรา "
+                  "(ตรวจในรอบถัดไป)")
+    else:
+        print(f"checked only what was added after the old checkpoint ({report.old_size:,} records) up to the newest "
+              f"({report.new_size:,} records)")
+        print(f"  read {report.records_read:,} records and {report.hashes_read:,} tree hashes")
+        print(f"  the newest checkpoint is signed by {len(report.signed_by)} trusted key(s); "
+              f"{report.processes_compared:,} changed process(es) compared with the table")
+        if report.head_seq > report.new_size:
+            print(f"  {report.head_seq - report.new_size:,} record(s) after the newest checkpoint are not sealed yet")
+    for f in report.findings:
+        print(f"{where(f.seq, th):<9} {kind_label(f.kind, th)}: {f.text('th' if th else 'en')}")
+    print(("ผ่าน: ไม่พบปัญหา" if th else "PASSED: no findings") if report.ok else
+          (f"ไม่ผ่าน: พบปัญหา {report.findings.total:,} ข้อ" if th else
+           f"FAILED: {report.findings.total:,} finding(s)"))
+    return EXIT_OK if report.ok else EXIT_FAILED
