@@ -132,7 +132,7 @@ def test_verify_since_reads_only_the_records_after_the_old_checkpoint(opened, ke
     from engine.audit.since import fold_snapshot
     from storage import seal_rows
     from workflow import fold_state
-    from workflow.calendar.audit import CalendarExtension
+    from engine.audit.live import FOLD_EXTENSIONS
 
     with opened.store.reading() as tx:
         stored = seal_rows.snapshot(tx, tree.DEFAULT_CHAIN, new.checkpoint.size)
@@ -141,8 +141,8 @@ def test_verify_since_reads_only_the_records_after_the_old_checkpoint(opened, ke
         fresh = fold_snapshot(opened)(tx, new.checkpoint.size)
     with opened.store.reading() as tx:
         lookup = intact_definitions(tx)
-        a = fold_state.load(stored[1], lookup, [], [CalendarExtension()])
-        b = fold_state.load(fresh[1], lookup, [], [CalendarExtension()])
+        a = fold_state.load(stored[1], lookup, [], [make() for make in FOLD_EXTENSIONS])
+        b = fold_state.load(fresh[1], lookup, [], [make() for make in FOLD_EXTENSIONS])
     assert {k: v.projection() for k, v in a.processes.items()} == {k: v.projection() for k, v in b.processes.items()}
     assert a.records == b.records and a.active == b.active and a.assignments == b.assignments
 

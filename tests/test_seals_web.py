@@ -1,0 +1,29 @@
+"""The seal routes: a record's proof file (signed in) checks offline; the keys and the
+checkpoints are public (a witness keeps them)."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from engine.audit import seals
+from engine.audit.keys import Keys, checked_proof
+
+
+def test_the_proof_route_and_the_public_keys_and_checkpoints(web, tokens, tmp_path, monkeypatch):
+    monkeypatch.setenv("RUAM_KEY_DIR", str(tmp_path / "keys"))
+    app = web.state.web.app
+    keys = Keys(tmp_path / "keys")
+    sealed = seals.seal(app, keys)
+    with TestClient(web) as client:
+        assert client.get("/api/audit/proof/3").status_code == 401
+        auth = {"Authorization": f"Bearer {tokens['auditor']}"}
+        r = client.get("/api/audit/proof/3", headers=auth)
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
+        assert 'filename="ruam-3.tlog-proof"' in r.headers["content-disposition"]
+        assert checked_proof(r.text, keys.verifiers())["seq"] == 3
+        assert client.get(f"/api/audit/proof/{sealed.record.seq + 3}", headers=auth).status_code == 404
+        assert client.get("/api/audit/proof/0", headers=auth).status_code == 422
+        public = client.get("/api/audit/keys").json()
+        assert [k["status"] for k in public["keys"]] == ["active"]
+        [cp] = client.get("/api/audit/checkpoints").json()
+        assert cp["note"] == sealed.note and cp["size"] == sealed.checkpoint.size
