@@ -25,7 +25,8 @@ def default_key_dir(db_url: str) -> Path:
     if url.startswith("sqlite:///") and not url.endswith(":memory:"):
         return Path(url.removeprefix("sqlite:///")).resolve().parent / "ruam-keys"
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "ruam" / "keys"
+    where = url.split("@")[-1].split("?")[0]  # host/database, without the credentials
+    return Path(base) / "ruam" / "keys" / "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in where)
 
 
 @dataclass
