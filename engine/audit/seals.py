@@ -68,14 +68,19 @@ def _signed_before(keys: Keys, tx, chain: str) -> c.Checkpoint | None:
 
 
 def seal(app: Ruam, keys: Keys, *, actor: str = SYSTEM, chain: str = tree.DEFAULT_CHAIN,
-         snapshot=None) -> Sealed:
-    """Sign a checkpoint of the chain's tree at its head; record it. ``snapshot(tx, size)``, if
-    given, returns ``(sha256, content)`` of the fold at that size (stored; the record names its hash)."""
+         snapshot=None, size: int | None = None) -> Sealed:
+    """Sign a checkpoint of the chain's tree at its head (or at ``size``, a prefix of it); record it.
+    ``snapshot(tx, size)``, if given, returns ``(sha256, content)`` of the fold at that size (stored;
+    the record names its hash)."""
     origin = origin_of(app, chain)
     signer = keys.signer(origin)
     now = app.clock()
     with app.store.transaction() as tx:
-        size = tx.head()[0]
+        head = tx.head()[0]
+        size = head if size is None else size
+        if not 0 <= size <= head:
+            raise Refused(f"no tree of {size} records: the ledger has {head}",
+                          f"ไม่มีต้นไม้ขนาด {size} รายการ: บันทึกมี {head} รายการ")
         cp = c.Checkpoint(origin, size, tree.root(tx, chain, size))
         old = _signed_before(keys, tx, chain)
         if old is not None:
