@@ -62,9 +62,10 @@ def nodes(tx, chain: str, wanted: Iterable[tuple[int, int]]) -> dict[tuple[int, 
     if not wanted:
         return {}
     mk = _mark(tx.dialect)
-    cond = " OR ".join([f"(level = {mk} AND idx = {mk})"] * len(wanted))
-    params = [chain] + [x for pair in wanted for x in pair]
-    rows = tx._run(f"SELECT level, idx, hash FROM merkle_nodes WHERE chain = {mk} AND ({cond})", params).fetchall()
+    # point look-ups on the primary key, one per node (an OR of pairs makes SQLite scan the chain)
+    one = f"SELECT level, idx, hash FROM merkle_nodes WHERE chain = {mk} AND level = {mk} AND idx = {mk}"
+    params = [x for pair in wanted for x in (chain, *pair)]
+    rows = tx._run(" UNION ALL ".join([one] * len(wanted)), params).fetchall()
     return {(int(lv), int(i)): bytes(h) for lv, i, h in rows}
 
 

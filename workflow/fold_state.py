@@ -12,6 +12,7 @@ naming anything else is refused), so even a hostile snapshot cannot run code.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import pickle
@@ -20,7 +21,7 @@ from collections.abc import Callable, Sequence
 
 from workflow.definitions import Definition
 from workflow.errors import Finding
-from workflow.replay import Fold, FoldExtension
+from workflow.replay import Fold, FoldExtension, ProcessState
 
 # caches rebuilt on demand, callables, and what belongs to one audit run
 _SKIP = frozenset({"definition", "findings", "until", "_until_text", "_handlers", "_scopes", "_specs",
@@ -36,10 +37,55 @@ class SnapshotError(ValueError):
     """A snapshot that cannot be read back."""
 
 
+_FIELDS = tuple(f.name for f in dataclasses.fields(ProcessState))
+
+
+class _LazyStates(dict):
+    """The processes of a loaded snapshot, each decoded when first read: ``verify --since`` touches
+    the few processes its records name, so loading costs little more than reading the bytes."""
+
+    def _decode(self, key, raw):
+        if type(raw) is bytes:
+            fields = _Unpickler(io.BytesIO(raw)).load()
+            if not isinstance(fields, tuple) or len(fields) != len(_FIELDS):
+                raise SnapshotError("a process in the snapshot is malformed")
+            raw = ProcessState(*fields)
+            dict.__setitem__(self, key, raw)
+        return raw
+
+    def __getitem__(self, key):
+        return self._decode(key, dict.__getitem__(self, key))
+
+    def get(self, key, default=None):
+        raw = dict.get(self, key, _MISSING)
+        return default if raw is _MISSING else self._decode(key, raw)
+
+    def values(self):
+        return [self._decode(k, v) for k, v in list(dict.items(self))]
+
+    def items(self):
+        return [(k, self._decode(k, v)) for k, v in list(dict.items(self))]
+
+    def pop(self, key, *default):
+        if key in self:
+            value = self[key]
+            dict.pop(self, key)
+            return value
+        return dict.pop(self, key, *default)
+
+    def __iter__(self):
+        return dict.__iter__(self)
+
+
+_MISSING = object()
+
+
 def dump(fold: Fold) -> bytes:
     state = {k: v for k, v in fold.__dict__.items() if k not in _SKIP}
+    state["processes"] = {pid: pickle.dumps(tuple(getattr(p, f) for f in _FIELDS), protocol=5)
+                          for pid, p in fold.processes.items()}
     exts = [(type(e).__module__, type(e).__qualname__, e.__dict__) for e in fold.extensions]
-    return zlib.compress(pickle.dumps({"ruam_fold": 1, "fold": state, "extensions": exts}, protocol=5), 6)
+    return zlib.compress(pickle.dumps({"ruam_fold": 2, "fold": state, "extensions": exts}, protocol=5), 6)
 
 
 def digest(content: bytes) -> str:
@@ -67,13 +113,14 @@ def load(content: bytes, definition: Callable[[str], Definition | None], finding
         raise
     except Exception as exc:  # noqa: BLE001 - any malformed pickle is one kind of refusal
         raise SnapshotError(f"the snapshot cannot be read: {type(exc).__name__}") from None
-    if not isinstance(data, dict) or data.get("ruam_fold") != 1:
+    if not isinstance(data, dict) or data.get("ruam_fold") != 2:
         raise SnapshotError("not a fold snapshot")
     names = [(type(e).__module__, type(e).__qualname__) for e in extensions]
     if names != [(m, q) for m, q, _ in data["extensions"]]:
         raise SnapshotError("the snapshot was taken with other fold extensions")
     fold = Fold(definition, findings, extensions=extensions)
     fold.__dict__.update(data["fold"])
+    fold.processes = _LazyStates(fold.processes)
     for ext, (_m, _q, state) in zip(extensions, data["extensions"], strict=True):
         ext.__dict__.update(state)
     return fold
