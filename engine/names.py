@@ -21,6 +21,7 @@ from workflow.fiscal import format_date_be, format_datetime_be, parse_date
 KINDS: dict[str, tuple[str, str]] = {
     "process.opened": ("เปิดกระบวนการ", "process opened"),
     "process.transitioned": ("ดำเนินการขั้นตอน", "step"),
+    "attachment.published": ("เผยแพร่หรือถอนไฟล์จากหน้าสาธารณะ", "file published or withdrawn"),
     "person.added": ("เพิ่มบุคคล", "person added"),
     "role.assigned": ("มอบหมายบทบาท", "role assigned"),
     "role.ended": ("สิ้นสุดการมอบหมายบทบาท", "role assignment ended"),

@@ -31,7 +31,9 @@ VARIANTS = {
     "/public/{fiscal_year}/{task_id}": ["?received=op-1", "?lang=en"],
 }
 SWEEP_SHOTS = {"/dashboard": "dashboard"}
-NOT_PAGES = {"/healthz", "/openapi.json"}  # GET routes outside /api that answer JSON
+NOT_PAGES = {"/healthz", "/openapi.json",  # GET routes outside /api that answer JSON
+             "/ita/sheet/{fiscal_year}.{fmt}",  # the OIT answer sheet (XLSX / CSV)
+             "/public/{fiscal_year}/{task_id}/documents/{kind}"}  # a drafted document (PDF, once docs-core lands)
 PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 
 

@@ -127,6 +127,12 @@ def cmd_definitions(args) -> int:
     if problems:
         raise DefinitionError(problems)
     if args.action == "check":
+        from engine.ita.catalogue import check_ita_texts
+
+        texts, ita_lines = check_ita_texts(texts, lang(args), shipped=not args.files)
+        if not texts:
+            print("\n".join(ita_lines))
+            return EXIT_OK
         base = None
         kinds = set()
         try:
@@ -147,6 +153,8 @@ def cmd_definitions(args) -> int:
         th = lang(args) == "th"
         for d in loaded:
             print(f"{'ผ่าน' if th else 'ok'}  {_definition_line({'kind': d.kind, 'title': d.title, 'version': d.version}, th)}")
+        if ita_lines:
+            print("\n".join(ita_lines))
         return EXIT_OK
     if args.action == "load":
         app = open_app(args)

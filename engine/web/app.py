@@ -157,7 +157,8 @@ def create_web(app: Ruam, *, hasher: PasswordHasher | None = None, min_fill_seco
     """``forwarded_allow_ips``: the proxies (addresses or networks, comma-separated, ``*`` for
     any) whose ``X-Forwarded-For`` and ``X-Forwarded-Proto`` say who the client is and whether
     it came over TLS; from anyone else those headers are ignored (None: from no one)."""
-    from engine.web import api, api_seals, api_tokens, pages, pages_admin, pages_calendar, pages_public  # the routes
+    from engine.web import (api, api_seals, api_tokens, pages, pages_admin, pages_calendar, pages_ita,  # the routes
+                            pages_public)
 
     # No /docs or /redoc: they load scripts from a CDN, which the pages' CSP forbids
     # and an office network may not reach; /openapi.json is the document.
@@ -216,7 +217,7 @@ def create_web(app: Ruam, *, hasher: PasswordHasher | None = None, min_fill_seco
     web.include_router(api.router)
     web.include_router(api_tokens.router)
     web.include_router(api_seals.router)
-    for module in (pages, pages_calendar, pages_admin, pages_public):  # the order of the pages' routes
+    for module in (pages, pages_calendar, pages_admin, pages_ita, pages_public):  # the order of the pages' routes
         web.include_router(module.router)
     web.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     return web

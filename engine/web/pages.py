@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from engine.attachments import attachments_by_record, read_attachment
 from engine.board import board, index, my_calendar, overdue_by_task, visible_rows
 from engine.feedback import opinions
+from engine.ita.publish import public_marks
 from engine.web import forms
 from engine.web.auth import SESSION_COOKIE, Caller, caller, check_csrf, client_ip, is_tls
 from engine.web.downloads import download
@@ -265,7 +266,8 @@ def _process_page(request: Request, who: Caller, fiscal_year: int, task_id: str,
                   error_code=error.code if error else None, states=main,
                   titles=option_titles(web.app, lang, fields_too=True),
                   open_opinions=[waiting[o] for o in info["open_feedback"] if o in waiting],
-                  files=attachments_by_record(info["history"]), done=request.query_params.get("done"))
+                  files=attachments_by_record(info["history"]), done=request.query_params.get("done"),
+                  public_files=public_marks(info["history"]))
 
 
 @router.get("/processes/{fiscal_year}/{task_id}")
