@@ -27,3 +27,14 @@ def test_the_proof_route_and_the_public_keys_and_checkpoints(web, tokens, tmp_pa
         assert [k["status"] for k in public["keys"]] == ["active"]
         [cp] = client.get("/api/audit/checkpoints").json()
         assert cp["note"] == sealed.note and cp["size"] == sealed.checkpoint.size
+
+
+def test_the_public_seals_page_shows_the_keys_and_checkpoints_in_thai(web, tmp_path, monkeypatch):
+    monkeypatch.setenv("RUAM_KEY_DIR", str(tmp_path / "keys"))
+    app = web.state.web.app
+    sealed = seals.seal(app, Keys(tmp_path / "keys"))
+    with TestClient(web) as client:
+        page = client.get("/public/seals")
+    assert page.status_code == 200
+    assert "ใช้ลงนามอยู่" in page.text and sealed.note.split("\n")[2] in page.text
+    assert f"บันทึก {sealed.checkpoint.size:,} รายการ" in page.text and " 2569 " in page.text
