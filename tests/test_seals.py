@@ -163,6 +163,18 @@ def test_verify_since_finds_an_edited_truncated_or_unsealed_delta(opened, keys):
                         {"a": '"actor":"', "b": '"actor":"x', "s": old.checkpoint.size + 2})
     report = _since(opened, old.note, keys)
     assert not report.ok and report.findings[0].kind == "seal"
+    with opened.store.transaction() as tx:  # put it back, then reorder two records after the checkpoint
+        tx.conn.execute(sql("UPDATE ledger SET body = replace(body, :b, :a) WHERE seq = :s"),
+                        {"a": '"actor":"', "b": '"actor":"x', "s": old.checkpoint.size + 2})
+    assert _since(opened, old.note, keys).ok
+    a, b = old.checkpoint.size + 2, old.checkpoint.size + 3
+    with opened.store.transaction() as tx:
+        body_a, body_b = (tx.conn.execute(sql("SELECT body FROM ledger WHERE seq = :s"), {"s": s}).scalar()
+                          for s in (a, b))
+        tx.conn.execute(sql("UPDATE ledger SET body = :x WHERE seq = :s"), {"x": body_b, "s": a})
+        tx.conn.execute(sql("UPDATE ledger SET body = :x WHERE seq = :s"), {"x": body_a, "s": b})
+    reordered = _since(opened, old.note, keys)
+    assert not reordered.ok and "not the ones the new checkpoint signed" in reordered.findings[0].message
     with opened.store.transaction() as tx:  # and a truncation after the old checkpoint
         tx.conn.execute(sql("DELETE FROM ledger WHERE seq > :s"), {"s": old.checkpoint.size + 1})
     assert not _since(opened, old.note, keys).ok
