@@ -127,6 +127,8 @@ def test_verify_since_reads_only_the_records_after_the_old_checkpoint(opened, ke
     assert report.hashes_read <= 4 * new.checkpoint.size.bit_length()
     assert report.processes_compared == 1
     assert _since(opened, mid.note, keys).ok
+    same = _since(opened, new.note, keys)  # nothing signed since the auditor's checkpoint
+    assert same.ok and same.records_read == 0
     # the snapshot a seal commits to equals a fold from scratch (the one the full verify makes)
     from engine.audit.checks import intact_definitions
     from engine.audit.since import fold_snapshot

@@ -128,6 +128,8 @@ def verify_since(app: Ruam, old_note: str, trusted: list[c.Verifier], chain: str
             c.check_consistent(old, new, proof)
         except c.ProofInvalid as exc:
             return _fail(report, "seal", None, exc.message_en, exc.message_th)
+        if new.size == old.size:
+            return report  # nothing signed since: the same tree (the roots are equal)
         frontier = tree.frontier(tx, chain, old.size)
         report.hashes_read += len(frontier.hashes)
         if frontier.root() != old.root:
