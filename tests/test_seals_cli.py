@@ -60,3 +60,28 @@ def test_key_rotate_lists_the_old_key_as_retired(db, tmp_path, monkeypatch):
     assert "เลิกใช้ลงนาม" in out and "ใช้ลงนามอยู่" in out and not problems(out)
     keys = json.loads(ruam(db, "audit", "key", "--json").stdout)["keys"]
     assert [k["status"] for k in keys] == ["active", "retired"]
+
+
+def test_an_export_is_checked_offline_against_the_kept_checkpoint(db, opened, tmp_path, monkeypatch):
+    monkeypatch.setenv("RUAM_KEY_DIR", str(tmp_path / "keys"))
+    old = tmp_path / "q1.checkpoint"
+    ruam(db, "audit", "seal", "-o", str(old))
+    [key] = [x["key"] for x in json.loads(ruam(db, "audit", "key", "--json").stdout)["keys"]]
+    steps.run(opened, steps.HAPPY_PATH[:2])
+    ruam(db, "audit", "seal")
+    export = tmp_path / "ledger.jsonl"
+    ruam(db, "audit", "export", "-o", str(export))
+    monkeypatch.delenv("RUAM_KEY_DIR")
+    done = subprocess.run([sys.executable, "-m", "engine.cli", "audit", "verify", "--file", str(export), "--since",
+                           str(old), "--key", key], capture_output=True, text=True)
+    assert "ตรงกับจุดตรวจเดิม" in done.stdout, (done.stdout, done.stderr)
+    lines = export.read_text(encoding="utf-8").splitlines()
+    edited = tmp_path / "edited.jsonl"
+    at = next(i for i, x in enumerate(lines) if '"seq": 3,' in x or '"seq":3,' in x)
+    item = json.loads(lines[at])
+    item["body"] = item["body"].replace('"seq":3', '"seq": 3')
+    lines[at] = json.dumps(item, ensure_ascii=False)
+    edited.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    bad = subprocess.run([sys.executable, "-m", "engine.cli", "audit", "verify", "--file", str(edited), "--since",
+                          str(old), "--key", key], capture_output=True, text=True)
+    assert bad.returncode == 1 and "ไม่ตรงกับจุดตรวจ" in bad.stdout, (bad.stdout, bad.stderr)

@@ -119,7 +119,7 @@ class _opened:
 
 def run_verify(args: argparse.Namespace) -> int:
     if getattr(args, "since", None):
-        return seals_cli.run_verify_since(args)
+        return seals_cli.run_verify_since(args, print_report)
 
     seal = _seal_arg(getattr(args, "seal", None))
     if getattr(args, "files", None) and not getattr(args, "file", None):

@@ -233,22 +233,22 @@ def since_args(q: argparse.ArgumentParser) -> None:
     _key_dir_arg(q)
 
 
-def run_verify_since(args: argparse.Namespace) -> int:
+def run_verify_since(args: argparse.Namespace, print_report=None) -> int:
+    """``print_report``: engine.cli.audit's (passed in: that module imports this one)."""
     from engine.audit.since import verify_since
     from engine.audit.words import kind_label, where
     from workflow.errors import UsageError
 
-    if getattr(args, "file", None):
-        raise UsageError("--since", "works on a database; an export is checked whole (--file without --since)",
-                         "ใช้กับฐานข้อมูล ไฟล์ส่งออกตรวจทั้งไฟล์ (--file โดยไม่ใช้ --since)")
     try:
         old = Path(args.since).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError("--since", f"cannot read {args.since}: {getattr(exc, 'strerror', None) or exc}",
                          f"อ่านไฟล์จุดตรวจ {args.since} ไม่ได้") from None
     given_dir = getattr(args, "key_dir", None) or os.environ.get("RUAM_KEY_DIR")
-    if not args.key and not given_dir:
+    if not args.key and not given_dir and not getattr(args, "file", None):
         given_dir = str(key_dir(args))
+    if getattr(args, "file", None):
+        return _export_since(args, old, trusted_keys(args.key, given_dir or None), print_report)
     app = open_app(args)
     report = verify_since(app, old, trusted_keys(args.key, given_dir))
     if args.json:
@@ -277,3 +277,32 @@ def run_verify_since(args: argparse.Namespace) -> int:
           (f"ไม่ผ่าน: พบปัญหา {report.findings.total:,} ข้อ" if th else
            f"FAILED: {report.findings.total:,} finding(s)"))
     return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def _export_since(args: argparse.Namespace, old: str, trusted: list, print_report) -> int:
+    """Offline: the export's records against the old checkpoint and its newest signed one, then the
+    export's own full offline verify (no database)."""
+    from engine.audit.export import verify_file_named
+    from engine.audit.export_seals import check_export
+
+    th = _th(args)
+    seals = check_export(args.file, old, trusted)
+    report, names = (None, None) if not seals.ok else verify_file_named(args.file, files=getattr(args, "files", None),
+                                                                         lang=lang(args))
+    ok = seals.ok and report is not None and report.ok
+    if args.json:
+        print_json({"ok": ok, "seals": seals.as_dict(), "verify": report.as_dict() if report else None})
+        return EXIT_OK if ok else EXIT_FAILED
+    if th:
+        print(f"ไฟล์ส่งออก {seals.records:,} รายการ: {seals.old_size:,} รายการแรกตรงกับจุดตรวจเดิม และ "
+              f"{seals.new_size:,} รายการตรงกับจุดตรวจล่าสุดในไฟล์ (ลงนามด้วยกุญแจที่เชื่อถือ {len(seals.signed_by)} ดอก)"
+              if seals.ok else "ไฟล์ส่งออกไม่ตรงกับจุดตรวจที่ลงนามไว้")
+    else:
+        print(f"export of {seals.records:,} records: the first {seals.old_size:,} match the old checkpoint and "
+              f"{seals.new_size:,} the newest signed one in the file ({len(seals.signed_by)} trusted key(s))"
+              if seals.ok else "the export does not match the signed checkpoints")
+    for f in seals.findings:
+        print(f"  {f.text('th' if th else 'en')}")
+    if report is not None:
+        print_report(report, th, names=names)
+    return EXIT_OK if ok else EXIT_FAILED
