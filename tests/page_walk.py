@@ -29,11 +29,13 @@ VARIANTS = {
     "/admin/people": ["?done=add"],
     "/account/password": ["?done=1"],
     "/public/{fiscal_year}/{task_id}": ["?received=op-1", "?lang=en"],
+    "/reports": ["?half=1", "?fiscal_year=2570&half=2", "?lang=en"],
 }
 SWEEP_SHOTS = {"/dashboard": "dashboard"}
-NOT_PAGES = {"/healthz", "/openapi.json",  # GET routes outside /api that answer JSON
+NOT_PAGES = {"/healthz", "/openapi.json",  # GET routes outside /api that answer JSON, or files
              "/ita/sheet/{fiscal_year}.{fmt}",  # the OIT answer sheet (XLSX / CSV)
-             "/public/{fiscal_year}/{task_id}/documents/{kind}"}  # a drafted document (PDF, once docs-core lands)
+             "/public/{fiscal_year}/{task_id}/documents/{kind}",  # a drafted document (PDF, once docs-core lands)
+             "/reports/measure.{fmt}", "/reports/style.css", "/reports/font/{weight}.ttf"}  # the measure's report
 PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 
 

@@ -158,7 +158,7 @@ def create_web(app: Ruam, *, hasher: PasswordHasher | None = None, min_fill_seco
     any) whose ``X-Forwarded-For`` and ``X-Forwarded-Proto`` say who the client is and whether
     it came over TLS; from anyone else those headers are ignored (None: from no one)."""
     from engine.web import (api, api_seals, api_tokens, pages, pages_admin, pages_calendar, pages_ita,  # the routes
-                            pages_public, pages_seals)
+                            pages_public, pages_reports, pages_seals)
 
     # No /docs or /redoc: they load scripts from a CDN, which the pages' CSP forbids
     # and an office network may not reach; /openapi.json is the document.
@@ -217,7 +217,8 @@ def create_web(app: Ruam, *, hasher: PasswordHasher | None = None, min_fill_seco
     web.include_router(api.router)
     web.include_router(api_tokens.router)
     web.include_router(api_seals.router)
-    for module in (pages, pages_calendar, pages_admin, pages_ita, pages_seals, pages_public):  # the pages' order
+    # the order of the pages' routes (/public/seals before /public/{fiscal_year})
+    for module in (pages, pages_calendar, pages_admin, pages_ita, pages_seals, pages_public, pages_reports):
         web.include_router(module.router)
     web.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     return web
