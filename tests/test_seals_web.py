@@ -23,9 +23,9 @@ def test_the_proof_route_and_the_public_keys_and_checkpoints(web, tokens, tmp_pa
         assert checked_proof(r.text, keys.verifiers())["seq"] == 3
         assert client.get(f"/api/audit/proof/{sealed.record.seq + 3}", headers=auth).status_code == 404
         assert client.get("/api/audit/proof/0", headers=auth).status_code == 422
-        public = client.get("/api/audit/keys").json()
+        public = client.get("/api/public/audit/keys").json()
         assert [k["status"] for k in public["keys"]] == ["active"]
-        [cp] = client.get("/api/audit/checkpoints").json()
+        [cp] = client.get("/api/public/audit/checkpoints").json()
         assert cp["note"] == sealed.note and cp["size"] == sealed.checkpoint.size
 
 

@@ -17,7 +17,7 @@ from fastapi.responses import PlainTextResponse
 
 from engine.web.api import ERRORS, SignedIn, web_of
 
-router = APIRouter(prefix="/api/audit")
+router = APIRouter(prefix="/api")
 
 
 def _keys(request: Request):
@@ -27,7 +27,7 @@ def _keys(request: Request):
     return Keys(FilePath(given) if given else default_key_dir(web_of(request).app.store.url))
 
 
-@router.get("/proof/{seq}", tags=["audit"], responses=ERRORS, response_class=PlainTextResponse)
+@router.get("/audit/proof/{seq}", tags=["audit"], responses=ERRORS, response_class=PlainTextResponse)
 def proof(request: Request, who: SignedIn, seq: int = Path(ge=1, le=2**62, description="the record's number")):
     """The record's proof file (C2SP ``tlog-proof``: the record, its index, its inclusion path and the
     newest signed checkpoint covering it), ``text/plain``; check it offline with ``ruam audit check-proof``.
@@ -38,13 +38,13 @@ def proof(request: Request, who: SignedIn, seq: int = Path(ge=1, le=2**62, descr
     return PlainTextResponse(text, headers={"Content-Disposition": f'attachment; filename="ruam-{seq}.tlog-proof"'})
 
 
-@router.get("/keys", tags=["audit"], responses=ERRORS)
+@router.get("/public/audit/keys", tags=["audit"], responses=ERRORS)
 def keys(request: Request) -> dict:
     """Public: the service's verifier keys (``active`` signs now; ``retired`` ones checked older checkpoints)."""
     return {"keys": [{"key": v.text(), "status": s} for v, s in _keys(request).listed()]}
 
 
-@router.get("/checkpoints", tags=["audit"], responses=ERRORS)
+@router.get("/public/audit/checkpoints", tags=["audit"], responses=ERRORS)
 def checkpoints(request: Request, limit: int = Query(default=20, ge=1, le=500)) -> list[dict]:
     """Public: the checkpoints the service signed, newest first (``size``, ``note``: the signed text, and
     ``signed_at``). Keep them: ``ruam audit verify --since FILE`` starts from one."""

@@ -1,6 +1,6 @@
 """The public page of the ledger's seals (``/public/seals``, no sign-in): the service's
 public keys and the checkpoints it signed, so anyone can keep them and act as a witness
-(docs/audit.md). The same data as ``GET /api/audit/keys`` and ``/api/audit/checkpoints``."""
+(docs/audit.md). The same data as ``GET /api/public/audit/keys`` and ``/api/public/audit/checkpoints``."""
 
 from __future__ import annotations
 
