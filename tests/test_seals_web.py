@@ -35,6 +35,14 @@ def test_the_public_seals_page_shows_the_keys_and_checkpoints_in_thai(web, tmp_p
     sealed = seals.seal(app, Keys(tmp_path / "keys"))
     with TestClient(web) as client:
         page = client.get("/public/seals")
-    assert page.status_code == 200
+        note = client.get(f"/api/public/audit/checkpoints/{sealed.checkpoint.size}")
+        assert client.get("/api/public/audit/checkpoints/999999").status_code == 404
+    assert page.status_code == 200 and note.text == sealed.note
     assert "ใช้ลงนามอยู่" in page.text and sealed.note.split("\n")[2] in page.text
     assert f"บันทึก {sealed.checkpoint.size:,} รายการ" in page.text and " 2569 " in page.text
+    import re
+
+    from tests.thai_output import problems
+
+    text = re.sub(r"<[^>]+>", " ", page.text.split("<main", 1)[1])
+    assert not problems(text), problems(text)

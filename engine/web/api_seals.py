@@ -52,3 +52,16 @@ def checkpoints(request: Request, limit: int = Query(default=20, ge=1, le=500)) 
 
     return [{"size": r["size"], "note": r["note"], "signed_at": r["signed_at"]}
             for r in signed(web_of(request).app)[:limit]]
+
+
+@router.get("/public/audit/checkpoints/{size}", tags=["audit"], responses=ERRORS, response_class=PlainTextResponse)
+def checkpoint_file(request: Request, size: int = Path(ge=0, le=2**62)):
+    """Public: one signed checkpoint as a file (for ``ruam audit verify --since FILE``); 404 if none of that size."""
+    from engine.audit.seals import checkpoints as signed
+    from workflow.errors import NotFound
+
+    found = next((r for r in signed(web_of(request).app) if r["size"] == size), None)
+    if found is None:
+        raise NotFound("checkpoint", str(size), "จุดตรวจขนาด")
+    return PlainTextResponse(found["note"], headers={
+        "Content-Disposition": f'attachment; filename="ruam-{size}.checkpoint"'})

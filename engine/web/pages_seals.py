@@ -19,6 +19,8 @@ def public_seals(request: Request) -> Response:
     from engine.audit.seals import checkpoints
 
     web = web_of(request)
-    rows = checkpoints(web.app)[:50]
+    import base64
+
+    rows = [r | {"root_b64": base64.b64encode(bytes.fromhex(r["root"])).decode()} for r in checkpoints(web.app)[:50]]
     return render(request, "public_seals.html", who=caller(request, web.accounts),
                   keys=_keys(request).listed(), checkpoints=rows)
