@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.spine_bench import fresh_pg, setup_ruam  # noqa: E402 - the spine bench's set-up
+from bench.spine_bench import fresh_pg, setup_ruam  # the spine bench's set-up
 
 
 def main() -> None:

@@ -15,7 +15,6 @@ from engine.app import Ruam
 from storage import merkle as tree
 from storage.store import Store
 from tests import steps
-from tests.steps import PROCESS
 from workflow import merkle as m
 from workflow.ledger import Entry
 

@@ -131,10 +131,10 @@ def test_verify_since_reads_only_the_records_after_the_old_checkpoint(opened, ke
     assert same.ok and same.records_read == 0
     # the snapshot a seal commits to equals a fold from scratch (the one the full verify makes)
     from engine.audit.checks import intact_definitions
+    from engine.audit.live import FOLD_EXTENSIONS
     from engine.audit.since import fold_snapshot
     from storage import seal_rows
     from workflow import fold_state
-    from engine.audit.live import FOLD_EXTENSIONS
 
     with opened.store.reading() as tx:
         stored = seal_rows.snapshot(tx, tree.DEFAULT_CHAIN, new.checkpoint.size)

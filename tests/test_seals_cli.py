@@ -37,7 +37,7 @@ def test_seal_key_prove_check_and_verify_since_from_the_command_line(db, opened,
             "assert 'sqlalchemy' not in sys.modules and 'storage.store' not in sys.modules, 'a database was opened'; "
             "sys.exit(rc)")
     done = subprocess.run([sys.executable, "-c", code, "audit", "check-proof", str(proof), "--key", key],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert "หลักฐานถูกต้อง" in done.stdout and "(รหัส 2570/task_teacher_welfare)" in done.stdout
     assert not problems(done.stdout), problems(done.stdout)
@@ -46,10 +46,10 @@ def test_seal_key_prove_check_and_verify_since_from_the_command_line(db, opened,
     forged = tmp_path / "forged.tlog-proof"
     forged.write_text(text.replace("index ", "index 1", 1), encoding="utf-8")
     bad = subprocess.run([sys.executable, "-m", "engine.cli", "audit", "check-proof", str(forged), "--key", key],
-                         capture_output=True, text=True)
+                         capture_output=True, text=True, check=False)
     assert bad.returncode == 1 and "Traceback" not in bad.stderr and bad.stderr.startswith("ruam: ")
     nokey = subprocess.run([sys.executable, "-m", "engine.cli", "audit", "check-proof", str(proof)],
-                           capture_output=True, text=True)
+                           capture_output=True, text=True, check=False)
     assert nokey.returncode == 2 and "--key" in nokey.stderr
 
 
@@ -73,7 +73,7 @@ def test_an_export_is_checked_offline_against_the_kept_checkpoint(db, opened, tm
     ruam(db, "audit", "export", "-o", str(export))
     monkeypatch.delenv("RUAM_KEY_DIR")
     done = subprocess.run([sys.executable, "-m", "engine.cli", "audit", "verify", "--file", str(export), "--since",
-                           str(old), "--key", key], capture_output=True, text=True)
+                           str(old), "--key", key], capture_output=True, text=True, check=False)
     assert "ตรงกับจุดตรวจเดิม" in done.stdout, (done.stdout, done.stderr)
     lines = export.read_text(encoding="utf-8").splitlines()
     edited = tmp_path / "edited.jsonl"
@@ -83,5 +83,5 @@ def test_an_export_is_checked_offline_against_the_kept_checkpoint(db, opened, tm
     lines[at] = json.dumps(item, ensure_ascii=False)
     edited.write_text("\n".join(lines) + "\n", encoding="utf-8")
     bad = subprocess.run([sys.executable, "-m", "engine.cli", "audit", "verify", "--file", str(edited), "--since",
-                          str(old), "--key", key], capture_output=True, text=True)
+                          str(old), "--key", key], capture_output=True, text=True, check=False)
     assert bad.returncode == 1 and "ไม่ตรงกับจุดตรวจ" in bad.stdout, (bad.stdout, bad.stderr)

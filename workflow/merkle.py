@@ -69,11 +69,11 @@ def range_hash(lo: int, hi: int, node: NodeLookup) -> bytes:
 class Frontier:
     """The compact range [0, size): the hashes of the complete subtrees of size's set bits."""
 
-    __slots__ = ("size", "hashes")
+    __slots__ = ("hashes", "size")
 
     def __init__(self, size: int = 0, hashes: Sequence[bytes] = ()) -> None:
-        if len(hashes) != bin(size).count("1"):
-            raise ValueError(f"a frontier of size {size} has {bin(size).count('1')} hashes, not {len(hashes)}")
+        if len(hashes) != size.bit_count():
+            raise ValueError(f"a frontier of size {size} has {size.bit_count()} hashes, not {len(hashes)}")
         self.size = size
         self.hashes = list(hashes)
 

@@ -24,7 +24,7 @@ def quarter_start(moment: dt.datetime) -> dt.datetime:
     """The start (Bangkok midnight, as UTC) of the calendar quarter holding ``moment``."""
     local = to_bangkok(moment)
     first = local.replace(month=(local.month - 1) // 3 * 3 + 1, day=1, hour=0, minute=0, second=0, microsecond=0)
-    return first.astimezone(dt.timezone.utc)
+    return first.astimezone(dt.UTC)
 
 
 def seal_due(last_at: dt.datetime | None, now: dt.datetime, every: dt.timedelta, *, news: bool) -> str | None:

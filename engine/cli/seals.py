@@ -111,7 +111,7 @@ def run_key(args: argparse.Namespace) -> int:
     app = open_app(args)
     name = origin_of(app)
     if args.what == "rotate":
-        new, old = keys.rotate(name)
+        keys.rotate(name)
     else:
         keys.signer(name)  # made on first use
     listed = keys.listed()
@@ -122,8 +122,8 @@ def run_key(args: argparse.Namespace) -> int:
     if args.what == "rotate":
         print("สร้างกุญแจลงนามใหม่แล้ว กุญแจเดิมยังอยู่ในรายการ (เลิกใช้ลงนาม แต่ยังใช้ตรวจจุดตรวจเก่าได้)" if th else
               "a new signing key is active; the old one stays listed as retired (it still checks old checkpoints)")
-    print(("กุญแจสาธารณะของบันทึก (ให้ผู้ตรวจสอบใช้กับ --key):" if th else
-           "the log's public keys (give auditors, for --key):"))
+    print("กุญแจสาธารณะของบันทึก (ให้ผู้ตรวจสอบใช้กับ --key):" if th else
+           "the log's public keys (give auditors, for --key):")
     for v, status in listed:
         word = {"active": ("ใช้ลงนามอยู่", "active"), "retired": ("เลิกใช้ลงนาม", "retired")}.get(status, (status,) * 2)
         print(f"  {word[0] if th else word[1]}: (รหัส {v.text()})" if th else f"  {word[1]}: {v.text()}")
