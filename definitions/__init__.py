@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from importlib import resources
 
-SHIPPED = ("organization.yaml", "procedure.yaml", "calendar.yaml")
+SHIPPED = ("organization.yaml", "procedure.yaml", "calendar.yaml", "documents/saraban.yaml")
 
 
 def shipped_texts() -> list[tuple[str, str]]:

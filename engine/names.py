@@ -41,7 +41,7 @@ KINDS: dict[str, tuple[str, str]] = {
 
 DEFINITION_KINDS = {"procedure": ("ขั้นตอนการดำเนินงาน", "procedure"),
                     "organization": ("โครงสร้างหน่วยงาน", "organization"),
-                    "calendar": ("ปฏิทิน", "calendar")}
+                    "calendar": ("ปฏิทิน", "calendar"), "documents": ("ถ้อยคำเอกสาร", "document wording")}
 
 OUTBOX_STATUSES = {"pending": ("รอส่ง", "pending"), "sending": ("กำลังส่ง", "sending"), "sent": ("ส่งแล้ว", "sent"),
                    "failed": ("ส่งไม่สำเร็จ", "failed"), "no_address": ("ไม่มีอีเมลผู้รับ", "no email address")}

@@ -339,3 +339,22 @@ def test_an_unwritable_font_cache_falls_back_to_the_temporary_folder(monkeypatch
     setting = fonts.font_setting()
     assert setting.font == SUBSTITUTE_FAMILY
     assert setting.env["FONTCONFIG_FILE"].startswith(str(tmp_path / "tmp" / "ruam-fonts-"))
+
+
+def test_a_pdf_made_once_is_served_again_without_starting_libreoffice(counted, monkeypatch):
+    """The public site serves drafted PDFs to anyone: the same DOCX must not start LibreOffice twice."""
+    if not HAVE_SOFFICE:
+        pytest.skip("LibreOffice (soffice) not installed")
+    from engine.documents import service
+
+    wrapper, count = counted
+    monkeypatch.setenv("RUAM_SOFFICE", str(wrapper))
+    monkeypatch.setattr(service, "_PDF_CACHE", type(service._PDF_CACHE)())
+    letters = [pdf_reference.letter_docx(i) for i in (7, 8)]
+    starts = lambda: count.read_text().count("start") if count.exists() else 0
+    before = starts()
+    first = service.pdf_of(letters[:1])
+    assert starts() == before + 1
+    both = service.pdf_of(letters)                      # one known, one new: one start for the new one
+    assert starts() == before + 2 and both[0] == first[0] and both[1].startswith(b"%PDF")
+    assert service.pdf_of(letters[::-1]) == both[::-1] and starts() == before + 2

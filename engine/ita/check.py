@@ -22,7 +22,7 @@ from workflow import ita as wi
 from workflow.ita_catalogue import EVIDENCE, ItaCatalogue, ItaItem
 
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
-# the documents the public expects per step: (the step, the drafted kinds that stand for it, words)
+# the documents the public expects per step: (the step, the drafted kinds shown beside its signed scan, words)
 DOCUMENT_STEPS = (
     ("issue_appointment", ("appointment",), "คำสั่ง/ประกาศแต่งตั้ง", "the appointment order"),
     ("record_meeting", ("minutes",), "รายงานการประชุม", "the minutes"),
@@ -124,10 +124,17 @@ def _document_gaps(t: TaskElements) -> list[wi.Gap]:
     for step, kinds, th, en in DOCUMENT_STEPS:
         if step not in done:
             continue
+        # A document Ruam drafted is unsigned: it is published beside the signed scan (its
+        # text twin), never instead of it. The assessor looks for the order as signed.
         public = any(a.public and a.kind == step for a in t.attachments)
-        if not public and not drafted & set(kinds):
+        if not public:
             has_file = any(a.kind == step for a in t.attachments)
-            why = "มีไฟล์แนบแต่ยังไม่ได้ทำเครื่องหมายเผยแพร่" if has_file else "ยังไม่มีไฟล์ที่ลงนามแล้วและยังไม่มีเอกสารที่ร่างจากรวม"
+            if has_file:
+                why = "มีไฟล์แนบแต่ยังไม่ได้ทำเครื่องหมายเผยแพร่"
+            elif drafted & set(kinds):
+                why = "มีเอกสารที่ร่วมร่างให้แล้ว แต่ยังไม่ได้แนบสำเนาที่ลงนามแล้ว"
+            else:
+                why = "ยังไม่มีไฟล์ที่ลงนามแล้ว"
             gaps.append(wi.Gap("not_published", "documents", f"{th}ยังไม่เผยแพร่ ({why})",
                                f"{en} is not published", "attachments"))
     return gaps

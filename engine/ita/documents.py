@@ -1,7 +1,7 @@
 """The drafted documents the public site serves as PDF: the hook to docs-core (#12).
 
 ``render_public`` calls ``engine.documents.service.render(app, fy, task, kind,
-member=…, fmt="pdf")`` for a document ``documents_of`` lists for the task. Until
+member=…, fmt="pdf")`` for a document ``documents_of`` lists for the task.
 ``engine.documents`` is on main it answers ``DocumentsNotAvailable`` (404, in Thai).
 HOOK for the lead: nothing to change here once docs-core lands, if its interface is
 the one the common brief fixes; ``engine.ita.elements.drafted_documents`` lists them.
