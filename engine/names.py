@@ -36,6 +36,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "calendar.report_submitted": ("ส่งรายงาน", "report submitted"),
     "calendar.checkpoint_recorded": ("บันทึกผลการกำกับติดตาม", "checkpoint recorded"),
     "calendar.extra_round_recorded": ("บันทึกการกำกับติดตามครั้งเพิ่มเติม", "extra round recorded"),
+    "audit.sealed": ("ประทับตราบันทึก (ลงนามจุดตรวจ)", "ledger sealed (checkpoint signed)"),
 }
 
 DEFINITION_KINDS = {"procedure": ("ขั้นตอนการดำเนินงาน", "procedure"),

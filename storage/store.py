@@ -19,6 +19,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
 
 from storage import hotpath as hot
+from storage import merkle as tree
 from storage import schema as s
 from storage.calendar import CalendarTx
 from storage.db import make_engine, normalize_url
@@ -229,14 +230,17 @@ class Tx(LedgerReads, CalendarTx):
             before, between = Record.template(entry)
             args = (before, between, entry.kind, entry.process, entry.actor, hot.bind_time(d, entry.at))
             seq, prev, digest = self._run(hot.sql(d, "seal_one"), args).fetchone()
-            if sha256_hex(before + prev + between + str(seq) + "}") != digest:  # pragma: no cover - see _db_seals
+            body = (before + prev + between + str(seq) + "}").encode("utf-8")
+            if sha256_hex(body) != digest:  # pragma: no cover - see _db_seals
                 raise StorageError("the database's sha256 of a record differs from Ruam's; nothing was written",
                                    "ค่า sha256 ของบันทึกจากฐานข้อมูลไม่ตรงกับของระบบ จึงไม่ได้บันทึก")
+            tree.grow(self, tree.DEFAULT_CHAIN, seq, prev, [(body, digest)], commit=commit)  # the Merkle tree
             if commit:
                 self.conn.connection.dbapi_connection.commit()
                 self._finish_here()
             return [Record.seal(entry, seq, prev).hashed(digest)]
         seq, prev = self._run(hot.sql(d, "head_for_update" if d == "postgresql" else "head")).fetchone()
+        first, after, leaves = seq + 1, prev, []
         records, rows = [], []
         for entry in entries:
             seq += 1
@@ -247,9 +251,11 @@ class Tx(LedgerReads, CalendarTx):
             rows.append((seq, prev, digest, record.kind, record.process, record.actor,
                          hot.bind_time(d, entry.at), body))
             records.append(record)
+            leaves.append((body.encode("utf-8"), digest))
             prev = digest
         self._run(hot.sql(d, "insert_record"), rows, many=True)
         self._run(hot.sql(d, "move_head"), (seq, prev))
+        tree.grow(self, tree.DEFAULT_CHAIN, first, after, leaves)  # the Merkle tree, same transaction
         if commit:
             self.conn.connection.dbapi_connection.commit()
             self._finish_here()

@@ -104,6 +104,12 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(line, yellow=True)
 
 
+@pytest.fixture(autouse=True)
+def _key_dir(tmp_path, monkeypatch):
+    """Each test signs with its own keys (the service seals on its own at each wake-up)."""
+    monkeypatch.setenv("RUAM_KEY_DIR", str(tmp_path / "ruam-keys"))
+
+
 @pytest.fixture
 def clock():
     # 20 November 2569 BE (2026), 10:00 Bangkok: FY 2570 has begun

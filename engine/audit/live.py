@@ -26,6 +26,7 @@ from workflow.errors import Finding, NotFound, StorageError
 from workflow.ledger import Record
 from workflow.replay import Fold, FoldExtension, definition_problem
 from workflow.seal import Seal
+from workflow.seal_fold import SealExtension
 
 
 def _calendar_tables(tx: Tx, fold: Fold, findings: list[Finding]) -> None:
@@ -36,7 +37,7 @@ def _calendar_tables(tx: Tx, fold: Fold, findings: list[Finding]) -> None:
         findings.extend(projection_findings(ext.state, tx))
 
 
-FOLD_EXTENSIONS: list[Callable[[], FoldExtension]] = [CalendarExtension]
+FOLD_EXTENSIONS: list[Callable[[], FoldExtension]] = [CalendarExtension, SealExtension]
 PROJECTION_CHECKS: list[Callable[[Tx, Fold, list[Finding]], None]] = [_calendar_tables]
 
 Progress = Callable[[int], None]

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from engine.cli import seals as seals_cli
 from engine.cli.common import EXIT_FAILED, EXIT_OK, Parser, add_common, lang, moment, open_app, print_json, progress
 
 
@@ -32,6 +33,7 @@ def add_parsers(sub: Any) -> None:
                                                   "those files are not judged and the verdict is incomplete")
     q.add_argument("--no-progress", action="store_true", help="no progress bar or lines")
     _workers_arg(q)
+    seals_cli.since_args(q)
     q = asub.add_parser("replay", help="the state of every process as it was at a moment")
     add_common(q, json_flag=True)
     q.add_argument("--as-of", required=True, metavar="DATE",
@@ -51,6 +53,7 @@ def add_parsers(sub: Any) -> None:
     q.add_argument("--files", metavar="DIR", help="also write the bytes of every file the records name into DIR "
                                                   "(one file per sha256), for 'audit verify --file … --files DIR'")
     q.add_argument("--no-progress", action="store_true", help="no progress bar or lines")
+    seals_cli.add_actions(asub)  # seal, key, prove, check-proof, rebuild-tree
     for name, handler in {"verify": run_verify, "audit": run}.items():
         sub.choices[name].set_defaults(run=handler)
 
@@ -115,6 +118,8 @@ class _opened:
 # --------------------------------------------------------------------------- verify
 
 def run_verify(args: argparse.Namespace) -> int:
+    if getattr(args, "since", None):
+        return seals_cli.run_verify_since(args, print_report)
 
     seal = _seal_arg(getattr(args, "seal", None))
     if getattr(args, "files", None) and not getattr(args, "file", None):

@@ -42,6 +42,8 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from engine.app import Ruam
+from engine.audit.seal_schedule import seal_if_due
+from engine.audit.seal_schedule import settings as seal_settings
 from engine.calendar import tick
 from engine.logs import get_logger
 from engine.outbox import SmtpConfig, deliver
@@ -90,6 +92,7 @@ class Runner:
         self.app, self.smtp, self.who = app, smtp, who or identity()
         self.still_leading = still_leading
         self.lock = threading.Lock()
+        self.seals = seal_settings()  # (key directory, cadence)
 
     def run(self) -> None:
         if self.still_leading is not None and not self.still_leading():
@@ -103,9 +106,10 @@ class Runner:
             with self.lock:
                 result = tick(self.app)
                 sent = deliver(self.app, self.smtp)
+                sealed = seal_if_due(self.app, *self.seals)  # a seal each day and at each quarter's end
                 with self.app.store.transaction() as tx:
-                    tx.put_service_status(last_tick_at=result.at,
-                                          last_tick_summary=json.dumps(result.summary() | {"outbox": sent}))
+                    tx.put_service_status(last_tick_at=result.at, last_tick_summary=json.dumps(
+                        result.summary() | {"outbox": sent, "sealed": sealed.checkpoint.size if sealed else None}))
         except Exception as exc:
             log.error("scheduler.job_failed", error=repr(exc), exc_info=True)
             try:

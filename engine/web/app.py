@@ -160,6 +160,7 @@ def create_web(app: Ruam, *, hasher: PasswordHasher | None = None, min_fill_seco
     from engine.web import (api, api_tokens, pages, pages_admin, pages_calendar, pages_ita,  # the routes
                             pages_public, pages_reports)
     from engine.web import api_documents, pages_documents  # the office's documents (issue #12)
+    from engine.web import api_seals, pages_seals  # seals, proofs, the public checkpoints (issue #15)
 
     # No /docs or /redoc: they load scripts from a CDN, which the pages' CSP forbids
     # and an office network may not reach; /openapi.json is the document.
@@ -218,8 +219,10 @@ def create_web(app: Ruam, *, hasher: PasswordHasher | None = None, min_fill_seco
     web.include_router(api.router)
     web.include_router(api_tokens.router)
     web.include_router(api_documents.router)
-    # the order of the pages' routes
-    for module in (pages, pages_calendar, pages_documents, pages_admin, pages_ita, pages_public, pages_reports):
+    web.include_router(api_seals.router)
+    # the order of the pages' routes (/public/seals before /public/{fiscal_year})
+    for module in (pages, pages_calendar, pages_documents, pages_admin, pages_ita, pages_seals, pages_public,
+                   pages_reports):
         web.include_router(module.router)
     web.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     return web
