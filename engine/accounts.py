@@ -280,7 +280,7 @@ class Accounts:
 
     def new_token(self, person_id: str, label: str = "") -> str:
         """A new API token for a person; shown once, only its sha256 is kept."""
-        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        token = TOKEN_PREFIX + self._office_mark() + secrets.token_urlsafe(32)
         now = self.app.now()
         with self.app.store.transaction() as tx:
             if tx.get_person(person_id) is None:
@@ -371,9 +371,15 @@ class Accounts:
             raise LoginRefused()
         return account
 
+    def _office_mark(self) -> str:
+        """What a token or session id of another office than the default starts with (``CODE.``):
+        the web picks the office from it (``engine.web.offices``), then looks it up there."""
+        code = self.app.store.record_office
+        return "" if code is None else code + "."
+
     def open_session(self, person_id: str) -> tuple[str, str]:
         """(session id for the cookie, CSRF token for its forms)."""
-        token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+        token, csrf = self._office_mark() + secrets.token_urlsafe(32), secrets.token_urlsafe(24)
         now = self.app.now()
         with self.app.store.transaction() as tx:
             rows = AccountRows(tx)

@@ -204,6 +204,10 @@ def create_web(app: Ruam, *, hasher: PasswordHasher | None = None, min_fill_seco
                              "detail": "ระบบขัดข้อง ไม่มีการเปลี่ยนแปลงข้อมูล" if th else
                              "internal error; nothing was changed"}, status_code=500, media_type=PROBLEM_JSON)
 
+    from engine.web.offices import OfficeRouter, WebOffices
+
+    web.state.offices = WebOffices(web.state.web)
+    web.add_middleware(OfficeRouter, offices=web.state.offices)  # the request's office (its Web)
     web.add_middleware(BodyLimit)  # inside SecurityHeaders: its answers get the headers too
     web.add_middleware(SecurityHeaders)
     if forwarded_allow_ips:
