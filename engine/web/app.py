@@ -119,6 +119,14 @@ class Web:
         return cached[1]
 
 
+def is_api(request: Request) -> bool:
+    """Whether the request is for the API (under an office's ``/o/CODE`` prefix too)."""
+    path, root = request.url.path, request.scope.get("root_path", "")
+    if root and path.startswith(root):
+        path = path[len(root):]
+    return path.startswith("/api/")
+
+
 SECURITY_HEADERS = (
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
@@ -180,7 +188,7 @@ def create_web(app: Ruam, *, hasher: PasswordHasher | None = None, min_fill_seco
 
     @web.exception_handler(RuamError)
     async def ruam_error(request: Request, exc: RuamError):
-        if request.url.path.startswith("/api/"):
+        if is_api(request):
             return problem_response(exc, request)
         return pages.error_page(request, exc)
 
@@ -190,7 +198,7 @@ def create_web(app: Ruam, *, hasher: PasswordHasher | None = None, min_fill_seco
 
     @web.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
-        if request.url.path.startswith("/api/") or exc.status_code != 404:
+        if is_api(request) or exc.status_code != 404:
             return JSONResponse({"type": "about:blank", "title": str(exc.detail), "status": exc.status_code,
                                  "detail": str(exc.detail)}, status_code=exc.status_code,
                                 media_type=PROBLEM_JSON, headers=getattr(exc, "headers", None))

@@ -147,7 +147,8 @@ def _prefixed(send, prefix: bytes):
             headers = []
             html = False
             for name, value in message.get("headers", ()):
-                if name.lower() == b"location" and value.startswith(b"/") and not value.startswith(b"//"):
+                if (name.lower() == b"location" and value.startswith(b"/") and not value.startswith(b"//")
+                        and not value.startswith(prefix + b"/")):
                     value = prefix + value
                 if name.lower() == b"content-type" and value.startswith(b"text/html"):
                     html = True
