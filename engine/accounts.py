@@ -443,15 +443,35 @@ class Accounts:
         if found is None or found[0] != generation:  # a role changed through this process: ask again
             if cached_only:
                 raise CacheMiss
-            with self.app.store.reading() as tx:
-                person = tx.get_person(person_id)
+            if "@" in person_id:  # a person of another office, with the roles this office granted them
+                person = self._of_another_office(person_id)
                 if person is None:
                     return None
-                found = (generation, person, tuple(tx.assignments(person=person_id)))
+                with self.app.store.reading() as tx:
+                    found = (generation, person, tuple(tx.assignments(person=person_id)))
+            else:
+                with self.app.store.reading() as tx:
+                    person = tx.get_person(person_id)
+                    if person is None:
+                        return None
+                    found = (generation, person, tuple(tx.assignments(person=person_id)))
             self._people.put(person_id, found)
         _, person, assignments = found
         held = tuple(a for a in assignments if a.valid_at(now))  # validity is the clock's, every request
         return Viewer(person["id"], person["name"], person["position"], held)
+
+    def _of_another_office(self, qualified: str) -> dict | None:
+        """``person@CODE``'s row in their own office (their name and position), as ``qualified``."""
+        from workflow.errors import NotFound as NoOffice
+
+        person, _, code = qualified.partition("@")
+        try:
+            home = self.app.for_office(code)
+        except NoOffice:
+            return None
+        with home.store.reading() as tx:
+            row = tx.get_person(person)
+        return None if row is None else {**row, "id": qualified}
 
     def admins(self) -> dict[str, bool]:
         """Who holds ``admin`` now, and whether each has a password (may sign in on the web)."""

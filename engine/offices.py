@@ -20,7 +20,7 @@ from workflow.replay import SYSTEM
 
 OFFICE_CODE = re.compile(r"^[a-z][a-z0-9-]{1,31}$")
 
-__all__ = ["OFFICE_CODE", "add_office", "list_offices", "overview", "show_office"]
+__all__ = ["OFFICE_CODE", "add_office", "list_offices", "overview", "show_office", "tick_every_office"]
 
 
 def add_office(app: Ruam, code: str, name_th: str, name_en: str = "", sender: str | None = None, *,
@@ -87,3 +87,36 @@ def overview(app: Ruam, person: str) -> list[dict[str, Any]]:
         counts = tx.office_counts([o["id"] for o in offices])
     return [{"code": o["code"], "name_th": o["name_th"], "name_en": o["name_en"], **counts[o["id"]]}
             for o in offices]
+
+
+def office_apps(app: Ruam) -> list[Ruam]:
+    """``app``'s database opened for each of its offices, in the offices' order."""
+    with app.store.reading() as tx:
+        codes = [r["code"] for r in tx.office_rows()]
+    return [app.for_office(code) for code in codes]
+
+
+def tick_every_office(app: Ruam, smtp=None, *, tick=None, deliver=None) -> dict[str, Any]:
+    """The scheduler's wake-up over every office: each office's tick (under its own calendar lock,
+    so its items open exactly once) and its outbox. An office that fails (its definitions broken,
+    say) is logged and left for the next wake-up; the others go on. Returns, per office, its
+    summary, and the offices that failed with their error."""
+    if tick is None:
+        from engine.calendar import tick
+    if deliver is None:
+        from engine.outbox import deliver
+
+    done: dict[str, Any] = {}
+    failed: dict[str, str] = {}
+    at = None
+    for office in office_apps(app):
+        try:
+            result = tick(office)
+            sent = deliver(office, smtp)
+        except Exception as exc:  # noqa: BLE001 - one office's trouble must not stop the others
+            failed[office.office] = f"{type(exc).__name__}: {exc}"[:500]
+            office.log.error("scheduler.office_failed", error=repr(exc))
+            continue
+        at = result.at
+        done[office.office] = result.summary() | {"outbox": sent}
+    return {"at": at, "offices": done, "failed": failed}

@@ -193,15 +193,14 @@ def test_the_web_of_office_b_under_its_prefix_and_by_its_credential(web, two):
         assert 'action="/o/north/login"' in login.text
 
 
-def test_a_cross_office_attempt_is_logged(web, two, capsys):
-    from engine.logs import configure
+def test_a_cross_office_attempt_is_logged(web, two):
+    from structlog.testing import capture_logs
 
-    configure("INFO")
     a_admin, _ = _signed_in(web.state.web, "admin")
-    with TestClient(web) as client:
-        client.get("/o/north/api/processes", headers=a_admin)
-    out = capsys.readouterr()
-    assert "web.cross_office" in out.out + out.err
+    with TestClient(web) as client, capture_logs() as logs:
+        assert client.get("/o/north/api/processes", headers=a_admin).status_code == 401
+    [seen] = [e for e in logs if e["event"] == "web.cross_office"]
+    assert seen["office"] == "north" and seen["credential_office"] == "default"
 
 
 # ------------------------------------------------------------------------------ the CLI
@@ -213,7 +212,7 @@ def test_the_cli_names_its_office_and_finds_nothing_of_another(db, two, capsys):
     assert main(["--db", db, "process", "show", steps.PROCESS, "--json"]) == 0
     assert main(["--db", db, "--office", "north", "people", "list", "--json"]) == 0
     out = capsys.readouterr().out
-    assert "only_in_a" not in out and "watcher_b" in out
+    assert '"id": "only_in_a"' not in out and '"id": "watcher_b"' in out
     assert main(["--db", db, "--office", "north", "audit", "history", "2570/" + "task_missing", "--json"]) == 1
     assert main(["--db", db, "--office", "nowhere", "processes"]) == 1
     assert main(["--db", db, "office", "show", "north", "--json"]) == 0
@@ -317,3 +316,79 @@ def test_an_append_does_not_wait_for_another_offices_head(two):
     finally:
         release.set()
         t.join()
+
+
+# ------------------------------------------------------------------------------ the scheduler over offices
+def _break_definitions(office) -> None:
+    """The office's calendar made to point at a stored definition whose content no longer hashes
+    to its version (as if its row were edited): that office's tick cannot read its definitions."""
+    bogus = "f" * 64
+    now = office.now()
+    with office.store.transaction() as tx:
+        tx.put_definition(bogus, "calendar", "broken", '{"kind": "calendar"}', now)
+        tx.set_active("calendar", bogus)
+
+
+def test_the_scheduler_ticks_every_office_once_and_one_broken_office_blocks_none(app):
+    from structlog.testing import capture_logs
+
+    from engine.service.scheduler import Runner
+    from engine.status import status
+
+    add_office(app, "north", "สำนักงานเหนือ")
+    add_office(app, "south", "สำนักงานใต้")
+    north, south = app.for_office("north"), app.for_office("south")
+    _break_definitions(south)
+    runner = Runner(app)
+    with capture_logs() as logs:
+        runner.run()
+    assert [e["office"] for e in logs if e["event"] == "scheduler.office_failed"] == ["south"]
+    for office in (app, north):
+        assert len(office.processes(fiscal_year=2570)) == 11     # the tick opened its year
+        with office.store.reading() as tx:
+            assert tx.calendar_state() is not None
+    with south.store.reading() as tx:
+        assert tx.calendar_state() is None and tx.processes() == []
+    info = status(app)
+    assert "south" in (info["last_error"] or "") and set(info["last_tick_summary"]["offices"]) == {"default", "north"}
+    heads = [o.ledger_head() for o in (app, north)]
+    items = []
+    for office in (app, north):
+        with office.store.reading() as tx:
+            items.append(len(tx.calendar_items()))
+    runner.run()  # a second wake-up at the same moment: each office's items were opened once
+    assert [o.ledger_head() for o in (app, north)] == heads
+    for office, n in zip((app, north), items):
+        with office.store.reading() as tx:
+            assert len(tx.calendar_items()) == n
+    assert verify(app).ok and verify(north).ok
+
+
+# ------------------------------------------------------------------------------ a role across offices
+def test_a_role_in_another_office_is_granted_there_explicitly(web, two):
+    """The default office's auditor, granted the auditor role by office north (as auditor@default):
+    signs in at home, sees north under its prefix with that role only, and an overview of north;
+    an office that granted nothing (south) knows them not."""
+    from tests.test_thai_walk import visible_text
+    from tests.thai_output import problems
+
+    a, b, _sha = two
+    add_office(a, "south", "สำนักงานใต้")
+    b.assign_role("auditor@default", "auditor")
+    auditor, session = _signed_in(web.state.web, "auditor")
+    officer, _ = _signed_in(web.state.web, steps.OFFICER)
+    with TestClient(web) as client:
+        assert len(client.get("/o/north/api/processes", headers=auditor).json()) == 11
+        me = client.get("/o/north/api/me", headers=auditor).json()
+        assert me["id"] == "auditor@default" and {a["role"] for a in me["assignments"]} == {"auditor"}
+        assert client.get("/o/north/api/processes", headers=officer).status_code == 401   # granted nothing
+        assert client.get("/o/south/api/processes", headers=auditor).status_code == 401
+        [row] = client.get("/api/offices", headers=auditor).json()
+        assert row["code"] == "north" and sum(row["states"].values()) == 11
+        client.cookies.set("ruam_session", session)
+        page = client.get("/offices")
+        assert page.status_code == 200 and "สำนักงานบี" in page.text and 'href="/o/north/dashboard"' in page.text
+        assert problems(visible_text(page.text), {"auditor"}) == []
+        assert client.get("/o/north/dashboard").status_code == 200
+        assert client.get("/api/offices", headers=officer).json() == []
+    assert verify(b).ok  # the grant is a record of north's chain, naming a person of another office

@@ -42,8 +42,9 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from engine.app import Ruam
-from engine.calendar import tick
 from engine.logs import get_logger
+from engine.calendar import tick
+from engine.offices import tick_every_office
 from engine.outbox import SmtpConfig, deliver
 from storage.leader import DEFAULT_LEASE_SECONDS, LeaderLock, PgAdvisoryLock, SqliteFileLock
 from workflow.errors import Refused
@@ -101,11 +102,20 @@ class Runner:
         structlog.contextvars.bind_contextvars(job="tick", leader=self.who)
         try:
             with self.lock:
-                result = tick(self.app)
-                sent = deliver(self.app, self.smtp)
+                # each office's calendar and outbox (tick and deliver named here: tests replace them)
+                every = tick_every_office(self.app, self.smtp, tick=tick, deliver=deliver)
+                offices = every["offices"]
+                # one office: the summary as before; several: per office
+                summary = (next(iter(offices.values())) if len(offices) == 1 and not every["failed"]
+                           else {"offices": offices, "failed": every["failed"]})
                 with self.app.store.transaction() as tx:
-                    tx.put_service_status(last_tick_at=result.at,
-                                          last_tick_summary=json.dumps(result.summary() | {"outbox": sent}))
+                    values: dict = {"last_tick_summary": json.dumps(summary, default=str)}
+                    if every["at"] is not None:
+                        values["last_tick_at"] = every["at"]
+                    if every["failed"]:
+                        values.update(last_error=json.dumps(every["failed"], ensure_ascii=False)[:2000],
+                                      last_error_at=self.app.now())
+                    tx.put_service_status(**values)
         except Exception as exc:
             log.error("scheduler.job_failed", error=repr(exc), exc_info=True)
             try:

@@ -165,7 +165,7 @@ def create_web(app: Ruam, *, hasher: PasswordHasher | None = None, min_fill_seco
     """``forwarded_allow_ips``: the proxies (addresses or networks, comma-separated, ``*`` for
     any) whose ``X-Forwarded-For`` and ``X-Forwarded-Proto`` say who the client is and whether
     it came over TLS; from anyone else those headers are ignored (None: from no one)."""
-    from engine.web import api, api_tokens, pages, pages_admin, pages_calendar, pages_public  # the routes
+    from engine.web import api, api_tokens, pages, pages_admin, pages_calendar, pages_offices, pages_public  # the routes
 
     # No /docs or /redoc: they load scripts from a CDN, which the pages' CSP forbids
     # and an office network may not reach; /openapi.json is the document.
@@ -214,7 +214,7 @@ def create_web(app: Ruam, *, hasher: PasswordHasher | None = None, min_fill_seco
 
     from engine.web.offices import OfficeRouter, WebOffices
 
-    web.state.offices = WebOffices(web.state.web)
+    web.state.offices = WebOffices(web.state.web, lambda office: Web(office, hasher, min_fill_seconds))
     web.add_middleware(OfficeRouter, offices=web.state.offices)  # the request's office (its Web)
     web.add_middleware(BodyLimit)  # inside SecurityHeaders: its answers get the headers too
     web.add_middleware(SecurityHeaders)
@@ -227,6 +227,7 @@ def create_web(app: Ruam, *, hasher: PasswordHasher | None = None, min_fill_seco
 
     web.include_router(api.router)
     web.include_router(api_tokens.router)
+    web.include_router(pages_offices.router)  # a cross-office viewer's overview of their offices
     for module in (pages, pages_calendar, pages_admin, pages_public):  # the order of the pages' routes
         web.include_router(module.router)
     web.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")

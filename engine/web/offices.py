@@ -56,8 +56,8 @@ def credential_office(headers: list[tuple[bytes, bytes]]) -> str | None:
 class WebOffices:
     """One ``Web`` per office, made on first use and kept (each with its own caches)."""
 
-    def __init__(self, root) -> None:
-        self.root = root
+    def __init__(self, root, make) -> None:
+        self.root, self.make = root, make  # make(app) -> that office's Web (engine.web.app's)
         self._webs: dict[str, object] = {}
         self._lock = threading.Lock()
 
@@ -71,13 +71,11 @@ class WebOffices:
         with self._lock:
             found = self._webs.get(code)
             if found is None:
-                from engine.web.app import Web
-
                 try:
                     app: Ruam = self.root.app.for_office(code)
                 except NotFound:
                     return None
-                found = self._webs[code] = Web(app, self.root.accounts.hasher, self.root.min_fill_seconds)
+                found = self._webs[code] = self.make(app)
         return found
 
 
@@ -104,6 +102,9 @@ class OfficeRouter:
             return await _not_found(scope, send)
         state = dict(scope.get("state") or {})
         state["ruam_web"] = web
+        if prefix and (named or "default") != code and _has_credential(scope):
+            # a person of another office: signed in here only with roles this office granted them
+            state["ruam_home_web"] = await _web_of(self.offices, named)
         scope = dict(scope, state=state)
         if prefix:
             scope["root_path"] = scope.get("root_path", "") + prefix
