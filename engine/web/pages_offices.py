@@ -32,7 +32,7 @@ def api_offices(request: Request, who: SignedIn) -> list[dict]:
     return _overview(api_web_of(request), who)
 
 
-@router.get("/offices")
+@router.get("/offices", include_in_schema=False)
 def offices_page(request: Request) -> Response:
     who = page_caller(request)
     web = web_of(request)
