@@ -392,3 +392,37 @@ def test_a_role_in_another_office_is_granted_there_explicitly(web, two):
         assert client.get("/o/north/dashboard").status_code == 200
         assert client.get("/api/offices", headers=officer).json() == []
     assert verify(b).ok  # the grant is a record of north's chain, naming a person of another office
+
+
+def test_an_offices_export_verifies_offline_and_a_record_of_another_office_in_it_is_found(two, tmp_path):
+    from engine.audit.export import export, seal_path, verify_file
+    from workflow.seal import parse_seal
+
+    a, b, _ = two
+    for fmt in ("jsonl", "csv"):
+        path, files = tmp_path / f"north.{fmt}", tmp_path / f"files-{fmt}"
+        export(b, fmt, path, files=files)  # north's records name a file: its bytes go beside the export
+        report = verify_file(path, parse_seal(seal_path(path).read_text(encoding="utf-8")), files=files)
+        assert report.ok, [f.message for f in report.findings]
+        assert report.records == b.ledger_head()[0]
+    path = tmp_path / "default.jsonl"
+    export(a, "jsonl", path)
+    assert verify_file(path).ok
+
+
+def test_each_offices_outbox_sends_its_own_messages_from_its_own_address(two, monkeypatch):
+    from engine import outbox as ob
+
+    a, b, _ = two
+    sent = []
+    monkeypatch.setattr(ob, "_send", lambda smtp, msg: sent.append((msg["From"], msg["To"], msg["Subject"])))
+    for office, to in ((a, "a@example.org"), (b, "b@example.org")):
+        with office.store.transaction() as tx:
+            tx.queue_message(dedupe_key="same-key", seq=1, at=office.now(), person="ktpn_1", email=to,
+                             subject=f"เรื่องของ {to}", body="ข้อความ")
+    smtp = ob.SmtpConfig(host="127.0.0.1", port=25, sender="ruam@example.org")
+    assert ob.deliver(b, smtp)["sent"] == 1
+    assert sent == [("saraban@b.example.org", "b@example.org", "เรื่องของ b@example.org")]
+    assert ob.deliver(a, smtp)["sent"] == 1
+    assert sent[1] == ("ruam@example.org", "a@example.org", "เรื่องของ a@example.org")
+    assert [m["email"] for m in ob.outbox(b)["messages"]] == ["b@example.org"]

@@ -107,6 +107,20 @@ class Findings(list):
             self.by_kind[finding.kind] -= 1
 
 
+# ``office=FROM_FIRST``: the chain's office is the one its first record names (an export read offline,
+# which is one office's chain whichever office it came from)
+FROM_FIRST = "\0from-first"
+
+
+def _office_of(body: str | bytes) -> str | None:
+    try:
+        parsed = _loads(body)
+    except (ValueError, TypeError):
+        return None
+    found = parsed.get("office") if type(parsed) is dict else None
+    return found if isinstance(found, str) else None
+
+
 def check_chain(rows: Iterable[tuple], findings: list[Finding],
                 start_seq: int = 1, start_hash: str = GENESIS, office: str | None = None) -> Iterator[Record]:
     """Yield each parseable record; append a finding for every break.
@@ -137,6 +151,8 @@ def check_chain(rows: Iterable[tuple], findings: list[Finding],
         expected_seq, prev = seq + 1, digest
         if body is None:
             continue
+        if office == FROM_FIRST:
+            office = _office_of(body)
         record = checked_row(row, findings, office)
         if record is not None:
             yield record
