@@ -9,7 +9,10 @@
 - Any route under ``/o/CODE/…`` is office CODE's: its public pages, its sign-in
   (``/o/CODE/login``), its API. Links and redirects in the pages it answers keep the
   prefix. A credential of another office there is not that office's: it finds
-  nothing (404 / sign-in), and the attempt is logged (``web.cross_office``).
+  nothing (401 / sign-in), and the attempt is logged (``web.cross_office``) —
+  unless that office granted the person a role, explicitly (a role assignment there
+  naming ``person@THEIR-CODE``): then they are signed in there with those roles only
+  (``engine.web.auth.caller``).
 
 Why not a prefix for everything: a person belongs to one office, so their office is
 known from who they are; URLs stay those of today, and no template changes.
