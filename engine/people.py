@@ -131,6 +131,26 @@ class PeopleCommands:
                                  "active": a.valid_at(now)} for a in assignments if a.person == p["id"]]
         return people
 
+    def people_to_name(self) -> list[dict]:
+        """Whom this office's pages and lines may name: its people, and the people of other offices
+        it granted a role (``person@CODE``, by their name and position and their office's name)."""
+        people = self.people()
+        with self.store.reading() as tx:
+            granted = sorted({a.person for a in tx.assignments() if "@" in a.person})
+        for qualified in granted:
+            person, _, code = qualified.partition("@")
+            try:
+                home = self.for_office(code)
+            except NotFound:
+                continue
+            with home.store.reading() as tx:
+                row, office = tx.get_person(person), tx.this_office()
+            if row is not None:
+                where = office["name_th"] if office else code
+                people.append({**row, "id": qualified,
+                               "position": f"{row['position']}, {where}" if row["position"] else where})
+        return people
+
     def load_demo(self) -> list[str]:
         """Placeholder people for every role, so a new user can try every step at once."""
         from engine.demo import demo_people

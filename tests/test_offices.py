@@ -389,7 +389,9 @@ def test_a_role_in_another_office_is_granted_there_explicitly(web, two):
         page = client.get("/offices")
         assert page.status_code == 200 and "สำนักงานบี" in page.text and 'href="/o/north/dashboard"' in page.text
         assert problems(visible_text(page.text), {"auditor"}) == []
-        assert client.get("/o/north/dashboard").status_code == 200
+        dashboard = client.get("/o/north/dashboard")
+        assert dashboard.status_code == 200 and "auditor@default" not in visible_text(dashboard.text)
+        assert "สำนักงานหลัก" in dashboard.text  # named with their office
         assert client.get("/api/offices", headers=officer).json() == []
     assert verify(b).ok  # the grant is a record of north's chain, naming a person of another office
 

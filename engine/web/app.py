@@ -114,7 +114,8 @@ class Web:
         cached = self._names.get(lang)
         if cached is None or cached[0] != key:
             d = self.definitions()
-            names = Names(d.organization, d.procedure, lang, calendar=d.calendar, people=self.app.people())
+            names = Names(d.organization, d.procedure, lang, calendar=d.calendar,
+                          people=self.app.people_to_name())  # and those of other offices granted a role here
             cached = self._names[lang] = (key, names)
         return cached[1]
 
