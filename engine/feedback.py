@@ -7,7 +7,8 @@ row in the feedback projection, in one transaction; the task's
 
 PDPA: the public summary carries what the office published (dates, document
 numbers, summaries) and, of people, only the names, positions and committee
-roles of appointees. Nothing about who sent an opinion is published; the
+roles of appointees (the ITA elements on the same page, ``engine.ita``, add
+their organisations and whether they come from outside the office). Nothing about who sent an opinion is published; the
 form takes no contact details and the sender's address is never stored.
 """
 

@@ -21,6 +21,7 @@ from workflow.fiscal import format_date_be, format_datetime_be, parse_date
 KINDS: dict[str, tuple[str, str]] = {
     "process.opened": ("เปิดกระบวนการ", "process opened"),
     "process.transitioned": ("ดำเนินการขั้นตอน", "step"),
+    "attachment.published": ("เผยแพร่หรือถอนไฟล์จากหน้าสาธารณะ", "file published or withdrawn"),
     "person.added": ("เพิ่มบุคคล", "person added"),
     "role.assigned": ("มอบหมายบทบาท", "role assigned"),
     "role.ended": ("สิ้นสุดการมอบหมายบทบาท", "role assignment ended"),
@@ -39,7 +40,7 @@ KINDS: dict[str, tuple[str, str]] = {
 
 DEFINITION_KINDS = {"procedure": ("ขั้นตอนการดำเนินงาน", "procedure"),
                     "organization": ("โครงสร้างหน่วยงาน", "organization"),
-                    "calendar": ("ปฏิทิน", "calendar")}
+                    "calendar": ("ปฏิทิน", "calendar"), "documents": ("ถ้อยคำเอกสาร", "document wording")}
 
 OUTBOX_STATUSES = {"pending": ("รอส่ง", "pending"), "sending": ("กำลังส่ง", "sending"), "sent": ("ส่งแล้ว", "sent"),
                    "failed": ("ส่งไม่สำเร็จ", "failed"), "no_address": ("ไม่มีอีเมลผู้รับ", "no email address")}

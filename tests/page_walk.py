@@ -17,7 +17,7 @@ VISITORS = [None, "officer_teacher_welfare", "director_administration", "deputy_
 
 # a sample value for each path parameter of a page
 PARAMS = {"fiscal_year": "2570", "task_id": TASK, "round_id": "h1", "item_id": GROUP_R1, "code": "en",
-          "sha256": "0" * 64}
+          "sha256": "0" * 64, "kind": "appointment"}
 # more ways to see some pages (their messages, their other states)
 VARIANTS = {
     "/": ["?lang=en"],
@@ -28,10 +28,16 @@ VARIANTS = {
     "/audit": ["?run=1&as_of=2027-03-01", "?export={export}", "?as_of=2400-01-01"],
     "/admin/people": ["?done=add"],
     "/account/password": ["?done=1"],
+    "/documents/register": ["?fiscal_year=2570", "?year=2569"],
     "/public/{fiscal_year}/{task_id}": ["?received=op-1", "?lang=en"],
+    "/reports": ["?half=1", "?fiscal_year=2570&half=2", "?lang=en"],
 }
 SWEEP_SHOTS = {"/dashboard": "dashboard"}
-NOT_PAGES = {"/healthz", "/openapi.json"}  # GET routes outside /api that answer JSON
+NOT_PAGES = {"/healthz", "/openapi.json",  # GET routes outside /api that answer JSON, or files
+             "/ita/sheet/{fiscal_year}.{fmt}",  # the OIT answer sheet (XLSX / CSV)
+             "/processes/{fiscal_year}/{task_id}/documents/{kind}",  # a document of the record (a file)
+             "/public/{fiscal_year}/{task_id}/documents/{kind}",  # a drafted document (a PDF file)
+             "/reports/measure.{fmt}", "/reports/style.css", "/reports/font/{weight}.ttf"}  # the measure's report
 PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 
 

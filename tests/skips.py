@@ -14,6 +14,9 @@ WANTED = (
     (re.compile(r"Chromium"), "Chromium (RUAM_CHROMIUM, default /usr/bin/chromium)"),
     (re.compile(r"playwright"), "playwright (pip install -e '.[browser]')"),
     (re.compile(r"schemathesis"), "schemathesis (pip install -e '.[test]')"),
+    (re.compile(r"LibreOffice|soffice"), "LibreOffice (apt-get install libreoffice-writer-nogui; or RUAM_SOFFICE)"),
+    (re.compile(r"poppler"), "poppler-utils (apt-get install poppler-utils)"),
+    (re.compile(r"fonts-thai-tlwg|Laksaman"), "Thai fonts (apt-get install fonts-thai-tlwg)"),
 )
 
 

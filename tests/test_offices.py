@@ -93,8 +93,9 @@ def test_an_office_of_another_database_row_is_not_found(opened):
 def _fill(path: str, sha: str) -> str:
     values = {"fiscal_year": "2570", "task_id": steps.TASK, "person_id": steps.OFFICER, "assignment_id": "1",
               "round_id": "h1", "item_id": "2570/director_supervision/r1/mission_administration",
-              "export_id": "x", "part": "file", "sha256": sha, "action": "add", "token_id": "x", "code": "en"}
-    return re.sub(r"{(\w+)(?::\w+)?}", lambda m: values[m.group(1)], path)
+              "export_id": "x", "part": "file", "sha256": sha, "action": "add", "token_id": "x", "code": "en",
+              "kind": "appointment"}
+    return re.sub(r"{(\w+)(?::\w+)?}", lambda m: values.get(m.group(1), "x"), path)  # a new one: "x"
 
 
 def _flat(routes, prefix=""):

@@ -119,7 +119,8 @@ def test_a_citizen_sends_feedback_and_the_officer_decides_on_it(browser, opened,
     to_reviewing(opened)
     page, token = public_form(browser)
     assert "ผู้แทนชุมชน ก" in page.text and "ประธานชุมชน" in page.text   # names and positions
-    assert "ชุมชนตำบลตัวอย่าง" not in page.text                          # nothing more (PDPA)
+    assert "ชุมชนตำบลตัวอย่าง" in page.text           # and organisations: who took part (ITA, issue #13)
+    assert steps.analysis()["summary"] not in page.text                  # nothing internal (PDPA)
     assert "ไม่เก็บที่อยู่ IP" in page.text                               # how it will be handled
     clock.advance(seconds=10)
     r = browser.post("/public/2570/task_teacher_welfare/feedback", follow_redirects=False,

@@ -49,6 +49,8 @@ def definition_ids() -> frozenset[str]:
         elif d.kind == "organization":
             ids |= {r.id for r in d.roles} | {u.id for u in d.units} | {g.id for g in d.mission_groups}
             ids |= {t.id for g in d.mission_groups for t in g.tasks}
+        elif d.kind == "documents":
+            ids |= {k.kind for k in d.kinds}
         else:
             ids |= {i.id for i in d.items} | {r.id for i in d.items for r in i.rounds}
     ids |= set(KINDS) | set(OUTBOX_STATUSES) | set(STATUS_TITLES) | {"none", "done_late"}

@@ -142,6 +142,40 @@ class MissionGroupSpec:
 
 
 @dataclass(frozen=True)
+class Signer:
+    """A person who signs the office's documents: their name and position as printed."""
+
+    id: str
+    name: str
+    position: str
+
+
+@dataclass(frozen=True)
+class Letterhead:
+    """What the office's documents print about the office (ระเบียบงานสารบรรณ): its name,
+    address, letter code (ศธ ๐๔xxx), contacts, signers and who signs which document kind;
+    the Garuda image is the office's own file (path and sha256), never shipped."""
+
+    office_name: str
+    address: str
+    letter_code: str
+    telephone: str
+    email: str
+    contact_unit: str
+    signers: tuple[Signer, ...]
+    signs: dict = field(default_factory=dict, compare=False, hash=False)  # document kind -> signer id
+    garuda_path: str = ""
+    garuda_sha256: str = ""
+
+    def signer(self, signer_id: str) -> Signer | None:
+        return next((s for s in self.signers if s.id == signer_id), None)
+
+    def signer_of(self, kind: str) -> Signer | None:
+        """Who signs a document kind: the one named in ``signs``, else the first signer."""
+        return self.signer(self.signs.get(kind, "")) or (self.signers[0] if self.signers else None)
+
+
+@dataclass(frozen=True)
 class Organization:
     id: str
     title: Title
@@ -150,6 +184,7 @@ class Organization:
     mission_groups: tuple[MissionGroupSpec, ...]
     version: str
     content: dict = field(compare=False, hash=False, repr=False)
+    letterhead: Letterhead | None = None
 
     kind = "organization"
 

@@ -30,7 +30,9 @@ from workflow.definitions import (
     UnitSpec,
 )
 from workflow.errors import DefinitionError, Problem
+from workflow.letterhead_reader import read_letterhead
 from workflow.procedure_reader import read_procedure
+from workflow.wording import Wording, read_wording
 from workflow.yamltext import LineDict, LineList
 
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -41,8 +43,8 @@ class Reader:
         self.file = file
         self.problems: list[Problem] = []
 
-    def problem(self, where: str, text: str, line: int | None) -> None:
-        self.problems.append(Problem(field=where, problem=text, file=self.file, line=line))
+    def problem(self, where: str, text: str, line: int | None, th: str | None = None) -> None:
+        self.problems.append(Problem(field=where, problem=text, file=self.file, line=line, problem_th=th))
 
     def mapping(self, data: Any, where: str, line: int | None) -> LineDict | None:
         if not isinstance(data, dict):
@@ -138,7 +140,7 @@ def _kind(data: Any) -> str:
 
 
 def _organization(r: Reader, m: LineDict) -> dict:
-    r.unknown_keys(m, {"kind", "id", "title", "roles", "units", "mission_groups", "description"}, "")
+    r.unknown_keys(m, {"kind", "id", "title", "roles", "units", "mission_groups", "description", "letterhead"}, "")
     oid = r.ident(m, "id", "")
     title = r.title(m, "")
     roles, units, groups = [], [], []
@@ -195,8 +197,9 @@ def _organization(r: Reader, m: LineDict) -> dict:
         groups.append(MissionGroupSpec(gid, r.title(gm, f"mission_groups.{gid}"),
                                        tuple(str(u) for u in led_by), tuple(tasks),
                                        str(gm.get("seed", ""))))
+    letterhead = read_letterhead(r, m["letterhead"], m.line_of("letterhead")) if m.get("letterhead") else None
     return dict(id=oid, title=title, roles=tuple(roles), units=tuple(units),
-                mission_groups=tuple(groups))
+                mission_groups=tuple(groups), letterhead=letterhead)
 
 
 def _calendar(r: Reader, m: LineDict) -> dict:
@@ -273,7 +276,7 @@ def _fy_order(md: MonthDay) -> tuple[int, int]:
 
 
 _BUILDERS = {"procedure": (read_procedure, Procedure), "organization": (_organization, Organization),
-             "calendar": (_calendar, Calendar)}
+             "calendar": (_calendar, Calendar), "documents": (read_wording, Wording)}
 
 
 def load_definition(text: str, file: str | None = None) -> Definition:

@@ -24,6 +24,7 @@ from workflow.definitions import Definition, Organization, Procedure, Transition
 from workflow.errors import EvidenceInvalid, Finding
 from workflow.evidence import is_normalized, normalize_doc_number, validate_evidence
 from workflow.guards import GuardContext, run_guards
+from workflow.ita import PUBLISH_ROLES
 from workflow.ledger import Record, format_instant, parse_instant
 
 SYSTEM = "system"
@@ -409,6 +410,20 @@ class Fold:
                           f"ความคิดเห็นของกระบวนการที่ไม่รู้จัก {rec.process}")
             return
         proc.feedback = (*proc.feedback, data["opinion"])
+
+    def _attachment_published(self, rec: Record, data: dict) -> None:
+        """A file of a process marked public or withdrawn (engine.ita.publish), by one of the task's people."""
+        proc = self.processes.get(rec.process or "")
+        if proc is None:
+            self._finding("legality", rec, f"file published for unknown process {rec.process}",
+                          f"เผยแพร่ไฟล์ของกระบวนการที่ไม่รู้จัก {rec.process}")
+            return
+        scopes = self._scopes_for(proc.organization, proc.task)
+        if scopes is not None and acting_role(self.held_by(rec.actor), rec.actor, PUBLISH_ROLES, scopes,
+                                              rec.moment) is None:
+            self._finding("authority", rec, f"{rec.actor} did not hold a role that may publish the files of "
+                                            f"{proc.id} at {rec.at}",
+                          f"{rec.actor} ไม่มีบทบาทที่เผยแพร่ไฟล์ของ {proc.id} ได้ ณ {rec.at}")
 
 
 def document_conflicts(parts: Iterable[tuple[dict[str, str], dict[str, int | list[int]]]]) -> list[Finding]:

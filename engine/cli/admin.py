@@ -132,6 +132,12 @@ def cmd_definitions(args) -> int:
     if problems:
         raise DefinitionError(problems)
     if args.action == "check":
+        from engine.ita.catalogue import check_ita_texts
+
+        texts, ita_lines = check_ita_texts(texts, lang(args), shipped=not args.files)
+        if not texts:
+            print("\n".join(ita_lines))
+            return EXIT_OK
         base = None
         kinds = set()
         try:
@@ -152,6 +158,10 @@ def cmd_definitions(args) -> int:
         th = lang(args) == "th"
         for d in loaded:
             print(f"{'ผ่าน' if th else 'ok'}  {_definition_line({'kind': d.kind, 'title': d.title, 'version': d.version}, th)}")
+            for line in _definition_details(d, th):
+                print(f"      {line}")
+        if ita_lines:
+            print("\n".join(ita_lines))
         return EXIT_OK
     if args.action == "load":
         app = open_app(args)
@@ -307,3 +317,22 @@ def _read_password(th: bool) -> str:
             raise UsageError("password", "the two entries differ", "รหัสผ่านสองครั้งไม่ตรงกัน")
         return first
     return sys.stdin.readline().rstrip("\r\n")
+
+
+def _definition_details(d, th: bool) -> list[str]:
+    """What a definition adds beyond its title: an organization's letterhead, a wording's kinds."""
+    lh = getattr(d, "letterhead", None)
+    out = []
+    if lh is not None:
+        out.append(f"{'หัวหนังสือ' if th else 'letterhead'}: {lh.office_name} · {lh.letter_code} · "
+                   f"{'โทร.' if th else 'tel.'} {lh.telephone} · {lh.email}")
+        for s in lh.signers:
+            kinds = [k for k, v in lh.signs.items() if v == s.id]
+            out.append(f"{'ผู้ลงนาม' if th else 'signer'}: {s.name} ({s.position})"
+                       + (f" — {', '.join(kinds)}" if kinds and not th else ""))
+        if lh.garuda_path:
+            out.append(f"{'ภาพครุฑ' if th else 'Garuda image'}: {lh.garuda_path}")
+    for kind in getattr(d, "kinds", ()):
+        out.append(f"{'เอกสาร' if th else 'document'}: {kind.title.get('th' if th else 'en')}"
+                   f" ({len(kind.parts)} {'ส่วน' if th else 'parts'})")
+    return out

@@ -166,7 +166,10 @@ def create_web(app: Ruam, *, hasher: PasswordHasher | None = None, min_fill_seco
     """``forwarded_allow_ips``: the proxies (addresses or networks, comma-separated, ``*`` for
     any) whose ``X-Forwarded-For`` and ``X-Forwarded-Proto`` say who the client is and whether
     it came over TLS; from anyone else those headers are ignored (None: from no one)."""
-    from engine.web import api, api_tokens, pages, pages_admin, pages_calendar, pages_offices, pages_public  # the routes
+    from engine.web import (api, api_tokens, pages, pages_admin, pages_calendar, pages_ita,  # the routes
+                            pages_public, pages_reports)
+    from engine.web import api_documents, pages_documents  # the office's documents (issue #12)
+    from engine.web import pages_offices  # a cross-office viewer's overview (issue #14)
 
     # No /docs or /redoc: they load scripts from a CDN, which the pages' CSP forbids
     # and an office network may not reach; /openapi.json is the document.
@@ -229,7 +232,9 @@ def create_web(app: Ruam, *, hasher: PasswordHasher | None = None, min_fill_seco
     web.include_router(api.router)
     web.include_router(api_tokens.router)
     web.include_router(pages_offices.router)  # a cross-office viewer's overview of their offices
-    for module in (pages, pages_calendar, pages_admin, pages_public):  # the order of the pages' routes
+    web.include_router(api_documents.router)
+    # the order of the pages' routes
+    for module in (pages, pages_calendar, pages_documents, pages_admin, pages_ita, pages_public, pages_reports):
         web.include_router(module.router)
     web.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     return web

@@ -10,7 +10,7 @@ from typing import Any
 from workflow.definitions import FieldSpec
 
 _ITEM = re.compile(r"^([a-z][a-z0-9_]*)\[(\d{1,3})\]\.([a-z][a-z0-9_]*)$")
-RESERVED = {"csrf", "trigger", "expected_version", "note", "lang"}
+RESERVED = {"csrf", "trigger", "expected_version", "note", "lang", "draft_member"}  # draft_member: ร่างเอกสาร
 BLANK_ROWS = 2
 
 

@@ -12,8 +12,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from engine.attachments import attachments_by_record, read_attachment
 from engine.board import board, index, my_calendar, overdue_by_task, visible_rows
 from engine.feedback import opinions
+from engine.ita.publish import public_marks
 from engine.web import forms
 from engine.web.auth import SESSION_COOKIE, Caller, caller, check_csrf, client_ip, is_tls
+from engine.web.documents_view import DRAFTS, recorded_documents
 from engine.web.downloads import download
 from engine.web.limits import refuse_nul_fields
 from engine.web.problems import Forbidden, NotSignedIn, lang_of
@@ -266,7 +268,9 @@ def _process_page(request: Request, who: Caller, fiscal_year: int, task_id: str,
                   error_code=error.code if error else None, states=main,
                   titles=option_titles(web.app, lang, fields_too=True),
                   open_opinions=[waiting[o] for o in info["open_feedback"] if o in waiting],
-                  files=attachments_by_record(info["history"]), done=request.query_params.get("done"))
+                  files=attachments_by_record(info["history"]), done=request.query_params.get("done"),
+                  public_files=public_marks(info["history"]),
+                  drafts=DRAFTS, documents=recorded_documents(web.app, fiscal_year, task_id, lang))
 
 
 @router.get("/processes/{fiscal_year}/{task_id}")

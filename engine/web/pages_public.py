@@ -1,4 +1,7 @@
-"""The public pages (no sign-in): the processes open to opinions and the feedback form."""
+"""The public pages (no sign-in): the office's public site — the measure and the archive
+(``/public``), a year's mission groups and tasks (``/public/{fy}``), a task's four ITA
+elements with its dates, documents, reports and supervision (``/public/{fy}/{task}``),
+the files the office marked public — and the opinion form."""
 
 
 from __future__ import annotations
@@ -7,6 +10,10 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+
+from engine.ita import public as site
+from engine.ita.publish import read_public_attachment
+from engine.web.downloads import download
 
 from engine.feedback import public_processes, public_summary, receive_feedback, require_process
 from engine.web.auth import HONEYPOT, HoneypotFilled, caller, check_feedback_form, feedback_purpose
@@ -21,9 +28,18 @@ router = APIRouter(include_in_schema=False)
 @router.get("/public")
 def public_index(request: Request, fiscal_year: int | None = None) -> Response:
     web = web_of(request)
-    fy = fiscal_year or fiscal_year_be(web.app.now().date())
+    fy = fiscal_year or site.current_year(web.app)
+    years = site.archive(web.app)
     return render(request, "public_index.html", who=caller(request, web.accounts), fiscal_year=fy,
-                  rows=public_processes(web.app, fy))
+                  rows=public_processes(web.app, fy), measure=site.measure(web.app), years=years,
+                  updated_at=max((y.updated_at for y in years if y.updated_at), default=None))
+
+
+@router.get("/public/{fiscal_year}")
+def public_year(request: Request, fiscal_year: int) -> Response:
+    web = web_of(request)
+    return render(request, "public_year.html", who=caller(request, web.accounts),
+                  page=site.year_page(web.app, fiscal_year), office=site.office_name(web.app))
 
 
 def _public_page(request: Request, fiscal_year: int, task_id: str, status: int = 200, error: str | None = None,
@@ -34,7 +50,8 @@ def _public_page(request: Request, fiscal_year: int, task_id: str, status: int =
     summary = public_summary(web.app, pid)
     return render(request, "public_process.html", status=status, who=caller(request, web.accounts),
                   summary=summary, titles=option_titles(web.app, lang_of(request)), token=web.signer.issue(feedback_purpose(pid)),
-                  error=error, received=received, opinion=opinion, name=name)
+                  error=error, received=received, opinion=opinion, name=name,
+                  el=site.task_page(web.app, fiscal_year, task_id), office=site.office_name(web.app))
 
 
 @router.get("/public/{fiscal_year}/{task_id}")
@@ -61,3 +78,25 @@ async def public_feedback(request: Request, fiscal_year: int, task_id: str) -> R
         return _public_page(request, fiscal_year, task_id, status=exc.http_status,
                             error=exc.message(lang_of(request)), opinion=opinion, name=name)
     return RedirectResponse(f"/public/{pid}?received={quote(rec.data['opinion'])}", status_code=303)
+
+
+@router.get("/public/{fiscal_year}/{task_id}/files/{sha256}")
+def public_file(request: Request, fiscal_year: int, task_id: str, sha256: str) -> Response:
+    """A signed scan the office marked public (only those; any other hash answers 404)."""
+    found = read_public_attachment(web_of(request).app, f"{fiscal_year}/{task_id}", sha256)
+    return download(found)
+
+
+@router.get("/public/{fiscal_year}/{task_id}/documents/{kind}")
+def public_document(request: Request, fiscal_year: int, task_id: str, kind: str, member: int | None = None
+                    ) -> Response:
+    """A document Ruam drafts for the task, as PDF (``engine.documents.service.render``).
+
+    HOOK for the lead: until docs-core (#12) is on main there is no drafting machinery, and
+    this answers 404 in Thai (``engine.ita.documents.render_public``)."""
+    from engine.ita.documents import render_public
+
+    rendered = render_public(web_of(request).app, fiscal_year, task_id, kind, member)
+    return Response(rendered.content, media_type=rendered.media_type,
+                    headers={"Content-Disposition": f"inline; filename*=UTF-8''{quote(rendered.filename)}",
+                             "Cache-Control": "public, max-age=300"})

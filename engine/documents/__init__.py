@@ -1,0 +1,1 @@
+"""The office's documents: DOCX drafting, numbering, the registers (issue #12)."""
