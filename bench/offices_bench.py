@@ -1,9 +1,9 @@
 """Offices benchmark (PostgreSQL): many offices on one database, each its own chain.
 
-    python bench/offices_bench.py --pg postgresql://postgres@127.0.0.1:5432/test
+    python bench/offices_bench.py --pg postgresql://postgres@127.0.0.1:5432/offices_bench
     python bench/offices_bench.py --pg … --offices 245 --clients 1,8,16
 
-Set-up: ``--offices`` offices, each with the shipped definitions, its demo people,
+(a database of its own: the bench drops its schema first). Set-up: ``--offices`` offices, each with the shipped definitions, its demo people,
 FY 2570 open (11 processes) and ticked once (its calendar). Then, for each client
 count, that many client processes (spawned, one database connection each) each
 advance the 11 processes of a *different* office through the whole procedure (66
@@ -224,7 +224,7 @@ def overview_times(url: str, calls: int) -> list[float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/test")
+    ap.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/offices_bench")
     ap.add_argument("--offices", type=int, default=245)
     ap.add_argument("--clients", default="1,8,16")
     ap.add_argument("--overview-calls", type=int, default=200)
