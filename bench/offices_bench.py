@@ -102,17 +102,25 @@ def setup(url: str, offices: int, single_years: list[int]) -> None:
     from bench.spine_bench import organization_yaml
     from definitions import shipped_texts
 
-    for n in single_years:  # one office per run of the one-chain emulation: 11 tasks per client, one chain
-        add_office(app, f"single{n}", f"สำนักงานสายเดียว {n}", load_shipped=False)
-        single = app.for_office(f"single{n}")
-        procedure = [t for t in shipped_texts() if "procedure" in t[0]]
-        single.register_definitions(procedure + [("bench-organization.yaml", organization_yaml(11 * n))])
-        single.add_person("bench_director", "ผู้อำนวยการกลุ่ม (ตัวอย่าง)")
-        single.assign_role("bench_director", "group_director", "group_bench")
-        for t in range(11 * n):
-            single.add_person(f"officer_{t:05d}", f"ผู้รับผิดชอบ {t} (ตัวอย่าง)")
-            single.assign_role(f"officer_{t:05d}", "responsible_officer", f"task_{t:05d}")
-        single.open_cycle(FY)
+    procedure = [t for t in shipped_texts() if "procedure" in t[0]]
+
+    def bench_office(code: str, tasks: int) -> None:
+        add_office(app, code, f"สำนักงานทดสอบ {code}", load_shipped=False)
+        office = app.for_office(code)
+        office.register_definitions(procedure + [("bench-organization.yaml", organization_yaml(tasks))])
+        office.add_person("bench_director", "ผู้อำนวยการกลุ่ม (ตัวอย่าง)")
+        office.assign_role("bench_director", "group_director", "group_bench")
+        for t in range(tasks):
+            office.add_person(f"officer_{t:05d}", f"ผู้รับผิดชอบ {t} (ตัวอย่าง)")
+            office.assign_role(f"officer_{t:05d}", "responsible_officer", f"task_{t:05d}")
+        office.open_cycle(FY)
+
+    for n in single_years:
+        # the one-chain emulation: one office, 11 tasks of the bench organization per client, one chain
+        bench_office(f"single{n}", 11 * n)
+        # the same organization and steps, each client in an office of its own (a chain each)
+        for k in range(n):
+            bench_office(f"multi{n}-{k}", 11)
     store.dispose()
 
 
@@ -135,7 +143,7 @@ def ruam_client(url: str, office: str, client: int, barrier, out) -> None:
     configure("WARNING")  # as a server logs: not a line per step
     store = Store(url)
     app = Ruam(store).for_office(office)
-    plan = _single_plan(client) if office.startswith("single") else _plan(app, FY, "1")
+    plan = _single_plan(client) if office.startswith(("single", "multi")) else _plan(app, FY, "1")
     from workflow.machine import machine_for
 
     machine_for(app.active().procedure)  # warm, as a running server is
@@ -238,16 +246,20 @@ def main() -> None:
         setup(args.pg, args.offices, counts)
         print(f"set-up: {args.offices} offices in {time.perf_counter() - t0:.0f} s")
     raw_setup(args.pg, args.offices)
-    print(f"{'clients':>7} {'ruam steps/s':>13} {'raw steps/s':>12} {'one chain':>10} {'ruam/raw':>9} "
-          f"{'ruam/one':>9}")
+    print("ruam: the shipped organization, an office per client; raw: psycopg, a chain per client;")
+    print("same org: the bench organization (one group), an office per client; one chain: the same in ONE office")
+    print(f"{'clients':>7} {'ruam':>7} {'raw':>7} {'ruam/raw':>9} {'same org':>9} {'one chain':>10} "
+          f"{'same/one':>9}  (steps/s)")
     next_office = 1
     for n in counts:
         offices = [f"o{next_office + k:03d}" for k in range(n)]
         next_office += n
         ruam = _run(ruam_client, [(args.pg, code, 0) for code in offices])
         raw = _run(raw_client, [(args.pg, k, 66) for k in range(n)])
+        same = _run(ruam_client, [(args.pg, f"multi{n}-{c}", 0) for c in range(n)])
         one = _run(ruam_client, [(args.pg, f"single{n}", c) for c in range(n)])
-        print(f"{n:>7} {ruam:>13.0f} {raw:>12.0f} {one:>10.0f} {ruam / raw:>8.0%} {ruam / one:>8.1f}x", flush=True)
+        print(f"{n:>7} {ruam:>7.0f} {raw:>7.0f} {ruam / raw:>8.0%} {same:>9.0f} {one:>10.0f} {same / one:>8.1f}x",
+              flush=True)
     times = overview_times(args.pg, args.overview_calls)
     times.sort()
     p50, p99 = statistics.median(times), times[int(len(times) * 0.99) - 1]
