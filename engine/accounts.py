@@ -280,7 +280,7 @@ class Accounts:
 
     def new_token(self, person_id: str, label: str = "") -> str:
         """A new API token for a person; shown once, only its sha256 is kept."""
-        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        token = TOKEN_PREFIX + self._office_mark() + secrets.token_urlsafe(32)
         now = self.app.now()
         with self.app.store.transaction() as tx:
             if tx.get_person(person_id) is None:
@@ -371,9 +371,15 @@ class Accounts:
             raise LoginRefused()
         return account
 
+    def _office_mark(self) -> str:
+        """What a token or session id of another office than the default starts with (``CODE.``):
+        the web picks the office from it (``engine.web.offices``), then looks it up there."""
+        code = self.app.store.record_office
+        return "" if code is None else code + "."
+
     def open_session(self, person_id: str) -> tuple[str, str]:
         """(session id for the cookie, CSRF token for its forms)."""
-        token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+        token, csrf = self._office_mark() + secrets.token_urlsafe(32), secrets.token_urlsafe(24)
         now = self.app.now()
         with self.app.store.transaction() as tx:
             rows = AccountRows(tx)
@@ -437,15 +443,35 @@ class Accounts:
         if found is None or found[0] != generation:  # a role changed through this process: ask again
             if cached_only:
                 raise CacheMiss
-            with self.app.store.reading() as tx:
-                person = tx.get_person(person_id)
+            if "@" in person_id:  # a person of another office, with the roles this office granted them
+                person = self._of_another_office(person_id)
                 if person is None:
                     return None
-                found = (generation, person, tuple(tx.assignments(person=person_id)))
+                with self.app.store.reading() as tx:
+                    found = (generation, person, tuple(tx.assignments(person=person_id)))
+            else:
+                with self.app.store.reading() as tx:
+                    person = tx.get_person(person_id)
+                    if person is None:
+                        return None
+                    found = (generation, person, tuple(tx.assignments(person=person_id)))
             self._people.put(person_id, found)
         _, person, assignments = found
         held = tuple(a for a in assignments if a.valid_at(now))  # validity is the clock's, every request
         return Viewer(person["id"], person["name"], person["position"], held)
+
+    def _of_another_office(self, qualified: str) -> dict | None:
+        """``person@CODE``'s row in their own office (their name and position), as ``qualified``."""
+        from workflow.errors import NotFound as NoOffice
+
+        person, _, code = qualified.partition("@")
+        try:
+            home = self.app.for_office(code)
+        except NoOffice:
+            return None
+        with home.store.reading() as tx:
+            row = tx.get_person(person)
+        return None if row is None else {**row, "id": qualified}
 
     def admins(self) -> dict[str, bool]:
         """Who holds ``admin`` now, and whether each has a password (may sign in on the web)."""

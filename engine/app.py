@@ -101,9 +101,28 @@ class Ruam(PeopleCommands):
         self.definitions_generation = 0
         # task -> (organization version, scopes covering the task): advance's guess
         self._scopes_seen: dict[str, tuple[str, set[str | None]]] = {}
+        # the same database's other offices, opened once each (``for_office``)
+        self._offices: dict[str | None, Ruam] = {None if store.office_code == "default" else store.office_code: self}
         from engine.logs import get_logger
 
-        self.log = get_logger("ruam.engine")
+        self.log = get_logger("ruam.engine").bind(office=store.office_code)
+
+    @property
+    def office(self) -> str:
+        """The code of the office this application is opened for (``default`` for the default office)."""
+        return self.store.office_code
+
+    def for_office(self, code: str | None) -> Ruam:
+        """This database opened for the office ``code`` (None or ``default``: the default office).
+        NotFound (exit 1, HTTP 404) if there is no such office. Kept, so caches live on."""
+        key = None if code in (None, "default") else code
+        found = self._offices.get(key)
+        if found is None:
+            found = Ruam(self.store.for_office(key), clock=self.clock)
+            found.clock_offset = self.clock_offset
+            found._offices = self._offices
+            self._offices[key] = found
+        return found
 
     def now(self) -> dt.datetime:
         moment = self.clock()

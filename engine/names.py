@@ -93,7 +93,8 @@ class Names:
     def of(cls, app: Any, lang: str = "th", tx: Any = None) -> Names:
         """The names of the application's active definitions and its people."""
         active = app.active(tx)
-        return cls(active.organization, active.procedure, lang, calendar=active.calendar, people=app.people())
+        return cls(active.organization, active.procedure, lang, calendar=active.calendar,
+                   people=app.people_to_name())
 
     def _t(self, title) -> str:
         return title.th if self.th else title.en

@@ -56,9 +56,10 @@ def backoff(attempts: int) -> dt.timedelta:
     return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_CAP)
 
 
-def _message(row: dict, smtp: SmtpConfig, now: dt.datetime) -> EmailMessage:
+def _message(row: dict, smtp: SmtpConfig, now: dt.datetime, sender: str | None = None) -> EmailMessage:
+    """``sender``: the office's own From address (its row in ``offices``), else the service's."""
     msg = EmailMessage()
-    msg["From"] = smtp.sender
+    msg["From"] = sender or smtp.sender
     msg["To"] = row["email"]
     msg["Subject"] = row["subject"]
     msg["Date"] = format_datetime(now)
@@ -85,9 +86,11 @@ def deliver(app: Ruam, smtp: SmtpConfig | None, limit: int = 100) -> dict[str, i
     now = app.now()
     with app.store.transaction() as tx:
         claimed = tx.claim_messages(now, limit)
+        office = tx.this_office() if claimed else None
+    sender = office["sender"] if office else None
     for row in claimed:
         try:
-            _send(smtp, _message(row, smtp, now))
+            _send(smtp, _message(row, smtp, now, sender))
         except (smtplib.SMTPException, OSError) as exc:
             attempts = row["attempts"] + 1
             retry_at = None if attempts >= MAX_ATTEMPTS else app.now() + backoff(attempts)

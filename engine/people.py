@@ -63,7 +63,7 @@ class PeopleCommands:
         with self.store.transaction() as tx:
             self._require_admin(tx, actor, now)
             org = self.active(tx).organization
-            if tx.get_person(person_id) is None:
+            if tx.get_person(person_id) is None and not self._person_of_another_office(person_id):
                 raise NotFound("person", person_id, "บุคคล")
             spec = org.role(role)
             if spec is None:
@@ -88,6 +88,20 @@ class PeopleCommands:
         self.roles_generation += 1
         self.log.info("role.assigned", person=person_id, role=role, scope=scope, seq=rec.seq)
         return rec
+
+    def _person_of_another_office(self, qualified: str) -> bool:
+        """Whether ``person@CODE`` names a person of another office: a role granted here to them,
+        explicitly (a province's or the central office's auditor, say). Their office is read for
+        that one row only."""
+        person, _, code = qualified.partition("@")
+        if not code or code == self.office or not PERSON_ID.match(person):
+            return False
+        try:
+            home = self.for_office(code)
+        except NotFound:
+            return False
+        with home.store.reading() as tx:
+            return tx.get_person(person) is not None
 
     def end_assignment(self, assignment_id: int, until: dt.datetime | None = None,
                        actor: str = SYSTEM) -> Record:
@@ -115,6 +129,26 @@ class PeopleCommands:
             p["assignments"] = [{"id": a.id, "role": a.role, "scope": a.scope,
                                  "valid_from": a.valid_from, "valid_until": a.valid_until,
                                  "active": a.valid_at(now)} for a in assignments if a.person == p["id"]]
+        return people
+
+    def people_to_name(self) -> list[dict]:
+        """Whom this office's pages and lines may name: its people, and the people of other offices
+        it granted a role (``person@CODE``, by their name and position and their office's name)."""
+        people = self.people()
+        with self.store.reading() as tx:
+            granted = sorted({a.person for a in tx.assignments() if "@" in a.person})
+        for qualified in granted:
+            person, _, code = qualified.partition("@")
+            try:
+                home = self.for_office(code)
+            except NotFound:
+                continue
+            with home.store.reading() as tx:
+                row, office = tx.get_person(person), tx.this_office()
+            if row is not None:
+                where = office["name_th"] if office else code
+                people.append({**row, "id": qualified,
+                               "position": f"{row['position']}, {where}" if row["position"] else where})
         return people
 
     def load_demo(self) -> list[str]:

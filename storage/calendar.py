@@ -22,6 +22,7 @@ TICK_LOCK_KEY = 0x5275616D01  # "Ruam" 01
 
 def _row(r) -> dict:
     d = dict(r._mapping)
+    d.pop("office_id", None)
     for key in ("responsible", "escalated_to"):
         if key in d and isinstance(d[key], str):
             d[key] = json.loads(d[key])
@@ -29,8 +30,11 @@ def _row(r) -> dict:
 
 
 class CalendarTx:
+    """Every query names the Tx's office: one office's calendar, outbox and tick lock."""
+
     conn: Connection
     dialect: str
+    office_id: int
 
     # -- serialization ---------------------------------------------------------------------
     def lock_calendar(self) -> None:
@@ -40,31 +44,39 @@ class CalendarTx:
         PostgreSQL: a transaction-level advisory lock, released at commit or
         rollback. SQLite: ``BEGIN IMMEDIATE`` already holds the write lock."""
         if self.dialect == "postgresql":
-            self.conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": TICK_LOCK_KEY})
+            # one lock per office: ticks of different offices do not wait for each other
+            self.conn.execute(text("SELECT pg_advisory_xact_lock(:k)"),
+                              {"k": TICK_LOCK_KEY + (self.office_id << 40)})
 
     # -- calendar state ---------------------------------------------------------------------
     def calendar_state(self) -> dict | None:
-        row = self.conn.execute(select(s.calendar_state).where(s.calendar_state.c.id == 1)).first()
-        return dict(row._mapping) if row else None
+        row = self.conn.execute(select(s.calendar_state).where(s.calendar_state.c.id == self.office_id)).first()
+        if row is None:
+            return None
+        d = dict(row._mapping)
+        d["id"] = 1  # the office's one row (its key is the office's id)
+        return d
 
     def start_calendar(self, started_at: dt.datetime, fy: int) -> None:
-        self.conn.execute(insert(s.calendar_state).values(id=1, started_at=started_at, started_fy=fy,
+        self.conn.execute(insert(s.calendar_state).values(id=self.office_id, started_at=started_at, started_fy=fy,
                                                           last_tick_at=started_at))
 
     def set_last_tick(self, at: dt.datetime) -> None:
-        self.conn.execute(update(s.calendar_state).where(s.calendar_state.c.id == 1).values(last_tick_at=at))
+        self.conn.execute(update(s.calendar_state).where(s.calendar_state.c.id == self.office_id)
+                          .values(last_tick_at=at))
 
     # -- calendar items ----------------------------------------------------------------------
     def insert_calendar_item(self, **values: Any) -> None:
         for key in ("responsible", "escalated_to"):
             if key in values and not isinstance(values[key], (str, type(None))):
                 values[key] = json.dumps(values[key], ensure_ascii=False)
-        self.conn.execute(insert(s.calendar_items).values(**values))
+        self.conn.execute(insert(s.calendar_items).values(office_id=self.office_id, **values))
 
     def calendar_items(self, *, fiscal_years: Sequence[int] | None = None, status: str | None = None,
                        item: str | None = None) -> list[dict]:
         c = s.calendar_items.c
-        q = select(s.calendar_items).order_by(c.fiscal_year, c.due_on, c.item, c.round, c.subject)
+        q = (select(s.calendar_items).where(c.office_id == self.office_id)
+             .order_by(c.fiscal_year, c.due_on, c.item, c.round, c.subject))
         if fiscal_years is not None:
             q = q.where(c.fiscal_year.in_(list(fiscal_years)))
         if status is not None:
@@ -74,7 +86,8 @@ class CalendarTx:
         return [_row(r) for r in self.conn.execute(q)]
 
     def calendar_item(self, item_id: str, *, for_update: bool = False) -> dict | None:
-        q = select(s.calendar_items).where(s.calendar_items.c.id == item_id)
+        c = s.calendar_items.c
+        q = select(s.calendar_items).where(c.office_id == self.office_id, c.id == item_id)
         if for_update and self.dialect == "postgresql":
             q = q.with_for_update()
         row = self.conn.execute(q).first()
@@ -85,18 +98,20 @@ class CalendarTx:
         if "escalated_to" in values and not isinstance(values["escalated_to"], (str, type(None))):
             values["escalated_to"] = json.dumps(values["escalated_to"], ensure_ascii=False)
         c = s.calendar_items.c
-        result = self.conn.execute(update(s.calendar_items).where(c.id == item_id, c.status == expected_status)
+        result = self.conn.execute(update(s.calendar_items).where(c.office_id == self.office_id, c.id == item_id,
+                                                                  c.status == expected_status)
                                    .values(**values))
         return result.rowcount == 1
 
     def count_extra_rounds(self, fy: int, item: str) -> int:
         c = s.calendar_items.c
         return self.conn.execute(select(func.count()).select_from(s.calendar_items).where(
-            c.fiscal_year == fy, c.item == item, c.round.like("extra%"))).scalar_one()
+            c.office_id == self.office_id, c.fiscal_year == fy, c.item == item,
+            c.round.like("extra%"))).scalar_one()
 
     def reminders(self, item_ids: Sequence[str] | None = None) -> dict[str, set[int]]:
         c = s.calendar_reminders.c
-        q = select(c.item_id, c.days_before)
+        q = select(c.item_id, c.days_before).where(c.office_id == self.office_id)
         if item_ids is not None:
             q = q.where(c.item_id.in_(list(item_ids)))
         out: dict[str, set[int]] = {}
@@ -105,50 +120,54 @@ class CalendarTx:
         return out
 
     def add_reminder(self, item_id: str, days_before: int, status: str, at: dt.datetime) -> None:
-        self.conn.execute(insert(s.calendar_reminders).values(item_id=item_id, days_before=days_before,
+        self.conn.execute(insert(s.calendar_reminders).values(office_id=self.office_id, item_id=item_id,
+                                                              days_before=days_before,
                                                               status=status, recorded_at=at))
 
     # -- outbox ---------------------------------------------------------------------------------
     def queue_message(self, *, dedupe_key: str, seq: int, at: dt.datetime, person: str, email: str | None,
                       subject: str, body: str) -> bool:
         c = s.outbox.c
-        if self.conn.execute(select(c.id).where(c.dedupe_key == dedupe_key)).first():
+        if self.conn.execute(select(c.id).where(c.office_id == self.office_id, c.dedupe_key == dedupe_key)).first():
             return False
         self.conn.execute(insert(s.outbox).values(
-            dedupe_key=dedupe_key, seq=seq, created_at=at, person=person, email=email, subject=subject,
+            office_id=self.office_id, dedupe_key=dedupe_key, seq=seq, created_at=at, person=person, email=email, subject=subject,
             body=body, status="pending" if email else "no_address", attempts=0, next_attempt_at=at))
         return True
 
     def outbox(self, *, status: str | None = None, limit: int | None = None) -> list[dict]:
         c = s.outbox.c
-        q = select(s.outbox).order_by(c.id.desc())
+        q = select(s.outbox).where(c.office_id == self.office_id).order_by(c.id.desc())
         if status is not None:
             q = q.where(c.status == status)
         if limit:
             q = q.limit(limit)
-        return [dict(r._mapping) for r in self.conn.execute(q)]
+        return [_row(r) for r in self.conn.execute(q)]
 
     def outbox_counts(self) -> dict[str, int]:
         c = s.outbox.c
-        return {st: n for st, n in self.conn.execute(select(c.status, func.count()).group_by(c.status))}
+        return {st: n for st, n in self.conn.execute(select(c.status, func.count())
+                                                     .where(c.office_id == self.office_id).group_by(c.status))}
 
     def claim_messages(self, now: dt.datetime, limit: int) -> list[dict]:
         """Claim due messages for delivery. On PostgreSQL ``FOR UPDATE SKIP LOCKED``:
         two senders never claim one row; each claimed row is marked ``sending``
         and committed before anything is sent, so a message is never sent twice."""
         c = s.outbox.c
-        q = (select(s.outbox).where(c.status == "pending", c.next_attempt_at <= now)
+        q = (select(s.outbox).where(c.office_id == self.office_id, c.status == "pending", c.next_attempt_at <= now)
              .order_by(c.next_attempt_at, c.id).limit(limit))
         if self.dialect == "postgresql":
             q = q.with_for_update(skip_locked=True)
-        rows = [dict(r._mapping) for r in self.conn.execute(q)]
+        rows = [_row(r) for r in self.conn.execute(q)]
         for row in rows:
-            self.conn.execute(update(s.outbox).where(c.id == row["id"]).values(status="sending", claimed_at=now))
+            self.conn.execute(update(s.outbox).where(c.office_id == self.office_id, c.id == row["id"])
+                              .values(status="sending", claimed_at=now))
         return rows
 
     def message_sent(self, message_id: int, at: dt.datetime) -> None:
         c = s.outbox.c
-        self.conn.execute(update(s.outbox).where(c.id == message_id, c.status == "sending")
+        self.conn.execute(update(s.outbox).where(c.office_id == self.office_id, c.id == message_id,
+                                                 c.status == "sending")
                           .values(status="sent", sent_at=at, attempts=c.attempts + 1, last_error=None))
 
     def message_failed(self, message_id: int, error: str, retry_at: dt.datetime | None) -> None:
@@ -158,7 +177,8 @@ class CalendarTx:
             values["status"] = "failed"
         else:
             values.update(status="pending", next_attempt_at=retry_at)
-        self.conn.execute(update(s.outbox).where(c.id == message_id, c.status == "sending").values(**values))
+        self.conn.execute(update(s.outbox).where(c.office_id == self.office_id, c.id == message_id,
+                                                 c.status == "sending").values(**values))
 
     # -- service status ----------------------------------------------------------------------------
     def service_status(self) -> dict | None:

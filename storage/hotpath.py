@@ -12,24 +12,29 @@ from __future__ import annotations
 
 import datetime as dt
 
+# Every statement names its office first (``office_id = ?``): a Tx reads and writes its
+# office's rows only. The chain head's row of an office has ``id`` = the office's id.
 SQL = {
     "process_head": "SELECT state, version, task_id, procedure_version, organization_version "
-                    "FROM processes WHERE id = ?",
+                    "FROM processes WHERE office_id = ? AND id = ?",
     "move_process": "UPDATE processes SET state = ?, version = version + 1, updated_at = ? "
-                    "WHERE id = ? AND version = ?",
-    "process_version": "SELECT version FROM processes WHERE id = ?",
-    "records_for": "SELECT body FROM ledger WHERE process_id = ? ORDER BY seq",
-    "head": "SELECT seq, hash FROM chain_head WHERE id = 1",
-    "head_for_update": "SELECT seq, hash FROM chain_head WHERE id = 1 FOR UPDATE",
-    "insert_record": "INSERT INTO ledger (seq, prev_hash, hash, kind, process_id, actor, recorded_at, body) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    "move_head": "UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1",
-    "document_owner": "SELECT process_id FROM document_numbers WHERE kind = ? AND year = ? AND number = ?",
-    "open_feedback": "SELECT id FROM feedback WHERE process_id = ? AND decided = ? ORDER BY received_at",
-    "decide_feedback": "UPDATE feedback SET decided = ? WHERE process_id = ? AND decided = ?",
-    "reserve_document": "INSERT INTO document_numbers (kind, year, number, process_id) VALUES (?, ?, ?, ?)",
+                    "WHERE office_id = ? AND id = ? AND version = ?",
+    "process_version": "SELECT version FROM processes WHERE office_id = ? AND id = ?",
+    "records_for": "SELECT body FROM ledger WHERE office_id = ? AND process_id = ? ORDER BY seq",
+    "head": "SELECT seq, hash FROM chain_head WHERE id = ?",
+    "head_for_update": "SELECT seq, hash FROM chain_head WHERE id = ? FOR UPDATE",
+    "insert_record": "INSERT INTO ledger (office_id, seq, prev_hash, hash, kind, process_id, actor, recorded_at, "
+                     "body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "move_head": "UPDATE chain_head SET seq = ?, hash = ? WHERE id = ?",
+    "document_owner": "SELECT process_id FROM document_numbers WHERE office_id = ? AND kind = ? AND year = ? "
+                      "AND number = ?",
+    "open_feedback": "SELECT id FROM feedback WHERE office_id = ? AND process_id = ? AND decided = ? "
+                     "ORDER BY received_at",
+    "decide_feedback": "UPDATE feedback SET decided = ? WHERE office_id = ? AND process_id = ? AND decided = ?",
+    "reserve_document": "INSERT INTO document_numbers (office_id, kind, year, number, process_id) "
+                        "VALUES (?, ?, ?, ?, ?)",
     "assignments_in": "SELECT id, person_id, role, scope, valid_from, valid_until FROM role_assignments "
-                      "WHERE scope IS NULL OR scope IN ({marks}) ORDER BY id",
+                      "WHERE office_id = ? AND (scope IS NULL OR scope IN ({marks})) ORDER BY id",
 }
 
 _PG = {name: sql.replace("?", "%s") for name, sql in SQL.items()}
@@ -41,8 +46,8 @@ _PG.update({
     "process_head_with_assignments":
         "SELECT p.state, p.version, p.task_id, p.procedure_version, p.organization_version, "
         "(SELECT json_agg(json_build_array(a.id, a.person_id, a.role, a.scope, a.valid_from, a.valid_until) "
-        "ORDER BY a.id) FROM role_assignments a WHERE a.scope IS NULL OR a.scope IN ({marks})) "
-        "FROM processes p WHERE p.id = %s",
+        "ORDER BY a.id) FROM role_assignments a WHERE a.office_id = %s AND (a.scope IS NULL OR a.scope IN ({marks}))) "
+        "FROM processes p WHERE p.office_id = %s AND p.id = %s",
     # one record sealed onto the chain in one statement, the head locked only for it:
     # the record's canonical text comes from workflow with its two chain slots open
     # (``Record.template``); under the head's row lock the database fills them with
@@ -50,13 +55,14 @@ _PG.update({
     # sha256 over the same UTF-8 bytes), inserts the record and moves the head.
     # Waiting appenders queue on the lock (FOR UPDATE re-reads the newest head).
     "seal_one":
-        "WITH head AS (SELECT seq, hash FROM chain_head WHERE id = 1 FOR UPDATE), "
+        # (the office's head row only: appenders of other offices lock other rows)
+        "WITH head AS (SELECT seq, hash FROM chain_head WHERE id = %s FOR UPDATE), "
         "rec AS (SELECT seq + 1 AS seq, hash AS prev, %s || hash || %s || (seq + 1)::text || '}' AS body "
         "FROM head), "
         "sealed AS (SELECT seq, prev, body, encode(sha256(convert_to(body, 'UTF8')), 'hex') AS hash FROM rec), "
-        "moved AS (UPDATE chain_head SET seq = sealed.seq, hash = sealed.hash FROM sealed WHERE chain_head.id = 1) "
-        "INSERT INTO ledger (seq, prev_hash, hash, kind, process_id, actor, recorded_at, body) "
-        "SELECT seq, prev, hash, %s, %s, %s, %s, body FROM sealed RETURNING seq, prev_hash, hash",
+        "moved AS (UPDATE chain_head SET seq = sealed.seq, hash = sealed.hash FROM sealed WHERE chain_head.id = %s) "
+        "INSERT INTO ledger (office_id, seq, prev_hash, hash, kind, process_id, actor, recorded_at, body) "
+        "SELECT %s, seq, prev, hash, %s, %s, %s, %s, body FROM sealed RETURNING seq, prev_hash, hash",
     # the database's sha256 of a text, against Python's (checked once per engine)
     "sha256_of": "SELECT encode(sha256(convert_to(%s, 'UTF8')), 'hex'), current_setting('server_encoding')",
 })

@@ -28,19 +28,23 @@ class LedgerReads:
     """The ledger's read methods of a ``Tx``."""
 
     def head(self) -> tuple[int, str]:
-        return tuple(self.conn.execute(select(s.chain_head.c.seq, s.chain_head.c.hash)).one())
+        """This office's chain head."""
+        h = s.chain_head.c
+        return tuple(self.conn.execute(select(h.seq, h.hash).where(h.id == self.office_id)).one())
 
     def record_texts(self, process_id: str) -> list[str]:
         """The stored canonical texts of a process's records, in sequence order."""
-        return [b for (b,) in self._run(hot.sql(self.dialect, "records_for"), (process_id,)).fetchall()]
+        return [b for (b,) in self._run(hot.sql(self.dialect, "records_for"),
+                                        (self.office_id, process_id)).fetchall()]
 
     def records_for(self, process_id: str) -> list[Record]:
-        rows = self._run(hot.sql(self.dialect, "records_for"), (process_id,)).fetchall()
+        rows = self._run(hot.sql(self.dialect, "records_for"), (self.office_id, process_id)).fetchall()
         return [Record.from_text(b) for (b,) in rows]
 
     def records(self, *, process_id: str | None = None, limit: int | None = None,
                 after_seq: int = 0) -> list[Record]:
-        q = select(s.ledger.c.body).where(s.ledger.c.seq > after_seq).order_by(s.ledger.c.seq)
+        q = (select(s.ledger.c.body).where(s.ledger.c.office_id == self.office_id, s.ledger.c.seq > after_seq)
+             .order_by(s.ledger.c.seq))
         if process_id:
             q = q.where(s.ledger.c.process_id == process_id)
         if limit:
@@ -56,7 +60,7 @@ class LedgerReads:
         mark = "?" if self.dialect == "sqlite" else "%s"
         where = f" AND process_id = {mark}" if process_id is not None else ""
         sql = (f"SELECT seq, prev_hash, hash, kind, process_id, body, actor, recorded_at FROM ledger "
-               f"WHERE seq > {mark}{where} ORDER BY seq LIMIT {int(batch)}")
+               f"WHERE office_id = {int(self.office_id)} AND seq > {mark}{where} ORDER BY seq LIMIT {int(batch)}")
         last = -(2 ** 62)
         make = StoredRow._make
         while True:
@@ -104,7 +108,8 @@ class LedgerReads:
             if self.dialect == "sqlite":
                 where = where.replace("%%", "%")
         sql = (f"SELECT seq, prev_hash, hash, kind, process_id, {body_col}, actor, recorded_at FROM ledger "
-               f"WHERE seq > {mark} AND seq <= {mark}{where} ORDER BY seq LIMIT {int(batch)}")
+               f"WHERE office_id = {int(self.office_id)} AND seq > {mark} AND seq <= {mark}{where} "
+               f"ORDER BY seq LIMIT {int(batch)}")
         upto = 2 ** 62 if upto is None else upto
         if self.dialect == "sqlite":
             sql = sql.replace("%%", "%")
@@ -130,25 +135,30 @@ class LedgerReads:
     def process_bounds(self, parts: int) -> list[str]:
         """``parts - 1`` process ids splitting the process table into ranges of about equal size."""
         c = s.processes.c
-        count = self.conn.execute(select(func.count()).select_from(s.processes)).scalar_one()
+        mine = c.office_id == self.office_id
+        count = self.conn.execute(select(func.count()).select_from(s.processes).where(mine)).scalar_one()
         out: list[str] = []
         for k in range(1, parts):
-            pid = self.conn.execute(select(c.id).order_by(c.id).offset(count * k // parts).limit(1)).scalar()
+            pid = self.conn.execute(select(c.id).where(mine).order_by(c.id)
+                                    .offset(count * k // parts).limit(1)).scalar()
             if pid is not None and (not out or pid > out[-1]):
                 out.append(pid)
         return out
 
     def processes_touched_after(self, seq: int) -> set[str]:
         """Ids of processes with records after ``seq`` (changed since an audit's snapshot)."""
-        rows = self.conn.execute(select(s.ledger.c.process_id).where(s.ledger.c.seq > seq)
+        rows = self.conn.execute(select(s.ledger.c.process_id).where(s.ledger.c.office_id == self.office_id,
+                                                                     s.ledger.c.seq > seq)
                                  .where(s.ledger.c.process_id.is_not(None)).distinct())
         return {pid for (pid,) in rows}
 
     def last_seq(self) -> int:
         """The highest sequence number stored (not the chain head's word for it)."""
-        return self.conn.execute(select(func.max(s.ledger.c.seq))).scalar() or 0
+        return self.conn.execute(select(func.max(s.ledger.c.seq))
+                                 .where(s.ledger.c.office_id == self.office_id)).scalar() or 0
 
     def ledger_count(self) -> int:
-        return self.conn.execute(select(func.count()).select_from(s.ledger)).scalar_one()
+        return self.conn.execute(select(func.count()).select_from(s.ledger)
+                                 .where(s.ledger.c.office_id == self.office_id)).scalar_one()
 
     # -- definitions ------------------------------------------------------------------------

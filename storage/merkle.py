@@ -1,7 +1,7 @@
 """The Merkle tree beside each chain, kept in the same transaction as each append.
 
-One tree per chain key (``DEFAULT_CHAIN`` until the ledger has one chain per
-office). A record's leaf is ``workflow.merkle.leaf_hash`` of the exact canonical
+One tree per office's chain, keyed by the office's code (``DEFAULT_CHAIN``, "default", is the
+default office's). A record's leaf is ``workflow.merkle.leaf_hash`` of the exact canonical
 bytes the chain hashed; its position in the tree is its position in the chain
 (``seq - 1``). Stored: every *complete* node ``(chain, level, idx) → hash`` — the
 leaf hashes at level 0 and each subtree an append closes (two rows per record on
@@ -151,24 +151,24 @@ def forget(engine: Engine) -> None:
         _CACHE.pop(engine, None)
 
 
-def rebuild(tx, chain: str = DEFAULT_CHAIN) -> tuple[int, int]:
-    """Recompute the whole tree from the ledger's stored texts; replace what differs.
-    Returns (leaves, stored nodes that were wrong, missing or extra)."""
-    result = build_existing(tx.conn, chain)
+def rebuild(tx, chain: str | None = None) -> tuple[int, int]:
+    """Recompute the whole tree of the transaction's office from the ledger's stored texts; replace
+    what differs. Returns (leaves, stored nodes that were wrong, missing or extra)."""
+    result = build_existing(tx.conn, chain or tx.chain_key, tx.office_id)
     forget(tx.conn.engine)
     return result
 
 
-def build_existing(conn, chain: str, batch: int = 5000) -> tuple[int, int]:
-    """The tree of the ledger as stored (a migration, ``rebuild``), on a connection."""
+def build_existing(conn, chain: str, office_id: int = 1, batch: int = 5000) -> tuple[int, int]:
+    """The tree of one office's ledger as stored (a migration, ``rebuild``), on a connection."""
     mk = _mark(conn.dialect.name)
     tree = merkle.Frontier()
     made: list[tuple[int, int, bytes]] = []
     last = 0
     body = "CAST(body AS BLOB)" if conn.dialect.name == "sqlite" else "body"
     while True:
-        rows = conn.exec_driver_sql(f"SELECT seq, {body} FROM ledger WHERE seq > {mk} ORDER BY seq "
-                                    f"LIMIT {int(batch)}", (last,)).fetchall()
+        rows = conn.exec_driver_sql(f"SELECT seq, {body} FROM ledger WHERE office_id = {mk} AND seq > {mk} "
+                                    f"ORDER BY seq LIMIT {int(batch)}", (int(office_id), last)).fetchall()
         for seq, text in rows:
             if seq != tree.size + 1:
                 raise StorageError(f"the ledger has a gap before record {seq}", f"บันทึกขาดช่วงก่อนรายการที่ {seq}")

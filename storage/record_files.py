@@ -23,7 +23,8 @@ def rows_naming_files(tx: Any, upto: int, batch: int = 2000) -> Iterator[tuple[i
     in sequence order, keyset pages: the database filters, Python parses only those rows."""
     mark = "?" if tx.dialect == "sqlite" else "%s"
     test = "instr(body, '" + MARK + "') > 0" if tx.dialect == "sqlite" else "strpos(body, '" + MARK + "') > 0"
-    sql = (f"SELECT seq, body FROM ledger WHERE seq > {mark} AND seq <= {mark} AND {test} "
+    sql = (f"SELECT seq, body FROM ledger WHERE office_id = {int(tx.office_id)} AND seq > {mark} AND seq <= {mark} "
+           f"AND {test} "
            f"ORDER BY seq LIMIT {int(batch)}")
     last = -(2 ** 62)
     while True:
@@ -38,13 +39,14 @@ def rows_naming_files(tx: Any, upto: int, batch: int = 2000) -> Iterator[tuple[i
 def stored_files(tx: Any) -> list[tuple[str, int]]:
     """(sha256, size column) of every stored file, without their bytes."""
     a = s.attachments
-    return [(sha, size) for sha, size in tx.conn.execute(select(a.c.sha256, a.c.size).order_by(a.c.sha256))]
+    return [(sha, size) for sha, size in tx.conn.execute(select(a.c.sha256, a.c.size)
+                                                         .where(a.c.office_id == tx.office_id).order_by(a.c.sha256))]
 
 
 def file_bytes(tx: Any, sha256: str) -> bytes | None:
     """One stored file's bytes (one at a time: memory is bounded by the largest file)."""
     a = s.attachments
-    row = tx.conn.execute(select(a.c.content).where(a.c.sha256 == sha256)).first()
+    row = tx.conn.execute(select(a.c.content).where(a.c.office_id == tx.office_id, a.c.sha256 == sha256)).first()
     return None if row is None else bytes(row[0])
 
 

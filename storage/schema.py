@@ -13,6 +13,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
@@ -26,7 +27,7 @@ from sqlalchemy import (
 )
 
 # The Alembic revision this code expects; ``ruam init`` upgrades to it.
-SCHEMA_REVISION = "0007"
+SCHEMA_REVISION = "0008"
 
 metadata = MetaData(naming_convention={
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -62,19 +63,45 @@ class UTCDateTime(TypeDecorator):
         return dialect.type_descriptor(DateTime(timezone=dialect.name != "sqlite"))
 
 
+# -- offices (revision 0007). Every row of office data carries its office's id; the
+# default office (id 1) is the one a database had before there were offices.
+DEFAULT_OFFICE = 1
+
+offices = Table(
+    "offices", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("code", String(32), nullable=False, unique=True),     # what commands and URLs name
+    Column("name_th", String(256), nullable=False),
+    Column("name_en", String(256), nullable=False, default=""),
+    Column("sender", String(256), nullable=True),                # the outbox's From address
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+
+def office_column() -> Column:
+    # the default (1): what a database had before offices, and a row written without one
+    return Column("office_id", Integer, ForeignKey("offices.id"), nullable=False, primary_key=True,
+                  autoincrement=False, server_default="1")
+
+
+# One chain per office: its records are numbered 1, 2, … within the office.
 ledger = Table(
     "ledger", metadata,
+    office_column(),
     Column("seq", BigInteger, primary_key=True, autoincrement=False),
-    Column("prev_hash", String(64), nullable=False, unique=True),
+    Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False, unique=True),
     Column("kind", String(64), nullable=False),
     Column("process_id", String(128), nullable=True),
     Column("actor", String(64), nullable=False),
     Column("recorded_at", UTCDateTime(), nullable=False),
     Column("body", Text, nullable=False),
-    Index(None, "process_id", "seq"),
+    UniqueConstraint("office_id", "prev_hash"),
+    Index(None, "office_id", "process_id", "seq"),
 )
 
+# One head row per office, ``id`` = the office's id: appenders of one office queue on
+# its row lock, those of other offices do not wait for them.
 chain_head = Table(
     "chain_head", metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
@@ -91,14 +118,27 @@ definitions = Table(
     Column("registered_at", UTCDateTime(), nullable=False),
 )
 
+# The definitions stay one content-addressed store; which an office registered (and
+# may read) is ``office_definitions``; which it uses is ``active_definitions``.
+office_definitions = Table(
+    "office_definitions", metadata,
+    office_column(),
+    Column("version", String(64), ForeignKey("definitions.version"), primary_key=True),
+    Column("registered_at", UTCDateTime(), nullable=False),
+)
+
 active_definitions = Table(
     "active_definitions", metadata,
+    office_column(),
     Column("kind", String(32), primary_key=True),
     Column("version", String(64), ForeignKey("definitions.version"), nullable=False),
 )
 
+# A person belongs to one office. A role in another office is granted there, explicitly:
+# a role assignment of that office naming the person as ``person@CODE`` (their office's code).
 people = Table(
     "people", metadata,
+    office_column(),
     Column("id", String(64), primary_key=True),
     Column("name", String(256), nullable=False),
     Column("position", String(256), nullable=False, default=""),
@@ -108,18 +148,21 @@ people = Table(
 
 role_assignments = Table(
     "role_assignments", metadata,
+    office_column(),
     Column("id", Integer, primary_key=True, autoincrement=False),
-    Column("person_id", String(64), ForeignKey("people.id"), nullable=False),
+    Column("person_id", String(64), nullable=False),   # a person of the office, or person@CODE of another
     Column("role", String(64), nullable=False),
     Column("scope", String(128), nullable=True),
     Column("valid_from", UTCDateTime(), nullable=False),
     Column("valid_until", UTCDateTime(), nullable=True),
-    Index(None, "scope", "role"),  # a step reads the assignments of a task's scopes
-    Index(None, "person_id"),
+    Index(None, "office_id", "scope", "role"),  # a step reads the assignments of a task's scopes
+    Index(None, "office_id", "person_id"),
+    Index(None, "person_id"),                   # the offices that granted a person@CODE a role
 )
 
 processes = Table(
     "processes", metadata,
+    office_column(),
     Column("id", String(128), primary_key=True),
     Column("fiscal_year", Integer, nullable=False),
     Column("task_id", String(128), nullable=False),
@@ -131,11 +174,12 @@ processes = Table(
     Column("updated_at", UTCDateTime(), nullable=False),
     # (fiscal_year, task_id) also serves look-ups by year; no index on state,
     # which every step changes (one more B-tree page written per commit).
-    UniqueConstraint("fiscal_year", "task_id"),
+    UniqueConstraint("office_id", "fiscal_year", "task_id"),
 )
 
 document_numbers = Table(
     "document_numbers", metadata,
+    office_column(),
     Column("kind", String(32), primary_key=True),
     Column("year", Integer, primary_key=True),
     Column("number", String(128), primary_key=True),
@@ -144,6 +188,7 @@ document_numbers = Table(
 
 attachments = Table(
     "attachments", metadata,
+    office_column(),
     Column("sha256", String(64), primary_key=True),
     Column("name", String(256), nullable=False),
     Column("media_type", String(128), nullable=False),
@@ -154,11 +199,14 @@ attachments = Table(
 
 feedback = Table(
     "feedback", metadata,
+    office_column(),
     Column("id", String(64), primary_key=True),
-    Column("process_id", String(128), ForeignKey("processes.id"), nullable=False),
+    Column("process_id", String(128), nullable=False),
     Column("received_at", UTCDateTime(), nullable=False),
     Column("decided", Boolean, nullable=False, default=False),
-    Index(None, "process_id", "decided"),
+    ForeignKeyConstraint(["office_id", "process_id"], ["processes.office_id", "processes.id"],
+                         name="fk_feedback_process_processes"),
+    Index(None, "office_id", "process_id", "decided"),
 )
 
 # -- the calendar (revision 0002) ------------------------------------------------------
@@ -167,6 +215,7 @@ feedback = Table(
 # unable to create an item twice.
 calendar_items = Table(
     "calendar_items", metadata,
+    office_column(),
     Column("id", String(255), primary_key=True),
     Column("fiscal_year", Integer, nullable=False),
     Column("item", String(64), nullable=False),
@@ -188,18 +237,22 @@ calendar_items = Table(
     Column("completed_by", String(64), nullable=True),
     Column("late", Boolean, nullable=False, default=False),
     Column("last_seq", BigInteger, nullable=False),
-    UniqueConstraint("fiscal_year", "item", "round", "subject"),
-    Index(None, "fiscal_year", "status"),
+    UniqueConstraint("office_id", "fiscal_year", "item", "round", "subject"),
+    Index(None, "office_id", "fiscal_year", "status"),
 )
 
 calendar_reminders = Table(
     "calendar_reminders", metadata,
-    Column("item_id", String(255), ForeignKey("calendar_items.id"), primary_key=True),
+    office_column(),
+    Column("item_id", String(255), primary_key=True),
     Column("days_before", Integer, primary_key=True),
     Column("status", String(16), nullable=False),          # queued | superseded
     Column("recorded_at", UTCDateTime(), nullable=False),
+    ForeignKeyConstraint(["office_id", "item_id"], ["calendar_items.office_id", "calendar_items.id"],
+                         name="fk_calendar_reminders_item_calendar_items"),
 )
 
+# one row per office, ``id`` = the office's id (as the chain head)
 calendar_state = Table(
     "calendar_state", metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
@@ -229,7 +282,8 @@ service_status = Table(
 outbox = Table(
     "outbox", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("dedupe_key", String(255), nullable=False, unique=True),
+    Column("office_id", Integer, ForeignKey("offices.id"), nullable=False, server_default="1"),
+    Column("dedupe_key", String(255), nullable=False),
     Column("seq", BigInteger, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("person", String(64), nullable=False),
@@ -242,6 +296,7 @@ outbox = Table(
     Column("claimed_at", UTCDateTime(), nullable=True),
     Column("sent_at", UTCDateTime(), nullable=True),
     Column("last_error", Text, nullable=True),
+    UniqueConstraint("office_id", "dedupe_key"),
     Index(None, "status", "next_attempt_at"),
 )
 
@@ -257,17 +312,26 @@ apscheduler_jobs = Table(
 
 # -- web accounts (revision 0003). Secrets are never stored: only argon2 hashes of
 # passwords and sha256 hashes of session ids and API tokens.
+def _person_fk(table: str) -> ForeignKeyConstraint:
+    return ForeignKeyConstraint(["office_id", "person_id"], ["people.office_id", "people.id"],
+                                name=f"fk_{table}_person_people")
+
+
 credentials = Table(
     "credentials", metadata,
-    Column("person_id", String(64), ForeignKey("people.id"), primary_key=True),
+    office_column(),
+    Column("person_id", String(64), primary_key=True),
     Column("password_hash", String(256), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
+    _person_fk("credentials"),
 )
 
+# a token and a session belong to the office of the person they sign in
 api_tokens = Table(
     "api_tokens", metadata,
     Column("token_hash", String(64), primary_key=True),
-    Column("person_id", String(64), ForeignKey("people.id"), nullable=False),
+    Column("office_id", Integer, ForeignKey("offices.id"), nullable=False, server_default="1"),
+    Column("person_id", String(64), nullable=False),
     Column("label", String(128), nullable=False, default=""),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("revoked_at", UTCDateTime(), nullable=True),
@@ -276,23 +340,27 @@ api_tokens = Table(
     Column("id", String(16), nullable=True),
     Column("last_used_at", UTCDateTime(), nullable=True),
     Column("revoked_by", String(64), nullable=True),
-    Index(None, "person_id"),
+    _person_fk("api_tokens"),
+    Index(None, "office_id", "person_id"),
     Index(None, "id", unique=True),
 )
 
 web_sessions = Table(
     "web_sessions", metadata,
     Column("session_hash", String(64), primary_key=True),
-    Column("person_id", String(64), ForeignKey("people.id"), nullable=False),
+    Column("office_id", Integer, ForeignKey("offices.id"), nullable=False, server_default="1"),
+    Column("person_id", String(64), nullable=False),
     Column("csrf", String(64), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("expires_at", UTCDateTime(), nullable=False),
-    Index(None, "person_id"),
+    _person_fk("web_sessions"),
+    Index(None, "office_id", "person_id"),
 )
 
 login_failures = Table(
     "login_failures", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("office_id", Integer, ForeignKey("offices.id"), nullable=False, server_default="1"),
     Column("account", String(64), nullable=False),
     Column("at", UTCDateTime(), nullable=False),
     Index(None, "account", "at"),

@@ -62,7 +62,7 @@ def snapshot(tx, chain: str, size: int) -> tuple[str, bytes] | None:
 
 
 def record_body(tx, seq: int) -> str | None:
-    body = tx.conn.execute(select(s.ledger.c.body).where(s.ledger.c.seq == seq)).scalar()
+    body = tx.conn.execute(select(s.ledger.c.body).where(s.ledger.c.office_id == tx.office_id, s.ledger.c.seq == seq)).scalar()
     if isinstance(body, (bytes, memoryview)):
         body = bytes(body).decode("utf-8")
     return body

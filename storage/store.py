@@ -7,6 +7,7 @@ here into Ruam's own errors; nobody above storage catches ``sqlalchemy.exc``.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import threading
 import weakref
@@ -14,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, text, update
+from sqlalchemy import and_, insert, select, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
 
@@ -27,14 +28,30 @@ from storage.ledger_reads import LedgerReads
 from storage.textguard import refuse_nul
 from workflow.authority import Assignment
 from workflow.canonical import sha256_hex
-from workflow.errors import Conflict, Duplicate, RuamError, StorageError
+from storage.offices import OfficeRows
+from storage.registry import RegistryRows, public
+from workflow.errors import Conflict, Duplicate, NotFound, RuamError, StorageError
 from workflow.ledger import Entry, Record
 
 _DB_SEALS: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
 
 
+class _Writer:
+    """SQLite's one kept write connection and its lock, shared by a database's office stores."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.conn: Connection | None = None
+
+
 class Store:
-    """A database: SQLite file (default) or PostgreSQL."""
+    """A database: SQLite file (default) or PostgreSQL, opened for one office.
+
+    Every ``Tx`` it yields reads and writes that office's rows only (each query
+    filters by ``office_id``). ``Store(url)`` is the default office (id 1, the one
+    a database had before there were offices); ``for_office(code)`` another office
+    of the same database, on the same engine.
+    """
 
     def __init__(self, url: str | None = None, **engine_kw: Any) -> None:
         self.url = normalize_url(url)
@@ -42,14 +59,32 @@ class Store:
         self.dialect = self.engine.dialect.name
         # SQLite has one writer at a time anyway (BEGIN IMMEDIATE): this process's
         # writes take turns on one kept connection instead of a pool checkout each.
-        self._writer_lock = threading.Lock()
-        self._writer: Connection | None = None
+        self._shared = _Writer()
+        self.office_id = s.DEFAULT_OFFICE
+        self.office_code = "default"
+        self.record_office: str | None = None  # what the office's records carry (none: the default office)
+
+    def for_office(self, code: str | None) -> Store:
+        """The same database opened for the office ``code`` (None: the default office);
+        NotFound if there is no such office."""
+        if code is None:
+            row = {"id": s.DEFAULT_OFFICE, "code": None}
+        else:
+            with self.reading() as tx:
+                row = tx.office_row(code)
+            if row is None:
+                raise NotFound("office", code, "สำนักงาน")
+        other = copy.copy(self)
+        other.office_id = row["id"]
+        other.office_code = row["code"] or "default"
+        other.record_office = None if row["id"] == s.DEFAULT_OFFICE else row["code"]
+        return other
 
     def release_writer(self) -> None:
-        with self._writer_lock:
-            if self._writer is not None:
-                self._writer.close()
-                self._writer = None
+        with self._shared.lock:
+            if self._shared.conn is not None:
+                self._shared.conn.close()
+                self._shared.conn = None
 
     def dispose(self) -> None:
         self.release_writer()
@@ -112,39 +147,40 @@ class Store:
         """One command's writes: all commit together or none do."""
         if self.dialect != "sqlite":
             with self._translate(), self.engine.begin() as conn:
-                tx = Tx(conn)
+                tx = Tx(conn, self.office_id, self.record_office)
                 try:
                     yield tx
                 finally:
                     tx.close()
             return
-        if not self._writer_lock.acquire(timeout=60):
+        shared = self._shared
+        if not shared.lock.acquire(timeout=60):
             raise StorageError("the database is busy; try again", "ฐานข้อมูลไม่ว่าง โปรดลองอีกครั้ง")
         try:
             with self._translate():
-                if self._writer is None or self._writer.closed or self._writer.invalidated:
-                    self._writer = self.engine.connect()
-                conn = self._writer
+                if shared.conn is None or shared.conn.closed or shared.conn.invalidated:
+                    shared.conn = self.engine.connect()
+                conn = shared.conn
                 try:
                     with conn.begin():
-                        tx = Tx(conn)
+                        tx = Tx(conn, self.office_id, self.record_office)
                         try:
                             yield tx
                         finally:
                             tx.close()
                 except BaseException:
                     if conn.invalidated:
-                        self._writer = None
+                        shared.conn = None
                     raise
         finally:
-            self._writer_lock.release()
+            shared.lock.release()
 
     @contextmanager
     def reading(self) -> Iterator[Tx]:
         with self._translate(), self.engine.connect() as conn:
             conn = conn.execution_options(ruam_readonly=True)
             with conn.begin():
-                tx = Tx(conn)
+                tx = Tx(conn, self.office_id, self.record_office)
                 try:
                     yield tx
                 finally:
@@ -180,13 +216,19 @@ class _Committed:
         raise RuntimeError("this transaction was committed by its last append; nothing may run in it")
 
 
-class Tx(LedgerReads, CalendarTx):
-    """Repository methods inside one transaction."""
+class Tx(LedgerReads, CalendarTx, OfficeRows, RegistryRows):
+    """Repository methods inside one transaction, for one office: every query
+    names ``office_id`` (its rows are the only ones a ``Tx`` reads or writes)."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, office_id: int = s.DEFAULT_OFFICE,
+                 record_office: str | None = None) -> None:
         self.conn = conn
         self.dialect = conn.dialect.name
         self._cursor = None
+        self.office_id = office_id
+        self.record_office = record_office  # the code this office's records carry (None: the default office)
+        # the office's Merkle tree (storage.merkle): its code; the default office's is "default"
+        self.chain_key = record_office or "default"
 
     def close(self) -> None:
         if self._cursor is not None:
@@ -225,37 +267,42 @@ class Tx(LedgerReads, CalendarTx):
         if not entries:
             return []
         d = self.dialect
+        office = self.office_id
         if d == "postgresql" and len(entries) == 1 and self._db_seals():
             entry = entries[0]
-            before, between = Record.template(entry)
-            args = (before, between, entry.kind, entry.process, entry.actor, hot.bind_time(d, entry.at))
+            before, between = Record.template(entry, self.record_office)
+            args = (office, before, between, office, office, entry.kind, entry.process, entry.actor,
+                    hot.bind_time(d, entry.at))
             seq, prev, digest = self._run(hot.sql(d, "seal_one"), args).fetchone()
             body = (before + prev + between + str(seq) + "}").encode("utf-8")
             if sha256_hex(body) != digest:  # pragma: no cover - see _db_seals
                 raise StorageError("the database's sha256 of a record differs from Ruam's; nothing was written",
                                    "ค่า sha256 ของบันทึกจากฐานข้อมูลไม่ตรงกับของระบบ จึงไม่ได้บันทึก")
-            tree.grow(self, tree.DEFAULT_CHAIN, seq, prev, [(body, digest)], commit=commit)  # the Merkle tree
+            tree.grow(self, self.chain_key, seq, prev, [(body, digest)], commit=commit)  # the office's Merkle tree
             if commit:
                 self.conn.connection.dbapi_connection.commit()
                 self._finish_here()
-            return [Record.seal(entry, seq, prev).hashed(digest)]
-        seq, prev = self._run(hot.sql(d, "head_for_update" if d == "postgresql" else "head")).fetchone()
+            return [Record.seal(entry, seq, prev, self.record_office).hashed(digest)]
+        head = self._run(hot.sql(d, "head_for_update" if d == "postgresql" else "head"), (office,)).fetchone()
+        if head is None:
+            raise NotFound("office", str(office), "สำนักงาน")
+        seq, prev = head
         first, after, leaves = seq + 1, prev, []
         records, rows = [], []
         for entry in entries:
             seq += 1
-            record = Record.seal(entry, seq, prev)
+            record = Record.seal(entry, seq, prev, self.record_office)
             body = record.canonical()
             digest = sha256_hex(body)
             record.hashed(digest)
-            rows.append((seq, prev, digest, record.kind, record.process, record.actor,
+            rows.append((office, seq, prev, digest, record.kind, record.process, record.actor,
                          hot.bind_time(d, entry.at), body))
             records.append(record)
             leaves.append((body.encode("utf-8"), digest))
             prev = digest
         self._run(hot.sql(d, "insert_record"), rows, many=True)
-        self._run(hot.sql(d, "move_head"), (seq, prev))
-        tree.grow(self, tree.DEFAULT_CHAIN, first, after, leaves)  # the Merkle tree, same transaction
+        self._run(hot.sql(d, "move_head"), (seq, prev, office))
+        tree.grow(self, self.chain_key, first, after, leaves)  # the office's Merkle tree, same transaction
         if commit:
             self.conn.connection.dbapi_connection.commit()
             self._finish_here()
@@ -277,122 +324,36 @@ class Tx(LedgerReads, CalendarTx):
         self.close()
         self.conn = _Committed()  # type: ignore[assignment]
 
-    def put_definition(self, version: str, kind: str, name: str, content: str, at: dt.datetime) -> bool:
-        """Store a definition by version; False if that version was already stored."""
-        if self.conn.execute(select(s.definitions.c.version).where(s.definitions.c.version == version)).first():
-            return False
-        self.conn.execute(insert(s.definitions).values(version=version, kind=kind, name=name,
-                                                       content=content, registered_at=at))
-        return True
-
-    def definition_rows(self) -> list[dict]:
-        """Every stored definition with its content, in registration order (for exports)."""
-        c = s.definitions.c
-        return [dict(r._mapping) for r in self.conn.execute(
-            select(c.version, c.kind, c.name, c.content, c.registered_at).order_by(c.registered_at, c.version))]
-
-    def definition_content(self, version: str) -> str | None:
-        return self.conn.execute(select(s.definitions.c.content)
-                                 .where(s.definitions.c.version == version)).scalar()
-
-    def definitions(self) -> list[dict]:
-        return [dict(r._mapping) for r in self.conn.execute(
-            select(s.definitions.c.version, s.definitions.c.kind, s.definitions.c.name,
-                   s.definitions.c.registered_at).order_by(s.definitions.c.registered_at))]
-
-    def active_definitions(self) -> dict[str, str]:
-        return {k: v for k, v in self.conn.execute(select(s.active_definitions.c.kind,
-                                                          s.active_definitions.c.version))}
-
-    def set_active(self, kind: str, version: str) -> None:
-        done = self.conn.execute(update(s.active_definitions).where(s.active_definitions.c.kind == kind)
-                                 .values(version=version)).rowcount
-        if not done:
-            self.conn.execute(insert(s.active_definitions).values(kind=kind, version=version))
-
-    # -- people and roles --------------------------------------------------------------------
-    def add_person(self, person_id: str, name: str, position: str, email: str | None,
-                   at: dt.datetime) -> None:
-        if self.get_person(person_id):
-            raise Duplicate("person", person_id)
-        self.conn.execute(insert(s.people).values(id=person_id, name=name, position=position,
-                                                  email=email, created_at=at))
-
-    def get_person(self, person_id: str) -> dict | None:
-        row = self.conn.execute(select(s.people).where(s.people.c.id == person_id)).first()
-        return dict(row._mapping) if row else None
-
-    def people(self) -> list[dict]:
-        return [dict(r._mapping) for r in self.conn.execute(select(s.people).order_by(s.people.c.id))]
-
-    def next_assignment_id(self) -> int:
-        return (self.conn.execute(select(func.max(s.role_assignments.c.id))).scalar() or 0) + 1
-
-    def add_assignment(self, a: Assignment) -> None:
-        self.conn.execute(insert(s.role_assignments).values(
-            id=a.id, person_id=a.person, role=a.role, scope=a.scope,
-            valid_from=a.valid_from, valid_until=a.valid_until))
-
-    def end_assignment(self, assignment_id: int, until: dt.datetime) -> None:
-        self.conn.execute(update(s.role_assignments).where(s.role_assignments.c.id == assignment_id)
-                          .values(valid_until=until))
-
-    def assignments_for_scopes(self, scopes: set[str | None]) -> list[Assignment]:
-        """Assignments held for the office (no scope) or any of these scopes (the hot path)."""
-        named = tuple(x for x in scopes if x is not None)
-        q = hot.sql(self.dialect, "assignments_in", marks=hot.marks(self.dialect, len(named)))
-        return self._assignment_rows(self._run(q, named).fetchall())
-
-    @staticmethod
-    def _assignment_rows(rows) -> list[Assignment]:
-        return [Assignment(id=r[0], person=r[1], role=r[2], scope=r[3], valid_from=hot.read_time(r[4]),
-                           valid_until=hot.read_time(r[5])) for r in rows]
-
-    def assignments(self, *, person: str | None = None, roles: Sequence[str] | None = None,
-                    scopes: set[str | None] | None = None) -> list[Assignment]:
-        c = s.role_assignments.c
-        q = select(c.id, c.person_id, c.role, c.scope, c.valid_from, c.valid_until).order_by(c.id)
-        if person is not None:
-            q = q.where(c.person_id == person)
-        if roles is not None:
-            q = q.where(c.role.in_(list(roles)))
-        if scopes is not None:
-            named = [x for x in scopes if x is not None]
-            cond = c.scope.in_(named) if named else None
-            if None in scopes:
-                cond = c.scope.is_(None) if cond is None else (cond | c.scope.is_(None))
-            q = q.where(cond)
-        return [Assignment(id=r[0], person=r[1], role=r[2], scope=r[3], valid_from=r[4],
-                           valid_until=r[5]) for r in self.conn.execute(q)]
-
     # -- processes -----------------------------------------------------------------------------
     def insert_process(self, **values: Any) -> None:
-        self.conn.execute(insert(s.processes).values(**values))
+        self.conn.execute(insert(s.processes).values(office_id=self.office_id, **values))
 
     def get_process(self, process_id: str) -> dict | None:
-        row = self.conn.execute(select(s.processes).where(s.processes.c.id == process_id)).first()
-        return dict(row._mapping) if row else None
+        c = s.processes.c
+        row = self.conn.execute(select(s.processes).where(c.office_id == self.office_id,
+                                                          c.id == process_id)).first()
+        return _public(row)
 
     def processes(self, *, fiscal_year: int | None = None, tasks: Sequence[str] | None = None,
                   state: str | None = None, limit: int | None = None, offset: int = 0) -> list[dict]:
         c = s.processes.c
         q = select(s.processes).order_by(c.fiscal_year, c.task_id)
-        conds = []
+        conds = [c.office_id == self.office_id]
         if fiscal_year is not None:
             conds.append(c.fiscal_year == fiscal_year)
         if tasks is not None:
             conds.append(c.task_id.in_(list(tasks)))
         if state is not None:
             conds.append(c.state == state)
-        if conds:
-            q = q.where(and_(*conds))
+        q = q.where(and_(*conds))
         if limit:
             q = q.limit(limit).offset(offset)
-        return [dict(r._mapping) for r in self.conn.execute(q)]
+        return [_public(r) for r in self.conn.execute(q)]
 
     def process_head(self, process_id: str) -> dict | None:
         """What a step needs of a process: state, version, task, definition versions."""
-        return self._process_head_row(self._run(hot.sql(self.dialect, "process_head"), (process_id,)).fetchone())
+        return self._process_head_row(self._run(hot.sql(self.dialect, "process_head"),
+                                                (self.office_id, process_id)).fetchone())
 
     @staticmethod
     def _process_head_row(row) -> dict | None:
@@ -411,7 +372,7 @@ class Tx(LedgerReads, CalendarTx):
             return self.process_head(process_id), (self.assignments_for_scopes(scopes) if scopes else None)
         named = tuple(x for x in scopes if x is not None)
         q = hot.sql(d, "process_head_with_assignments", marks=hot.marks(d, len(named)))
-        row = self._run(q, (*named, process_id)).fetchone()
+        row = self._run(q, (self.office_id, *named, self.office_id, process_id)).fetchone()
         if row is None:
             return None, None
         # the assignments come as one JSON array (times as ISO text, which read_time takes)
@@ -423,8 +384,8 @@ class Tx(LedgerReads, CalendarTx):
         c = s.processes.c
         last = None
         while True:
-            q = select(c.id, c.task_id, c.procedure_version, c.organization_version, c.state,
-                       c.version).order_by(c.id).limit(batch)
+            q = (select(c.id, c.task_id, c.procedure_version, c.organization_version, c.state, c.version)
+                 .where(c.office_id == self.office_id).order_by(c.id).limit(batch))
             if part is not None and part[0] is not None:
                 q = q.where(c.id >= part[0])
             if part is not None and part[1] is not None:
@@ -445,9 +406,10 @@ class Tx(LedgerReads, CalendarTx):
         the first's row lock, then re-checks the WHERE) and gets ``Conflict``.
         """
         d = self.dialect
-        moved = self._run(hot.sql(d, "move_process"), (state, hot.bind_time(d, at), process_id, expected_version)).rowcount
+        moved = self._run(hot.sql(d, "move_process"), (state, hot.bind_time(d, at), self.office_id, process_id,
+                                                      expected_version)).rowcount
         if moved != 1:
-            row = self._run(hot.sql(d, "process_version"), (process_id,)).fetchone()
+            row = self._run(hot.sql(d, "process_version"), (self.office_id, process_id)).fetchone()
             found = row[0] if row else None
             raise Conflict(process_id, expected_version, found)
         return expected_version + 1
@@ -455,7 +417,7 @@ class Tx(LedgerReads, CalendarTx):
     # -- document numbers, attachments, feedback -----------------------------------------------
     def document_owner(self, kind: str, year: int, number: str) -> str | None:
         """The process that used a document number in a calendar year, if any."""
-        row = self._run(hot.sql(self.dialect, "document_owner"), (kind, year, number)).fetchone()
+        row = self._run(hot.sql(self.dialect, "document_owner"), (self.office_id, kind, year, number)).fetchone()
         return row[0] if row else None
 
     def reserve_document_number(self, kind: str, year: int, number: str, process_id: str) -> None:
@@ -464,35 +426,43 @@ class Tx(LedgerReads, CalendarTx):
             return  # the same process re-issuing its own order after a send-back
         if owner is not None:
             raise Duplicate("document number", f"{number} ({year + 543})")
-        self._run(hot.sql(self.dialect, "reserve_document"), (kind, year, number, process_id))
+        self._run(hot.sql(self.dialect, "reserve_document"), (self.office_id, kind, year, number, process_id))
 
     def put_attachment(self, sha256: str, name: str, media_type: str, content: bytes,
                        at: dt.datetime) -> bool:
         if self.has_attachment(sha256):
             return False
-        self.conn.execute(insert(s.attachments).values(sha256=sha256, name=name, media_type=media_type,
-                                                       size=len(content), content=content, stored_at=at))
+        self.conn.execute(insert(s.attachments).values(office_id=self.office_id, sha256=sha256, name=name,
+                                                       media_type=media_type, size=len(content), content=content,
+                                                       stored_at=at))
         return True
 
     def has_attachment(self, sha256: str) -> bool:
-        return self.conn.execute(select(s.attachments.c.sha256)
-                                 .where(s.attachments.c.sha256 == sha256)).first() is not None
+        c = s.attachments.c
+        return self.conn.execute(select(c.sha256).where(c.office_id == self.office_id,
+                                                        c.sha256 == sha256)).first() is not None
 
     def get_attachment(self, sha256: str) -> dict | None:
-        row = self.conn.execute(select(s.attachments).where(s.attachments.c.sha256 == sha256)).first()
-        return dict(row._mapping) if row else None
+        c = s.attachments.c
+        row = self.conn.execute(select(s.attachments).where(c.office_id == self.office_id,
+                                                            c.sha256 == sha256)).first()
+        return _public(row)
 
     def attachment_hashes(self) -> Iterator[tuple[str, bytes]]:
-        for sha, content in self.conn.execute(select(s.attachments.c.sha256, s.attachments.c.content)):
+        c = s.attachments.c
+        for sha, content in self.conn.execute(select(c.sha256, c.content).where(c.office_id == self.office_id)):
             yield sha, content
 
     def add_feedback(self, feedback_id: str, process_id: str, at: dt.datetime) -> None:
-        self.conn.execute(insert(s.feedback).values(id=feedback_id, process_id=process_id,
-                                                    received_at=at, decided=False))
+        self.conn.execute(insert(s.feedback).values(office_id=self.office_id, id=feedback_id,
+                                                    process_id=process_id, received_at=at, decided=False))
 
     def open_feedback(self, process_id: str) -> list[str]:
-        rows = self._run(hot.sql(self.dialect, "open_feedback"), (process_id, False)).fetchall()
+        rows = self._run(hot.sql(self.dialect, "open_feedback"), (self.office_id, process_id, False)).fetchall()
         return [r[0] for r in rows]
 
     def mark_feedback_decided(self, process_id: str) -> None:
-        self._run(hot.sql(self.dialect, "decide_feedback"), (True, process_id, False))
+        self._run(hot.sql(self.dialect, "decide_feedback"), (True, self.office_id, process_id, False))
+
+
+_public = public

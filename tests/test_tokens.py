@@ -190,6 +190,8 @@ def test_an_auditor_sees_the_tokens_but_cannot_revoke(web, client, tokens):
 # ---------------------------------------------------------------------------- an older database
 def test_tokens_issued_before_the_upgrade_get_an_id(db_url, clock):
     """Migration 0006 gives every stored token its id, so old tokens are listed and revoked too."""
+    import sqlalchemy as sa
+
     from engine.accounts import Accounts, sha256_token
     from storage import schema
     from engine.app import Ruam
@@ -201,9 +203,14 @@ def test_tokens_issued_before_the_upgrade_get_an_id(db_url, clock):
         upgrade(store.engine, "0003")
         token = "ruam_" + "x" * 43
         with store.engine.begin() as conn:  # the tables as 0003 made them: no id, last use or revoker
-            conn.execute(schema.people.insert().values(id="old", name="ผู้ใช้เดิม", position="", created_at=clock()))
-            conn.execute(schema.api_tokens.insert().values(token_hash=sha256_token(token), person_id="old",
-                                                           label="เดิม", created_at=clock()))
+            # (written as SQL: storage.schema's tables are today's, with office_id)
+            old = sa.table("people", sa.column("id"), sa.column("name"), sa.column("position"),
+                           sa.column("created_at", schema.UTCDateTime()))
+            old_tokens = sa.table("api_tokens", sa.column("token_hash"), sa.column("person_id"), sa.column("label"),
+                                  sa.column("created_at", schema.UTCDateTime()))
+            conn.execute(old.insert().values(id="old", name="ผู้ใช้เดิม", position="", created_at=clock()))
+            conn.execute(old_tokens.insert().values(token_hash=sha256_token(token), person_id="old",
+                                                    label="เดิม", created_at=clock()))
         store.migrate()
         accounts = Accounts(Ruam(store, clock=clock), cache_seconds=0)
         [row] = accounts.tokens("old")

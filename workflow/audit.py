@@ -98,12 +98,14 @@ def _finding_dict(f: Finding) -> dict:
 def replay(rows: Iterable[tuple], definition: Callable[[str], Definition | None], *,
            report: AuditReport, until: dt.datetime | None = None,
            extensions: Sequence[FoldExtension] = (), seal: Seal | None = None,
-           progress: Callable[[int], None] | None = None, claims: bool = False) -> Fold:
+           progress: Callable[[int], None] | None = None, claims: bool = False,
+           office: str | None = None) -> Fold:
     """Check the chain and fold every record; fill ``report``; return the fold.
 
     Rows whose body is ``None`` (another worker's, in a partitioned audit) are
     only checked as links of the chain. ``claims`` keeps what the settling of
-    document numbers across workers needs.
+    document numbers across workers needs. ``office``: the code the chain's records
+    carry (None: the default office's records, which carry none).
     """
     findings = report.findings
     fold = Fold(definition, findings, until=until, extensions=extensions)
@@ -124,7 +126,7 @@ def replay(rows: Iterable[tuple], definition: Callable[[str], Definition | None]
     source = observed(rows)
     apply = fold.apply
     count = 0
-    for record in check_chain(source, findings):
+    for record in check_chain(source, findings, office=office):
         apply(record)
         count += 1
         if progress is not None and count % PROGRESS_EVERY == 0:

@@ -17,9 +17,8 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import NamedTuple
 
 from workflow.errors import Finding
-from workflow.ledger import GENESIS, Record, parse_instant
+from workflow.ledger import FIELDS, FIELDS_OFFICE, GENESIS, Record, parse_instant
 
-_FIELDS = frozenset({"seq", "prev_hash", "kind", "at", "actor", "role", "responsible", "process", "data"})
 _sha256 = hashlib.sha256
 try:  # a C parser: a record's JSON is most of an audit's cost after the hash
     from orjson import loads as _loads
@@ -108,8 +107,22 @@ class Findings(list):
             self.by_kind[finding.kind] -= 1
 
 
+# ``office=FROM_FIRST``: the chain's office is the one its first record names (an export read offline,
+# which is one office's chain whichever office it came from)
+FROM_FIRST = "\0from-first"
+
+
+def _office_of(body: str | bytes) -> str | None:
+    try:
+        parsed = _loads(body)
+    except (ValueError, TypeError):
+        return None
+    found = parsed.get("office") if type(parsed) is dict else None
+    return found if isinstance(found, str) else None
+
+
 def check_chain(rows: Iterable[tuple], findings: list[Finding],
-                start_seq: int = 1, start_hash: str = GENESIS) -> Iterator[Record]:
+                start_seq: int = 1, start_hash: str = GENESIS, office: str | None = None) -> Iterator[Record]:
     """Yield each parseable record; append a finding for every break.
 
     The one hot loop of an audit: each body (text, or its UTF-8 bytes) is hashed
@@ -138,24 +151,27 @@ def check_chain(rows: Iterable[tuple], findings: list[Finding],
         expected_seq, prev = seq + 1, digest
         if body is None:
             continue
-        record = checked_row(row, findings)
+        if office == FROM_FIRST:
+            office = _office_of(body)
+        record = checked_row(row, findings, office)
         if record is not None:
             yield record
 
 
-def check_rows(rows: Iterable[tuple], findings: list[Finding]) -> Iterator[Record]:
+def check_rows(rows: Iterable[tuple], findings: list[Finding], office: str | None = None) -> Iterator[Record]:
     """Each row's own integrity (its hash, its parse, its columns) without the links between rows.
 
     A worker of a partitioned audit sees only some rows; the links are checked
     by the one that sees them all (``check_chain`` with bodies left out).
     """
     for row in rows:
-        record = checked_row(row, findings)
+        record = checked_row(row, findings, office)
         if record is not None:
             yield record
 
 
-def checked_row(row: tuple, findings: list[Finding]) -> Record | None:
+def checked_row(row: tuple, findings: list[Finding], office: str | None = None) -> Record | None:
+    """One row's integrity; ``office``: the code records of this chain carry (None: the default office's)."""
     seq, prev_hash, digest, kind, process, body, actor, recorded_at = row
     raw = body if type(body) is bytes else body.encode("utf-8")
     if _sha256(raw).hexdigest() != digest:
@@ -163,7 +179,7 @@ def checked_row(row: tuple, findings: list[Finding]) -> Record | None:
                                 message_th="เนื้อหาถูกแก้ไข: hash ไม่ตรงกับข้อความที่เก็บไว้"))
     try:
         parsed = _loads(raw)
-        if type(parsed) is not dict or parsed.keys() != _FIELDS:
+        if type(parsed) is not dict or (parsed.keys() != FIELDS and parsed.keys() != FIELDS_OFFICE):
             raise ValueError("not a ledger record body")
     except (ValueError, TypeError) as exc:
         findings.append(Finding("chain", seq, f"unreadable record: {exc}", message_th=f"อ่านบันทึกไม่ได้: {exc}"))
@@ -175,6 +191,12 @@ def checked_row(row: tuple, findings: list[Finding]) -> Record | None:
             or (actor is not None and record.actor != actor)
             or (recorded_at is not None and not _same_instant(recorded_at, record.at))):
         _column_mismatch(record, StoredRow(*row), findings.append)
+    if parsed.get("office") != office:
+        theirs = parsed.get("office") or "-"
+        findings.append(Finding("chain", seq, f"the record names office {theirs}, not this chain's office "
+                                f"{office or '-'} (moved from another office's chain)",
+                                message_th=f"บันทึกระบุสำนักงาน {theirs} ไม่ใช่สำนักงานของสายโซ่นี้ "
+                                f"{office or '-'} (ย้ายมาจากสายโซ่ของสำนักงานอื่น)"))
     return record
 
 

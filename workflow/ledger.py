@@ -16,6 +16,9 @@ from typing import Any
 from workflow.canonical import canonical_text, sha256_hex
 
 GENESIS = "0" * 64
+# a record's keys: the default office's records, and every other office's (with its code)
+FIELDS = frozenset({"seq", "prev_hash", "kind", "at", "actor", "role", "responsible", "process", "data"})
+FIELDS_OFFICE = FIELDS | {"office"}
 
 
 def format_instant(moment: dt.datetime) -> str:
@@ -68,23 +71,31 @@ class Record:
     responsible: str | None
     process: str | None
     data: dict
+    # The office whose chain holds the record: its code, in the records of every office
+    # but the default one (whose records, written before there were offices or after,
+    # keep today's exact text and so their hashes). A record copied into another
+    # office's chain no longer matches that chain's office.
+    office: str | None = None
 
     @classmethod
-    def seal(cls, entry: Entry, seq: int, prev_hash: str) -> Record:
+    def seal(cls, entry: Entry, seq: int, prev_hash: str, office: str | None = None) -> Record:
         return cls(seq=seq, prev_hash=prev_hash, kind=entry.kind, at=format_instant(entry.at),
                    actor=entry.actor, role=entry.role, responsible=entry.responsible,
-                   process=entry.process, data=entry.data)
+                   process=entry.process, data=entry.data, office=office)
 
     def body(self) -> dict[str, Any]:
-        return {"seq": self.seq, "prev_hash": self.prev_hash, "kind": self.kind, "at": self.at,
+        body = {"seq": self.seq, "prev_hash": self.prev_hash, "kind": self.kind, "at": self.at,
                 "actor": self.actor, "role": self.role, "responsible": self.responsible,
                 "process": self.process, "data": self.data}
+        if self.office is not None:
+            body["office"] = self.office
+        return body
 
     def canonical(self) -> str:
         return canonical_text(self.body())
 
     @classmethod
-    def template(cls, entry: Entry) -> tuple[str, str]:
+    def template(cls, entry: Entry, office: str | None = None) -> tuple[str, str]:
         """The canonical text of ``entry``'s record around its two chain slots:
         ``before + prev_hash + between + str(seq) + "}"`` is ``canonical()`` of the
         record sealed at ``seq`` after ``prev_hash``.
@@ -94,8 +105,8 @@ class Record:
         digits), so the text stays NFC; keys sort ``…, prev_hash, process,
         responsible, role, seq``, and after the top-level ``"prev_hash":""`` come only
         escaped strings, so its last occurrence is the slot (a value can never hold an
-        unescaped quote)."""
-        text = cls.seal(entry, 0, "").canonical()
+        unescaped quote). ``office`` sorts before ``prev_hash``: the slots stay last."""
+        text = cls.seal(entry, 0, "", office).canonical()
         slot = text.rfind('"prev_hash":""')
         if slot < 0 or not text.endswith(',"seq":0}'):
             raise ValueError("record text without its chain slots")
@@ -125,7 +136,8 @@ class Record:
             body = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ValueError(f"not JSON: {exc}") from None
-        expected = {"seq", "prev_hash", "kind", "at", "actor", "role", "responsible", "process", "data"}
-        if not isinstance(body, dict) or set(body) != expected:
+        if not isinstance(body, dict) or (body.keys() != FIELDS and body.keys() != FIELDS_OFFICE):
             raise ValueError("not a ledger record body")
+        if "office" in body and not (isinstance(body["office"], str) and body["office"]):
+            raise ValueError("not a ledger record body (office)")
         return cls(**body)

@@ -246,7 +246,7 @@ class Fold:
 
     def _role_assigned(self, rec: Record, data: dict) -> None:
         self._require_admin(rec)
-        if data["person"] not in self.people:
+        if data["person"] not in self.people and "@" not in data["person"]:  # person@CODE: of another office
             self._finding("legality", rec, f"role given to unknown person '{data['person']}'",
                           f"มอบบทบาทให้บุคคลที่ไม่รู้จัก '{data['person']}'")
         until = data.get("valid_until")

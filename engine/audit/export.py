@@ -38,7 +38,7 @@ from typing import IO, Any
 
 from engine.audit.export_files import check_folder, files_folder, manifest, not_judged
 from workflow.audit import AuditReport, definition_from_content, replay, sort_findings
-from workflow.chain import Findings, StoredRow
+from workflow.chain import FROM_FIRST, Findings, StoredRow
 from workflow.errors import Finding, NotFound, UsageError
 from workflow.fiscal import format_datetime_be
 from workflow.ledger import Record
@@ -356,7 +356,7 @@ def _verify_file(path: str | os.PathLike, seal: Seal | None, progress: Callable[
                     report.checks["authority"] = report.checks["legality"]
                 rows = _csv_rows(handle, report)
             fold = replay(named.watch(rows), defs.get, report=report, seal=seal, progress=progress,
-                          extensions=extensions)
+                          extensions=extensions, office=FROM_FIRST)  # the office of the export's chain
     except UnicodeDecodeError:
         raise UsageError("--file", "is not UTF-8 text", "ไม่ใช่ข้อความ UTF-8") from None
     except OSError as exc:

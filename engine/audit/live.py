@@ -78,7 +78,7 @@ def _audit(app: Ruam, *, until: dt.datetime | None, seal: Seal | None, progress:
         parts = ranges(bounds)
         extensions = [make() for make in FOLD_EXTENSIONS]
         theirs = tuple(p for ext in extensions for p in ext.prefixes)  # folded here, whatever their process
-        pool = (Workers(store.url, tx.last_seq(), parts[1:], until, want_states, theirs)
+        pool = (Workers(store.url, tx.last_seq(), parts[1:], until, want_states, theirs, office=store.record_office)
                 if len(parts) > 1 else None)
         try:
             own = progress
@@ -90,7 +90,7 @@ def _audit(app: Ruam, *, until: dt.datetime | None, seal: Seal | None, progress:
             lookup = intact_definitions(tx)
             fold = replay(tx.stream_ledger(None, parts[0] if pool is not None else None, coordinator_kinds=theirs),
                           lookup, report=report, until=until, seal=seal, progress=own, extensions=extensions,
-                          claims=pool is not None)
+                          claims=pool is not None, office=store.record_office)
             results = pool.results(None if own is None else lambda: own(fold.records)) if pool else []
         except BaseException:
             if pool is not None:

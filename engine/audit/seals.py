@@ -47,9 +47,10 @@ class SignerRefused(Refused):
         super().__init__(message_en, message_th)
 
 
-def origin_of(app: Ruam, chain: str = tree.DEFAULT_CHAIN) -> str:
+def origin_of(app: Ruam, chain: str | None = None) -> str:
     """The log's name (and its key's): the service and the office (the organization's id; the
     chain's key, once the ledger has one chain per office)."""
+    chain = chain or app.store.office_code  # the office's tree (its code; "default")
     office = app.active().organization.id if chain == tree.DEFAULT_CHAIN else chain
     return c.check_name(f"{SERVICE}/{office}")
 
@@ -67,11 +68,12 @@ def _signed_before(keys: Keys, tx, chain: str) -> c.Checkpoint | None:
     return None if note is None else c.parse_checkpoint(c.parse_note(note)[0])
 
 
-def seal(app: Ruam, keys: Keys, *, actor: str = SYSTEM, chain: str = tree.DEFAULT_CHAIN,
+def seal(app: Ruam, keys: Keys, *, actor: str = SYSTEM, chain: str | None = None,
          snapshot=None, size: int | None = None) -> Sealed:
     """Sign a checkpoint of the chain's tree at its head (or at ``size``, a prefix of it); record it.
     ``snapshot(tx, size)``, if given, returns ``(sha256, content)`` of the fold at that size (stored;
     the record names its hash)."""
+    chain = chain or app.store.office_code  # the office's tree (its code; "default")
     origin = origin_of(app, chain)
     signer = keys.signer(origin)
     now = app.clock()
@@ -110,8 +112,9 @@ def seal(app: Ruam, keys: Keys, *, actor: str = SYSTEM, chain: str = tree.DEFAUL
     return Sealed(cp, note, rec)
 
 
-def prove(app: Ruam, seq: int, chain: str = tree.DEFAULT_CHAIN) -> c.ProofFile:
+def prove(app: Ruam, seq: int, chain: str | None = None) -> c.ProofFile:
     """The proof file of record ``seq``: against the newest checkpoint that covers it."""
+    chain = chain or app.store.office_code  # the office's tree (its code; "default")
     with app.store.reading() as tx:
         found = seal_rows.covering(tx, chain, seq)
         body = seal_rows.record_body(tx, seq)
@@ -124,13 +127,15 @@ def prove(app: Ruam, seq: int, chain: str = tree.DEFAULT_CHAIN) -> c.ProofFile:
     return c.ProofFile(index=seq - 1, path=tuple(path), note=note, extra=body.encode("utf-8"))
 
 
-def checkpoints(app: Ruam, chain: str = tree.DEFAULT_CHAIN) -> list[dict]:
+def checkpoints(app: Ruam, chain: str | None = None) -> list[dict]:
     """The checkpoints signed, newest first (size, root hex, note, when)."""
+    chain = chain or app.store.office_code  # the office's tree (its code; "default")
     with app.store.reading() as tx:
         return seal_rows.checkpoints(tx, chain)
 
 
-def rebuild_tree(app: Ruam, chain: str = tree.DEFAULT_CHAIN) -> tuple[int, int]:
+def rebuild_tree(app: Ruam, chain: str | None = None) -> tuple[int, int]:
     """Recompute the chain's Merkle tree from the ledger: (records, nodes repaired)."""
+    chain = chain or app.store.office_code  # the office's tree (its code; "default")
     with app.store.transaction() as tx:
         return tree.rebuild(tx, chain)

@@ -45,10 +45,10 @@ def _rows(tx, after: int, upto: int, batch: int = 5000) -> Iterator[tuple]:
     mark = "?" if tx.dialect == "sqlite" else "%s"
     body = "CAST(body AS BLOB)" if tx.dialect == "sqlite" else "body"
     sql = (f"SELECT seq, prev_hash, hash, kind, process_id, {body}, actor, recorded_at FROM ledger "
-           f"WHERE seq > {mark} AND seq <= {mark} ORDER BY seq LIMIT {int(batch)}")
+           f"WHERE office_id = {mark} AND seq > {mark} AND seq <= {mark} ORDER BY seq LIMIT {int(batch)}")
     last = after
     while True:
-        rows = tx.conn.exec_driver_sql(sql, (last, upto)).fetchall()
+        rows = tx.conn.exec_driver_sql(sql, (tx.office_id, last, upto)).fetchall()
         yield from rows
         if len(rows) < batch:
             return
@@ -69,8 +69,9 @@ def _fold_from(tx, chain: str, base: tuple[int, bytes] | None, findings) -> tupl
     return fold, size, fold.last.hash if fold.last is not None else GENESIS
 
 
-def fold_snapshot(app: Ruam, chain: str = tree.DEFAULT_CHAIN) -> Callable:
+def fold_snapshot(app: Ruam, chain: str | None = None) -> Callable:
     """For ``seals.seal``: the fold at a size, from the newest snapshot below it (else from record 1)."""
+    chain = chain or app.store.office_code  # the office's tree (its code; "default")
 
     def make(tx, size: int) -> tuple[str, bytes]:
         base = seal_rows.snapshot_below(tx, chain, size)
@@ -111,7 +112,8 @@ def _fail(report: SinceReport, kind: str, seq, en: str, th: str) -> SinceReport:
     return report
 
 
-def verify_since(app: Ruam, old_note: str, trusted: list[c.Verifier], chain: str = tree.DEFAULT_CHAIN) -> SinceReport:
+def verify_since(app: Ruam, old_note: str, trusted: list[c.Verifier], chain: str | None = None) -> SinceReport:
+    chain = chain or app.store.office_code  # the office's tree (its code; "default")
     old, _ = c.open_checkpoint(old_note, trusted)
     report = SinceReport(old_size=old.size)
     with app.store.reading() as tx:

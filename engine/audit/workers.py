@@ -73,13 +73,14 @@ class PartResult:
 
 
 def fold_part(url: str, upto: int, part: Part, until: dt.datetime | None, want_states: bool,
-              theirs: tuple[str, ...] = (), counter: Any = None) -> PartResult:
+              theirs: tuple[str, ...] = (), counter: Any = None, office: str | None = None) -> PartResult:
     """One worker: fold the range's processes (with people/roles/definitions) and check its projection."""
     from engine.audit.checks import compare_processes, intact_definitions, snapshot
     from storage.store import Store
 
     result = PartResult(part)
-    store = Store(url)
+    root = Store(url)
+    store = root.for_office(office)  # the office whose chain is audited (None: the default office)
     try:
         findings = Findings()
         quiet = Findings(limit=0)
@@ -92,7 +93,7 @@ def fold_part(url: str, upto: int, part: Part, until: dt.datetime | None, want_s
             for row in tx.stream_ledger(upto, part, owner=False, coordinator_kinds=theirs):
                 mine = row[4] is not None
                 sink = findings if mine else quiet  # the coordinator judges records without a process
-                rec = checked_row(row, sink)
+                rec = checked_row(row, sink, store.record_office)
                 if rec is None:
                     continue
                 fold.findings = sink
@@ -132,13 +133,13 @@ class Workers:
     """Worker processes started before the coordinator's own scan, joined after it."""
 
     def __init__(self, url: str, upto: int, parts: list[Part], until: dt.datetime | None,
-                 want_states: bool, theirs: tuple[str, ...] = ()) -> None:
+                 want_states: bool, theirs: tuple[str, ...] = (), office: str | None = None) -> None:
         ctx = multiprocessing.get_context("spawn")  # never fork a threaded server
         self.counter = ctx.Value("q", 0)
         self.pool = ProcessPoolExecutor(max_workers=len(parts), mp_context=ctx,
                                         initializer=_init_counter, initargs=(self.counter,))
         self.futures: list[Future] = [self.pool.submit(_fold_part_in_worker, url, upto, part, until, want_states,
-                                                       theirs) for part in parts]
+                                                       theirs, office) for part in parts]
 
     def done_records(self) -> int:
         return int(self.counter.value)
@@ -171,5 +172,5 @@ def _init_counter(counter: Any) -> None:
 
 
 def _fold_part_in_worker(url: str, upto: int, part: Part, until: dt.datetime | None,
-                         want_states: bool, theirs: tuple[str, ...]) -> PartResult:
-    return fold_part(url, upto, part, until, want_states, theirs, _COUNTER)
+                         want_states: bool, theirs: tuple[str, ...], office: str | None = None) -> PartResult:
+    return fold_part(url, upto, part, until, want_states, theirs, _COUNTER, office)

@@ -74,7 +74,12 @@ def cmd_init(args) -> int:
 
     from workflow.errors import UsageError
 
+    from engine.cli.common import office_code
+
     app = open_app(args, check_schema=False)
+    if office_code(args):  # the office named must exist: the schema first, then that office
+        app.store.migrate()
+        app = app.for_office(office_code(args))
     texts = None
     if args.definitions:
         texts = []

@@ -32,6 +32,8 @@ def add_parsers(sub: Any) -> None:
                                                   "(written by 'audit export --files DIR'); without it "
                                                   "those files are not judged and the verdict is incomplete")
     q.add_argument("--no-progress", action="store_true", help="no progress bar or lines")
+    q.add_argument("--all-offices", action="store_true",
+                   help="every office's ledger, each on its own (--workers N: N offices at a time)")
     _workers_arg(q)
     seals_cli.since_args(q)
     q = asub.add_parser("replay", help="the state of every process as it was at a moment")
@@ -120,6 +122,10 @@ class _opened:
 def run_verify(args: argparse.Namespace) -> int:
     if getattr(args, "since", None):
         return seals_cli.run_verify_since(args, print_report)
+    if getattr(args, "all_offices", False):
+        from engine.cli.office import verify_all_offices
+
+        return verify_all_offices(args)
 
     seal = _seal_arg(getattr(args, "seal", None))
     if getattr(args, "files", None) and not getattr(args, "file", None):

@@ -31,6 +31,8 @@ def add_common(p: argparse.ArgumentParser, *, json_flag: bool = False, as_flag: 
     p.add_argument("--db", default=argparse.SUPPRESS, metavar="URL",
                    help="database URL or SQLite file (default: $RUAM_DATABASE_URL, else ./ruam.db)")
     p.add_argument("--lang", choices=("th", "en"), default=argparse.SUPPRESS, help="language of messages")
+    p.add_argument("--office", default=argparse.SUPPRESS, metavar="CODE",
+                   help="the office (default: $RUAM_OFFICE, else the default office)")
     if json_flag:
         p.add_argument("--json", action="store_true", help="print JSON")
     if as_flag == "required":
@@ -42,6 +44,11 @@ def add_common(p: argparse.ArgumentParser, *, json_flag: bool = False, as_flag: 
 
 def lang(args: argparse.Namespace) -> str:
     return getattr(args, "lang", None) or os.environ.get("RUAM_LANG", "th")
+
+
+def office_code(args: argparse.Namespace) -> str | None:
+    """The office a command is for: ``--office``, else ``RUAM_OFFICE``, else None (the default office)."""
+    return getattr(args, "office", None) or os.environ.get("RUAM_OFFICE") or None
 
 
 def db_url(args: argparse.Namespace) -> str:
@@ -72,8 +79,9 @@ def open_app(args: argparse.Namespace, *, check_schema: bool = True):
     if check_schema:
         store.ensure_current()
     app = Ruam(store)
-    if check_schema:  # on a demonstration database, its simulated clock (engine.clock)
-        from engine.clock import load
+    if check_schema:
+        app = app.for_office(office_code(args))  # NotFound (exit 1) if there is no such office
+        from engine.clock import load  # on a demonstration database, its simulated clock (engine.clock)
 
         load(app)
     return app

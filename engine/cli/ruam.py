@@ -16,7 +16,7 @@ import argparse
 import os
 import sys
 
-from engine.cli import admin, audit, calendar, common, documents, ita, process, reports, serve
+from engine.cli import admin, audit, calendar, common, documents, ita, office, process, reports, serve
 from engine.cli.common import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, Parser, add_common
 
 
@@ -27,7 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
-    for family in (admin, process, documents, audit, calendar, ita, reports, serve):  # the order of 'ruam --help'
+    # the order of 'ruam --help'
+    for family in (admin, process, documents, audit, calendar, ita, reports, serve, office):
         family.add_parsers(sub)
     return parser
 

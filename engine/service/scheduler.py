@@ -44,8 +44,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from engine.app import Ruam
 from engine.audit.seal_schedule import seal_if_due
 from engine.audit.seal_schedule import settings as seal_settings
-from engine.calendar import tick
 from engine.logs import get_logger
+from engine.calendar import tick
+from engine.offices import tick_every_office
 from engine.outbox import SmtpConfig, deliver
 from storage.leader import DEFAULT_LEASE_SECONDS, LeaderLock, PgAdvisoryLock, SqliteFileLock
 from workflow.errors import Refused
@@ -104,12 +105,21 @@ class Runner:
         structlog.contextvars.bind_contextvars(job="tick", leader=self.who)
         try:
             with self.lock:
-                result = tick(self.app)
-                sent = deliver(self.app, self.smtp)
-                sealed = seal_if_due(self.app, *self.seals)  # a seal each day and at each quarter's end
+                # each office's calendar and outbox (tick and deliver named here: tests replace them)
+                every = tick_every_office(self.app, self.smtp, tick=tick, deliver=deliver,  # and a seal
+                                          seal=lambda office: seal_if_due(office, *self.seals))
+                offices = every["offices"]
+                # one office: the summary as before; several: per office
+                summary = (next(iter(offices.values())) if len(offices) == 1 and not every["failed"]
+                           else {"offices": offices, "failed": every["failed"]})
                 with self.app.store.transaction() as tx:
-                    tx.put_service_status(last_tick_at=result.at, last_tick_summary=json.dumps(
-                        result.summary() | {"outbox": sent, "sealed": sealed.checkpoint.size if sealed else None}))
+                    values: dict = {"last_tick_summary": json.dumps(summary, default=str)}
+                    if every["at"] is not None:
+                        values["last_tick_at"] = every["at"]
+                    if every["failed"]:
+                        values.update(last_error=json.dumps(every["failed"], ensure_ascii=False)[:2000],
+                                      last_error_at=self.app.now())
+                    tx.put_service_status(**values)
         except Exception as exc:
             log.error("scheduler.job_failed", error=repr(exc), exc_info=True)
             try:

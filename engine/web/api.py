@@ -41,7 +41,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {s: PROBLEM for s in (401, 403, 404, 4
 
 
 def web_of(request: Request):
-    return request.app.state.web
+    # the request's office's (engine.web.offices.OfficeRouter), else the default office's
+    return request.scope.get("state", {}).get("ruam_web") or request.app.state.web
 
 
 async def signed_in(request: Request) -> Caller:

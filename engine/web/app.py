@@ -114,9 +114,18 @@ class Web:
         cached = self._names.get(lang)
         if cached is None or cached[0] != key:
             d = self.definitions()
-            names = Names(d.organization, d.procedure, lang, calendar=d.calendar, people=self.app.people())
+            names = Names(d.organization, d.procedure, lang, calendar=d.calendar,
+                          people=self.app.people_to_name())  # and those of other offices granted a role here
             cached = self._names[lang] = (key, names)
         return cached[1]
+
+
+def is_api(request: Request) -> bool:
+    """Whether the request is for the API (under an office's ``/o/CODE`` prefix too)."""
+    path, root = request.url.path, request.scope.get("root_path", "")
+    if root and path.startswith(root):
+        path = path[len(root):]
+    return path.startswith("/api/")
 
 
 SECURITY_HEADERS = (
@@ -161,6 +170,7 @@ def create_web(app: Ruam, *, hasher: PasswordHasher | None = None, min_fill_seco
                             pages_public, pages_reports)
     from engine.web import api_documents, pages_documents  # the office's documents (issue #12)
     from engine.web import api_seals, pages_seals  # seals, proofs, the public checkpoints (issue #15)
+    from engine.web import pages_offices  # a cross-office viewer's overview (issue #14)
 
     # No /docs or /redoc: they load scripts from a CDN, which the pages' CSP forbids
     # and an office network may not reach; /openapi.json is the document.
@@ -183,7 +193,7 @@ def create_web(app: Ruam, *, hasher: PasswordHasher | None = None, min_fill_seco
 
     @web.exception_handler(RuamError)
     async def ruam_error(request: Request, exc: RuamError):
-        if request.url.path.startswith("/api/"):
+        if is_api(request):
             return problem_response(exc, request)
         return pages.error_page(request, exc)
 
@@ -193,7 +203,7 @@ def create_web(app: Ruam, *, hasher: PasswordHasher | None = None, min_fill_seco
 
     @web.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
-        if request.url.path.startswith("/api/") or exc.status_code != 404:
+        if is_api(request) or exc.status_code != 404:
             return JSONResponse({"type": "about:blank", "title": str(exc.detail), "status": exc.status_code,
                                  "detail": str(exc.detail)}, status_code=exc.status_code,
                                 media_type=PROBLEM_JSON, headers=getattr(exc, "headers", None))
@@ -207,6 +217,10 @@ def create_web(app: Ruam, *, hasher: PasswordHasher | None = None, min_fill_seco
                              "detail": "ระบบขัดข้อง ไม่มีการเปลี่ยนแปลงข้อมูล" if th else
                              "internal error; nothing was changed"}, status_code=500, media_type=PROBLEM_JSON)
 
+    from engine.web.offices import OfficeRouter, WebOffices
+
+    web.state.offices = WebOffices(web.state.web, lambda office: Web(office, hasher, min_fill_seconds))
+    web.add_middleware(OfficeRouter, offices=web.state.offices)  # the request's office (its Web)
     web.add_middleware(BodyLimit)  # inside SecurityHeaders: its answers get the headers too
     web.add_middleware(SecurityHeaders)
     if forwarded_allow_ips:
@@ -218,6 +232,7 @@ def create_web(app: Ruam, *, hasher: PasswordHasher | None = None, min_fill_seco
 
     web.include_router(api.router)
     web.include_router(api_tokens.router)
+    web.include_router(pages_offices.router)  # a cross-office viewer's overview of their offices
     web.include_router(api_documents.router)
     web.include_router(api_seals.router)
     # the order of the pages' routes (/public/seals before /public/{fiscal_year})

@@ -43,7 +43,24 @@ class Caller:
 
 
 def caller(request: Request, accounts: Accounts, cached_only: bool = False) -> Caller | None:
-    """``cached_only``: answer from Accounts' memory or raise CacheMiss (never block on the database)."""
+    """``cached_only``: answer from Accounts' memory or raise CacheMiss (never block on the database).
+
+    A credential of another office (under this office's ``/o/CODE/`` prefix) is looked up in its own
+    office; it signs in here only as ``person@THEIRS`` holding roles this office granted them."""
+    found = _caller(request, accounts, cached_only)
+    home = request.scope.get("state", {}).get("ruam_home_web")
+    if found is not None or home is None or home.accounts is accounts:
+        return found
+    theirs = _caller(request, home.accounts, cached_only)
+    if theirs is None:
+        return None
+    viewer = accounts.viewer(f"{theirs.viewer.id}@{home.app.office}", cached_only)
+    if viewer is None or not viewer.assignments:
+        return None
+    return Caller(viewer, theirs.via, theirs.csrf)
+
+
+def _caller(request: Request, accounts: Accounts, cached_only: bool = False) -> Caller | None:
     auth = request.headers.get("authorization", "")
     if auth[:7].lower() == "bearer ":
         person = accounts.token_person(auth[7:].strip(), cached_only)

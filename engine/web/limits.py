@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from urllib.parse import parse_qsl, unquote_to_bytes
 
 from fastapi import Request
@@ -26,6 +27,8 @@ from starlette.concurrency import run_in_threadpool
 from engine.web.problems import PROBLEM_JSON, lang_of, problem_body
 from workflow.canonical import nul_in
 from workflow.errors import RuamError, UsageError
+
+_API = re.compile(r"^(/o/[a-z][a-z0-9-]{1,31})?/api/")
 
 __all__ = ["BodyLimit", "BodyTooLarge", "body_limits", "nul_in", "refuse_nul_fields"]
 
@@ -245,7 +248,7 @@ class BodyLimit:
 
     async def _answer(self, scope, exc: RuamError, send) -> None:
         request = Request(scope)
-        if scope.get("path", "").startswith("/api/"):
+        if _API.match(scope.get("path", "")):  # an office's /o/CODE/api/ too
             response = JSONResponse(problem_body(exc, lang_of(request), _printable(scope.get("path", ""))),
                                     status_code=exc.http_status, media_type=PROBLEM_JSON)
         else:

@@ -30,7 +30,8 @@ TASK_ROW = re.compile(r"^tasks\[(\d{1,3})\]\.(task|findings|advice)$")
 
 
 def web_of(request: Request):
-    return request.app.state.web
+    # the request's office's (engine.web.offices.OfficeRouter), else the default office's
+    return request.scope.get("state", {}).get("ruam_web") or request.app.state.web
 
 
 def render(request: Request, template: str, status: int = 200, who: Caller | None = None, **ctx) -> HTMLResponse:

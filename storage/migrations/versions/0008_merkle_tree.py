@@ -2,15 +2,15 @@
 the checkpoints the service signed, the fold snapshots its seals commit to.
 The tree of an existing ledger is built here from the stored record texts.
 
-Revision ID: 0007
+Revision ID: 0008
 """
 import sqlalchemy as sa
 from alembic import op
 
 from storage.schema import UTCDateTime
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
@@ -43,7 +43,9 @@ def upgrade() -> None:
     )
     from storage.merkle import DEFAULT_CHAIN, build_existing
 
-    build_existing(op.get_bind(), DEFAULT_CHAIN)
+    conn = op.get_bind()  # one tree per office's chain (the default office's key is "default")
+    for office_id, code in conn.exec_driver_sql("SELECT id, code FROM offices ORDER BY id").fetchall():
+        build_existing(conn, DEFAULT_CHAIN if office_id == 1 else code, office_id)
 
 
 def downgrade() -> None:

@@ -1,0 +1,270 @@
+"""Offices benchmark (PostgreSQL): many offices on one database, each its own chain.
+
+    python bench/offices_bench.py --pg postgresql://postgres@127.0.0.1:5432/offices_bench
+    python bench/offices_bench.py --pg … --offices 245 --clients 1,8,16
+
+(a database of its own: the bench drops its schema first). Set-up: ``--offices`` offices, each with the shipped definitions, its demo people,
+FY 2570 open (11 processes) and ticked once (its calendar). Then, for each client
+count, that many client processes (spawned, one database connection each) each
+advance the 11 processes of a *different* office through the whole procedure (66
+steps), all started together; steps/s = all steps / the wall time from the first
+start to the last finish. Beside it, in the same run:
+
+- **raw**: the plain driver (psycopg) doing a per-office chain by hand — per step
+  one transaction: the office's head row ``FOR UPDATE``, the record's sha256 in
+  Python, INSERT the record, UPDATE the head, UPDATE the process, COMMIT;
+- **one chain**: Ruam with every client in the *same* office (each on its own fiscal
+  year's processes), i.e. what a database with one chain does (today's single
+  office, whose appenders all queue on one head row).
+
+And a cross-office viewer (granted the auditor role by every office) asking for the
+overview of all offices (``engine.offices.overview``, what ``/api/offices`` answers):
+its p50/p99 over ``--overview-calls`` calls.
+
+Targets (issue #14): at 8 clients, Ruam ≥ 60% of raw and ≥ 2.5× one chain;
+overview p99 < 100 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import multiprocessing
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests import steps  # noqa: E402 - the same evidence the tests use
+
+FY = 2570
+
+
+def _reset(url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def _plan(app, fy: int, tag: str) -> list[tuple[str, str, str, dict]]:
+    """(process, trigger, actor, evidence) for every step of every process of ``fy``, round-robin
+    over the processes (so consecutive steps of one client touch different processes)."""
+    org = app.active().organization
+    per_process = []
+    for k, task in enumerate(org.tasks):
+        group = next(g for g in org.mission_groups if g.id == task.mission_group)
+        officer = f"officer_{task.id.removeprefix('task_')}"
+        director = f"director_{group.units[0].removeprefix('group_')}"
+        pid = f"{fy}/{task.id}"
+        per_process.append([
+            (pid, "complete_analysis", officer, steps.analysis()),
+            (pid, "issue_appointment", director, steps.appointment(number=f"{tag}{k:02d}/2569")),
+            (pid, "send_notifications", officer, steps.notifications()),
+            (pid, "record_meeting", officer, steps.meeting()),
+            (pid, "send_report", officer, steps.report()),
+            (pid, "close", director, steps.closing()),
+        ])
+    return [row for rnd in zip(*per_process) for row in rnd]
+
+
+def setup(url: str, offices: int, single_years: list[int]) -> None:
+    from engine.app import Ruam
+    from engine.calendar import tick
+    from engine.logs import configure
+    from engine.offices import add_office
+    from storage.store import Store
+
+    configure("WARNING")
+    _reset(url)
+    store = Store(url)
+    app = Ruam(store)
+    app.init(demo=True)
+    app.open_cycle(FY)
+    tick(app)
+    started = time.perf_counter()
+    for i in range(1, offices):
+        code = f"o{i:03d}"
+        add_office(app, code, f"สำนักงานเขตทดสอบ {i}")
+        office = app.for_office(code)
+        office.load_demo()
+        office.open_cycle(FY)
+        tick(office)
+        office.assign_role("auditor@default", "auditor")  # the cross-office viewer's grant
+        if i % 50 == 0:
+            print(f"  … {i} offices ({time.perf_counter() - started:.0f} s)", flush=True)
+    from bench.spine_bench import organization_yaml
+    from definitions import shipped_texts
+
+    procedure = [t for t in shipped_texts() if "procedure" in t[0]]
+
+    def bench_office(code: str, tasks: int) -> None:
+        add_office(app, code, f"สำนักงานทดสอบ {code}", load_shipped=False)
+        office = app.for_office(code)
+        office.register_definitions(procedure + [("bench-organization.yaml", organization_yaml(tasks))])
+        office.add_person("bench_director", "ผู้อำนวยการกลุ่ม (ตัวอย่าง)")
+        office.assign_role("bench_director", "group_director", "group_bench")
+        for t in range(tasks):
+            office.add_person(f"officer_{t:05d}", f"ผู้รับผิดชอบ {t} (ตัวอย่าง)")
+            office.assign_role(f"officer_{t:05d}", "responsible_officer", f"task_{t:05d}")
+        office.open_cycle(FY)
+
+    for n in single_years:
+        # the one-chain emulation: one office, 11 tasks of the bench organization per client, one chain
+        bench_office(f"single{n}", 11 * n)
+        # the same organization and steps, each client in an office of its own (a chain each)
+        for k in range(n):
+            bench_office(f"multi{n}-{k}", 11)
+    store.dispose()
+
+
+def _single_plan(client: int) -> list[tuple[str, str, str, dict]]:
+    """The one-chain office's client ``client``: its 11 tasks of the bench organization."""
+    from bench.spine_bench import path_for
+
+    per_process = []
+    for i in range(client * 11, (client + 1) * 11):
+        pid, officer = f"{FY}/task_{i:05d}", f"officer_{i:05d}"
+        per_process.append([(pid, *step) for step in path_for(i, officer)])
+    return [row for rnd in zip(*per_process) for row in rnd]
+
+
+def ruam_client(url: str, office: str, client: int, barrier, out) -> None:
+    from engine.app import Ruam
+    from engine.logs import configure
+    from storage.store import Store
+
+    configure("WARNING")  # as a server logs: not a line per step
+    store = Store(url)
+    app = Ruam(store).for_office(office)
+    plan = _single_plan(client) if office.startswith(("single", "multi")) else _plan(app, FY, "1")
+    from workflow.machine import machine_for
+
+    machine_for(app.active().procedure)  # warm, as a running server is
+    barrier.wait()
+    t0 = time.perf_counter()
+    for pid, trigger, actor, evidence in plan:
+        app.advance(pid, trigger, actor, evidence)
+    out.put((t0, time.perf_counter(), len(plan)))
+    store.dispose()
+
+
+RAW_BODY = json.dumps({"kind": "process.transitioned", "data": steps.analysis()}, ensure_ascii=False)
+
+
+def raw_setup(url: str, offices: int) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS raw_ledger, raw_head, raw_process")
+        conn.execute("CREATE TABLE raw_ledger (office int, seq bigint, prev_hash text NOT NULL, hash text NOT NULL, "
+                     "process_id text, body text NOT NULL, PRIMARY KEY (office, seq), UNIQUE (office, prev_hash))")
+        conn.execute("CREATE TABLE raw_head (office int PRIMARY KEY, seq bigint NOT NULL, hash text NOT NULL)")
+        conn.execute("CREATE TABLE raw_process (office int, id text, state text, version int, "
+                     "PRIMARY KEY (office, id))")
+        for o in range(offices):
+            conn.execute("INSERT INTO raw_head VALUES (%s, 0, %s)", (o, "0" * 64))
+            for k in range(11):
+                conn.execute("INSERT INTO raw_process VALUES (%s, %s, 'start', 0)", (o, f"{FY}/t{k}"))
+
+
+def raw_client(url: str, office: int, n: int, barrier, out) -> None:
+    import psycopg
+
+    conn = psycopg.connect(url)
+    barrier.wait()
+    t0 = time.perf_counter()
+    for i in range(n):
+        pid = f"{FY}/t{i % 11}"
+        with conn.cursor() as cur:
+            cur.execute("SELECT seq, hash FROM raw_head WHERE office = %s FOR UPDATE", (office,))
+            seq, prev = cur.fetchone()
+            body = f'{{"office":{office},"prev_hash":"{prev}","seq":{seq + 1},"x":{RAW_BODY}}}'
+            digest = hashlib.sha256(body.encode()).hexdigest()
+            cur.execute("UPDATE raw_process SET state = %s, version = version + 1 WHERE office = %s AND id = %s",
+                        (f"s{i}", office, pid))
+            cur.execute("INSERT INTO raw_ledger VALUES (%s, %s, %s, %s, %s, %s)",
+                        (office, seq + 1, prev, digest, pid, body))
+            cur.execute("UPDATE raw_head SET seq = %s, hash = %s WHERE office = %s", (seq + 1, digest, office))
+        conn.commit()
+    out.put((t0, time.perf_counter(), n))
+    conn.close()
+
+
+def _run(target, arglists) -> float:
+    ctx = multiprocessing.get_context("spawn")
+    barrier, out = ctx.Barrier(len(arglists)), ctx.Queue()
+    procs = [ctx.Process(target=target, args=(*args, barrier, out)) for args in arglists]
+    for p in procs:
+        p.start()
+    results = [out.get() for _ in procs]
+    for p in procs:
+        p.join()
+        if p.exitcode:
+            raise SystemExit(f"a client failed (exit {p.exitcode})")
+    start, end = min(r[0] for r in results), max(r[1] for r in results)
+    return sum(r[2] for r in results) / (end - start)
+
+
+def overview_times(url: str, calls: int) -> list[float]:
+    from engine.app import Ruam
+    from engine.offices import overview
+    from storage.store import Store
+
+    store = Store(url)
+    app = Ruam(store)
+    rows = overview(app, "auditor")
+    times = []
+    for _ in range(calls):
+        t0 = time.perf_counter()
+        overview(app, "auditor")
+        times.append((time.perf_counter() - t0) * 1000)
+    store.dispose()
+    print(f"  the viewer's overview lists {len(rows)} offices")
+    return times
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/offices_bench")
+    ap.add_argument("--offices", type=int, default=245)
+    ap.add_argument("--clients", default="1,8,16")
+    ap.add_argument("--overview-calls", type=int, default=200)
+    ap.add_argument("--skip-setup", action="store_true")
+    args = ap.parse_args()
+    counts = [int(c) for c in args.clients.split(",")]
+    if sum(counts) >= args.offices:
+        raise SystemExit("--offices must exceed the clients of all runs together (each runs on a fresh office)")
+    if not args.skip_setup:
+        t0 = time.perf_counter()
+        setup(args.pg, args.offices, counts)
+        print(f"set-up: {args.offices} offices in {time.perf_counter() - t0:.0f} s")
+    raw_setup(args.pg, args.offices)
+    print("ruam: the shipped organization, an office per client; raw: psycopg, a chain per client;")
+    print("same org: the bench organization (one group), an office per client; one chain: the same in ONE office")
+    print(f"{'clients':>7} {'ruam':>7} {'raw':>7} {'ruam/raw':>9} {'same org':>9} {'one chain':>10} "
+          f"{'same/one':>9}  (steps/s)")
+    next_office = 1
+    for n in counts:
+        offices = [f"o{next_office + k:03d}" for k in range(n)]
+        next_office += n
+        ruam = _run(ruam_client, [(args.pg, code, 0) for code in offices])
+        raw = _run(raw_client, [(args.pg, k, 66) for k in range(n)])
+        same = _run(ruam_client, [(args.pg, f"multi{n}-{c}", 0) for c in range(n)])
+        one = _run(ruam_client, [(args.pg, f"single{n}", c) for c in range(n)])
+        print(f"{n:>7} {ruam:>7.0f} {raw:>7.0f} {ruam / raw:>8.0%} {same:>9.0f} {one:>10.0f} {same / one:>8.1f}x",
+              flush=True)
+    times = overview_times(args.pg, args.overview_calls)
+    times.sort()
+    p50, p99 = statistics.median(times), times[int(len(times) * 0.99) - 1]
+    print(f"cross-office overview of {args.offices - 1} offices: p50 {p50:.1f} ms, p99 {p99:.1f} ms (target < 100)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,126 @@
+"""Offices: add one, list them, show one; an overview of the offices a person may see.
+
+One database serves many offices; each has its own people, definitions, processes,
+calendar, outbox, files and hash chain (``storage`` scopes every query by office).
+A database made before offices is the default office (code ``default``), which
+every command uses unless told ``--office CODE`` (or ``RUAM_OFFICE``).
+
+The operator (``system``) adds offices: an office is where a central office's
+service begins to serve another office, not something a person of an office does.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from engine.app import Ruam
+from workflow.errors import NotFound, UsageError
+from workflow.replay import SYSTEM
+
+OFFICE_CODE = re.compile(r"^[a-z][a-z0-9-]{1,31}$")
+
+__all__ = ["OFFICE_CODE", "add_office", "list_offices", "overview", "show_office", "tick_every_office"]
+
+
+def add_office(app: Ruam, code: str, name_th: str, name_en: str = "", sender: str | None = None, *,
+               load_shipped: bool = True, actor: str = SYSTEM) -> dict[str, Any]:
+    """A new office (its chain empty); with ``load_shipped``, the shipped definitions loaded into it."""
+    if actor != SYSTEM:
+        raise UsageError("actor", "only the operator (system) adds offices", "เฉพาะผู้ดูแลระบบเพิ่มสำนักงานได้")
+    if not OFFICE_CODE.match(code or "") or code == "default":
+        raise UsageError("code", f"'{code}' is not an office code (2–32 of a-z 0-9 -, starting with a letter)",
+                         f"'{code}' ไม่ใช่รหัสสำนักงาน (a-z 0-9 - ยาว 2–32 ตัว ขึ้นต้นด้วยตัวอักษร)")
+    if not (name_th or "").strip():
+        raise UsageError("name_th", "is required", "ต้องระบุชื่อสำนักงานภาษาไทย")
+    if sender is not None and sender and "@" not in sender:
+        raise UsageError("sender", f"'{sender}' is not an email address", f"'{sender}' ไม่ใช่ที่อยู่อีเมล")
+    with app.store.transaction() as tx:
+        office_id = tx.add_office(code, name_th.strip(), (name_en or "").strip(), sender or None, app.now())
+    app.log.info("office.added", added=code, office_id=office_id)
+    office = app.for_office(code)
+    registered = []
+    if load_shipped:
+        from definitions import shipped_texts
+
+        registered = office.register_definitions(shipped_texts())
+    return {"code": code, "id": office_id, "definitions": registered}
+
+
+def _row(app: Ruam, row: dict) -> dict[str, Any]:
+    office = app.for_office(row["code"])
+    with office.store.reading() as tx:
+        seq, head = tx.head()
+        processes = len(tx.processes())
+        people = len(tx.people())
+    return {"code": row["code"], "name_th": row["name_th"], "name_en": row["name_en"], "sender": row["sender"],
+            "created_at": row["created_at"], "default": row["id"] == 1, "records": seq, "head_hash": head,
+            "processes": processes, "people": people}
+
+
+def list_offices(app: Ruam) -> list[dict[str, Any]]:
+    with app.store.reading() as tx:
+        rows = tx.office_rows()
+    return [_row(app, r) for r in rows]
+
+
+def show_office(app: Ruam, code: str) -> dict[str, Any]:
+    with app.store.reading() as tx:
+        row = tx.office_row(code)
+    if row is None:
+        raise NotFound("office", code, "สำนักงาน")
+    return _row(app, row)
+
+
+def granted_offices(app: Ruam, person: str) -> list[dict]:
+    """The offices (other than ``app``'s) that granted ``person`` of ``app``'s office a role, explicitly:
+    each by a role assignment there naming ``person@CODE``."""
+    with app.store.reading() as tx:
+        return [o for o in tx.offices_granting(f"{person}@{app.office}") if o["code"] != app.office]
+
+
+def overview(app: Ruam, person: str) -> list[dict[str, Any]]:
+    """A cross-office viewer's overview: per office granted, its processes by state and its open
+    (and overdue) calendar items, in one query over those offices."""
+    offices = granted_offices(app, person)
+    with app.store.reading() as tx:
+        counts = tx.office_counts([o["id"] for o in offices])
+    return [{"code": o["code"], "name_th": o["name_th"], "name_en": o["name_en"], **counts[o["id"]]}
+            for o in offices]
+
+
+def office_apps(app: Ruam) -> list[Ruam]:
+    """``app``'s database opened for each of its offices, in the offices' order."""
+    with app.store.reading() as tx:
+        codes = [r["code"] for r in tx.office_rows()]
+    return [app.for_office(code) for code in codes]
+
+
+def tick_every_office(app: Ruam, smtp=None, *, tick=None, deliver=None, seal=None) -> dict[str, Any]:
+    """The scheduler's wake-up over every office: each office's tick (under its own calendar lock,
+    so its items open exactly once) and its outbox. An office that fails (its definitions broken,
+    say) is logged and left for the next wake-up; the others go on. Returns, per office, its
+    summary, and the offices that failed with their error. ``seal(office)``, when given, seals the
+    office's tree when a seal is due (a day's, a quarter's end) and returns the seal or None."""
+    if tick is None:
+        from engine.calendar import tick
+    if deliver is None:
+        from engine.outbox import deliver
+
+    done: dict[str, Any] = {}
+    failed: dict[str, str] = {}
+    at = None
+    for office in office_apps(app):
+        try:
+            result = tick(office)
+            sent = deliver(office, smtp)
+            sealed = seal(office) if seal is not None else None
+        except Exception as exc:  # noqa: BLE001 - one office's trouble must not stop the others
+            failed[office.office] = f"{type(exc).__name__}: {exc}"[:500]
+            office.log.error("scheduler.office_failed", error=repr(exc))
+            continue
+        at = result.at
+        done[office.office] = result.summary() | {"outbox": sent}
+        if seal is not None:
+            done[office.office]["sealed"] = sealed.checkpoint.size if sealed else None
+    return {"at": at, "offices": done, "failed": failed}
