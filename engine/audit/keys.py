@@ -17,6 +17,12 @@ from workflow.errors import NotFound, UsageError
 from workflow.ledger import Record
 
 
+def office_key_dir(base: Path, office_code: str) -> Path:
+    """Each office's log has its own key (its name is the office's log): the default office's in
+    the key directory itself (as before offices), another office's in ``offices/CODE`` under it."""
+    return base if office_code == "default" else base / "offices" / office_code
+
+
 def default_key_dir(db_url: str) -> Path:
     """``ruam-keys`` next to a SQLite file; else the user's data directory."""
     url = db_url.strip()

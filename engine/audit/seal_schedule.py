@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 from engine.app import Ruam
-from engine.audit.keys import Keys, default_key_dir
+from engine.audit.keys import Keys, default_key_dir, office_key_dir
 from engine.audit.seals import Sealed, checkpoints, seal
 from workflow.fiscal import to_bangkok
 
@@ -58,5 +58,5 @@ def seal_if_due(app: Ruam, key_dir: Path | None = None, every: dt.timedelta = DE
     news = not signed or head > signed[0]["size"] + 1
     if seal_due(last_at, now, every, news=news) is None:
         return None
-    keys = Keys(key_dir or default_key_dir(app.store.url))
+    keys = Keys(office_key_dir(key_dir or default_key_dir(app.store.url), app.store.office_code))
     return seal(app, keys, snapshot=fold_snapshot(app))

@@ -78,8 +78,10 @@ def run_seal(args: argparse.Namespace) -> int:
     from engine.audit.seals import seal
     from engine.audit.since import fold_snapshot
 
+    from engine.audit.keys import office_key_dir
+
     app = open_app(args)
-    done = seal(app, Keys(key_dir(args)), actor=args.actor or SYSTEM, snapshot=fold_snapshot(app))
+    done = seal(app, Keys(office_key_dir(key_dir(args), app.store.office_code)), actor=args.actor or SYSTEM, snapshot=fold_snapshot(app))
     cp = done.checkpoint
     if args.output:
         Path(args.output).write_text(done.note, encoding="utf-8")
@@ -104,11 +106,11 @@ def run_seal(args: argparse.Namespace) -> int:
 
 
 def run_key(args: argparse.Namespace) -> int:
-    from engine.audit.keys import Keys
+    from engine.audit.keys import Keys, office_key_dir
     from engine.audit.seals import origin_of
 
-    keys = Keys(key_dir(args))
     app = open_app(args)
+    keys = Keys(office_key_dir(key_dir(args), app.store.office_code))
     name = origin_of(app)
     if args.what == "rotate":
         keys.rotate(name)

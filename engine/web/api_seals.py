@@ -21,10 +21,11 @@ router = APIRouter(prefix="/api")
 
 
 def _keys(request: Request):
-    from engine.audit.keys import Keys, default_key_dir
+    from engine.audit.keys import Keys, default_key_dir, office_key_dir
 
     given = os.environ.get("RUAM_KEY_DIR")
-    return Keys(FilePath(given) if given else default_key_dir(web_of(request).app.store.url))
+    app = web_of(request).app
+    return Keys(office_key_dir(FilePath(given) if given else default_key_dir(app.store.url), app.store.office_code))
 
 
 @router.get("/audit/proof/{seq}", tags=["audit"], responses=ERRORS, response_class=PlainTextResponse)
