@@ -45,11 +45,13 @@ class DocumentRef:
     name: str | None = None
     public: bool = True
     path: str | None = None    # where the public site serves it (relative to the base URL)
+    seq: int | None = None     # the ledger record it comes from (its inclusion proof: /public/…/proofs/SEQ)
 
     def as_dict(self) -> dict:
         return {"source": self.source, "kind": self.kind, "title": self.title, "number": self.number,
                 "date": self.date.isoformat() if self.date else None, "member": self.member,
-                "sha256": self.sha256, "name": self.name, "public": self.public, "path": self.path}
+                "sha256": self.sha256, "name": self.name, "public": self.public, "path": self.path,
+                "seq": self.seq}
 
 
 @dataclass(frozen=True)
@@ -164,6 +166,16 @@ def drafted_documents(app: Ruam, fiscal_year: int, task_id: str) -> list[Documen
     return out
 
 
+def _with_steps(documents: list[DocumentRef], steps: list) -> list[DocumentRef]:
+    """Each drafted document with the ledger record of the step it is drafted from (the latest firing)."""
+    from dataclasses import replace
+
+    from workflow.documents import KIND_TRIGGER
+
+    last = {s.trigger: s.seq for s in steps}
+    return [replace(d, seq=last.get(KIND_TRIGGER.get(d.kind, ""))) for d in documents]
+
+
 def _scans(history: list[dict], fiscal_year: int, task_id: str, step_titles: dict[str, str]) -> list[DocumentRef]:
     marks = public_marks(history)
     out, seen = [], set()
@@ -176,7 +188,7 @@ def _scans(history: list[dict], fiscal_year: int, task_id: str, step_titles: dic
             seen.add(ref["sha256"])
             public = marks.get(ref["sha256"], False)
             title = step_titles.get(step) or RECORD_TITLES.get(step) or ref["name"] or ""
-            out.append(DocumentRef("scan", step, title, sha256=ref["sha256"],
+            out.append(DocumentRef("scan", step, title, sha256=ref["sha256"], seq=body.get("seq"),
                                    name=ref["name"], public=public,
                                    path=f"/public/{fiscal_year}/{task_id}/files/{ref['sha256']}" if public else None))
     return out
@@ -247,7 +259,7 @@ def task_elements(app: Ruam, fiscal_year: int) -> list[TaskElements]:
                 improvements=reading.improvements, improvements_text=reading.improvements_text,
                 declined=reading.declined, opinions_received=reading.opinions_received, steps=reading.steps,
                 step_titles=titles, meetings=reading.meetings,
-                documents=drafted_documents(app, fiscal_year, task.id) if row else [],
+                documents=_with_steps(drafted_documents(app, fiscal_year, task.id), reading.steps) if row else [],
                 attachments=_scans(history, fiscal_year, task.id, titles),
                 reports=[_entry(i, cal_evidence.get(i["id"]), task.id) for i in mine if i["kind"] == "report"],
                 supervision=[_entry(i, cal_evidence.get(i["id"]), task.id) for i in over if i["kind"] == "checkpoint"],

@@ -48,7 +48,10 @@ def _public_page(request: Request, fiscal_year: int, task_id: str, status: int =
     pid = f"{fiscal_year}/{task_id}"
     require_process(web.app, pid)
     summary = public_summary(web.app, pid)
+    from engine.web.pages_seals import sealed_size  # each published document's proof, once sealed
+
     return render(request, "public_process.html", status=status, who=caller(request, web.accounts),
+                  sealed=sealed_size(web.app),
                   summary=summary, titles=option_titles(web.app, lang_of(request)), token=web.signer.issue(feedback_purpose(pid)),
                   error=error, received=received, opinion=opinion, name=name,
                   el=site.task_page(web.app, fiscal_year, task_id), office=site.office_name(web.app))
