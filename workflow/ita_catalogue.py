@@ -25,11 +25,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from workflow import yamltext
 from workflow.definitions import Title
 from workflow.errors import DefinitionError, Problem
 from workflow.ita import PERIOD_RULES
-from workflow.reader import ID_RE, Reader
+from workflow.reader import ID_RE, Reader, parse_yaml
 
 KIND = "ita_catalogue"
 CODE_RE = re.compile(r"^[A-Za-z]{1,3}[0-9]{1,3}(\.[0-9]{1,2})?$")
@@ -113,11 +112,7 @@ def _text(r: Reader, m: Any, key: str, where: str, required: bool = True) -> str
 def read_catalogue(text: str, file: str | None = None) -> ItaCatalogue:
     """One catalogue document, checked (every problem at once, with its line)."""
     r = Reader(file)
-    try:
-        data = yamltext.parse(text)
-    except yamltext.YamlSyntaxError as exc:
-        raise DefinitionError([Problem("(yaml)", f"not valid YAML: {exc.problem}", file, exc.line,
-                                       f"YAML ไม่ถูกต้อง: {exc.problem_th or exc.problem}")]) from None
+    data = parse_yaml(text, file)
     m = r.mapping(data, "(document)", 1)
     if m is None:
         raise DefinitionError(r.problems)

@@ -279,15 +279,18 @@ _BUILDERS = {"procedure": (read_procedure, Procedure), "organization": (_organiz
              "calendar": (_calendar, Calendar), "documents": (read_wording, Wording)}
 
 
-def load_definition(text: str, file: str | None = None) -> Definition:
-    """Parse and validate one definition document (all problems at once)."""
-    r = Reader(file)
+def parse_yaml(text: str, file: str | None = None) -> Any:
+    """A document's YAML with line numbers; bad YAML is a DefinitionError naming its line."""
     try:
-        data = yamltext.parse(text)
+        return yamltext.parse(text)
     except yamltext.YamlSyntaxError as exc:
         raise DefinitionError([Problem("(yaml)", f"not valid YAML: {exc.problem}", file, exc.line,
                                        f"YAML ไม่ถูกต้อง: {exc.problem_th or exc.problem}")]) from None
-    return _build_definition(r, data)
+
+
+def load_definition(text: str, file: str | None = None) -> Definition:
+    """Parse and validate one definition document (all problems at once)."""
+    return _build_definition(Reader(file), parse_yaml(text, file))
 
 
 def _build_definition(r: Reader, data: Any) -> Definition:

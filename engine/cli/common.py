@@ -172,6 +172,19 @@ def read_mapping_file(name: str, option: str = "--evidence-file") -> dict:
     return loaded
 
 
+def write_whole(path: Path, data: bytes) -> None:
+    """All or nothing: a temporary file beside the target, renamed over it (an error names --output)."""
+    from workflow.errors import UsageError
+
+    tmp = path.with_name(f".{path.name}.part")
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise UsageError("--output", f"cannot write {path}: {exc.strerror}", f"เขียนไฟล์ {path} ไม่ได้: {exc.strerror}") from None
+
+
 def refuse_nul(value, where: str) -> None:
     """UsageError naming the first key or text value in JSON-like data that holds a NUL (U+0000):
     it is not text, and PostgreSQL's text cannot store it."""

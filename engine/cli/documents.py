@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from engine.cli.common import EXIT_OK, Parser, add_common, fiscal_year, lang, open_app, print_json
+from engine.cli.common import EXIT_OK, Parser, add_common, fiscal_year, lang, open_app, print_json, write_whole
 
 
 def add_parsers(sub: Any) -> None:
@@ -98,23 +98,10 @@ def _render(args, fy: int, task: str, th: bool) -> int:
     if args.output == "-":
         sys.stdout.buffer.write(out.content)
         return EXIT_OK
-    _write(Path(args.output), out.content)
+    write_whole(Path(args.output), out.content)
     print(f"{'เขียน' if th else 'wrote'} {args.output}  ({len(out.content):,} {'ไบต์' if th else 'bytes'})  "
           f"sha256 {out.sha256}")
     return EXIT_OK
-
-
-def _write(path: Path, data: bytes) -> None:
-    """All or nothing: a temporary file beside the target, renamed over it."""
-    from workflow.errors import UsageError
-
-    tmp = path.with_name(f".{path.name}.part")
-    try:
-        tmp.write_bytes(data)
-        tmp.replace(path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise UsageError("--output", f"cannot write {path}: {exc.strerror}", f"เขียนไฟล์ {path} ไม่ได้: {exc.strerror}") from None
 
 
 def _register(args, th: bool) -> int:
@@ -127,7 +114,7 @@ def _register(args, th: bool) -> int:
     scope = (f"ปีงบประมาณ พ.ศ. {to_thai_digits(str(fy))}" if fy else f"ปี พ.ศ. {to_thai_digits(str(year))}" if year
              else "ปีนี้") if th else (f"fiscal year {fy} BE" if fy else f"year {year} BE" if year else "this year")
     if args.output:
-        _write(Path(args.output), register_xlsx(app, regs, f"ทะเบียน {scope}"))
+        write_whole(Path(args.output), register_xlsx(app, regs, f"ทะเบียน {scope}"))
         print(f"{'เขียน' if th else 'wrote'} {args.output}  ({'คำสั่ง' if th else 'orders'} "
               f"{to_thai_digits(str(len(regs['orders']))) if th else len(regs['orders'])}, "
               f"{'หนังสือส่ง' if th else 'letters'} "

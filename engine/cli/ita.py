@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from engine.cli.common import EXIT_OK, EXIT_REFUSED, Parser, add_common, fiscal_year, lang, open_app, print_json
+from engine.cli.common import EXIT_OK, EXIT_REFUSED, Parser, add_common, fiscal_year, lang, open_app, print_json, write_whole
 
 EXIT_MISSING = EXIT_REFUSED
 
@@ -92,13 +92,7 @@ def _sheet(args, report, base: str) -> int:
                          f"'{out.name}' ต้องลงท้ายด้วย .xlsx หรือ .csv")
     rows = sheet_rows(report, base)
     data = to_xlsx(rows, report) if suffix == ".xlsx" else to_csv(rows)
-    tmp = out.with_name(out.name + ".part")
-    try:
-        tmp.write_bytes(data)
-        tmp.replace(out)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise UsageError("--output", f"cannot write {out}: {exc.strerror}", f"เขียนไฟล์ {out} ไม่ได้") from None
+    write_whole(out, data)
     th = lang(args) == "th"
     have = sum(1 for r in rows if r.answer)
     print(f"บันทึกแบบตอบ OIT ปีงบประมาณ {report.fiscal_year} แล้ว: {len(rows)} ข้อ มี {have} ไม่มี {len(rows) - have} "
