@@ -37,6 +37,7 @@ NOT_PAGES = {"/healthz", "/openapi.json",  # GET routes outside /api that answer
              "/ita/sheet/{fiscal_year}.{fmt}",  # the OIT answer sheet (XLSX / CSV)
              "/processes/{fiscal_year}/{task_id}/documents/{kind}",  # a document of the record (a file)
              "/public/{fiscal_year}/{task_id}/documents/{kind}",  # a drafted document (a PDF file)
+             "/public/{fiscal_year}/{task_id}/proofs/{seq}",  # a published document's proof (a text file)
              "/reports/measure.{fmt}", "/reports/style.css", "/reports/font/{weight}.ttf"}  # the measure's report
 PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 
