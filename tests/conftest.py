@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import uuid
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -129,11 +131,38 @@ def store(db_url):
     assert checked_out == 0, f"{checked_out} connection(s) left checked out"
 
 
+_SQLITE_TEMPLATES: dict[str, Path] = {}  # the clock's moment -> an initialized demo database file
+
+
+def _from_template(store, clock, tmp_path_factory) -> None:
+    """A new SQLite test database starts as a copy of one made once per session by the same
+    ``init(demo=True)`` at the same moment (the migrations and the demo people are most of a
+    test's set-up); ``init`` then runs on the copy as on any database and finds it done."""
+    from engine.app import Ruam
+    from storage.store import Store
+
+    target = Path(store.url.removeprefix("sqlite:///")) if store.url.startswith("sqlite:///") else None
+    if target is None or (target.exists() and target.stat().st_size):
+        return
+    key = clock.now.isoformat()
+    if key not in _SQLITE_TEMPLATES:
+        made = tmp_path_factory.mktemp("template") / "ruam.db"
+        s = Store(f"sqlite:///{made}")
+        Ruam(s, clock=Clock(clock.now)).init(demo=True)
+        s.release_writer()
+        s.dispose()
+        _SQLITE_TEMPLATES[key] = made
+    store.release_writer()
+    store.engine.dispose()
+    shutil.copyfile(_SQLITE_TEMPLATES[key], target)
+
+
 @pytest.fixture
-def app(store, clock):
+def app(store, clock, tmp_path_factory):
     """An initialized Ruam with the shipped definitions and the demo people."""
     from engine.app import Ruam
 
+    _from_template(store, clock, tmp_path_factory)
     ruam = Ruam(store, clock=clock)
     ruam.init(demo=True)
     return ruam
