@@ -33,3 +33,25 @@ def listening_socket(host: str = "127.0.0.1") -> socket.socket:
     s.bind((host, 0))
     s.listen(128)
     return s
+
+
+def serving(web):
+    """The web app served by uvicorn in a thread on a free port: yields its base URL, then stops it
+    (for a pytest fixture: ``yield from serving(web)``)."""
+    import threading
+    import time
+
+    import uvicorn
+
+    sock = listening_socket()
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(web, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="off")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not srv.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(5)

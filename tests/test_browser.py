@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
 from tests import steps
-from tests.ports import listening_socket
+from tests.ports import serving
 from tests.webkit import PASSWORD
 
 CHROMIUM = os.environ.get("RUAM_CHROMIUM", "/usr/bin/chromium")
@@ -32,20 +30,7 @@ pytestmark = [pytest.mark.browser,
 
 @pytest.fixture
 def server(web):
-    import uvicorn
-
-    sock = listening_socket()
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(web, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="off")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(5)
+    yield from serving(web)
 
 
 @pytest.fixture

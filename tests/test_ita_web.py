@@ -4,15 +4,13 @@ running server: what an assessor opens, what the working group reads."""
 from __future__ import annotations
 
 import re
-import threading
-import time
 
 import pytest
 from fastapi.testclient import TestClient
 
 from tests import steps
 from tests.ita_helpers import cancel_others, complete_task
-from tests.ports import listening_socket
+from tests.ports import serving
 from tests.webkit import login
 
 SENDER = "นางสาวผู้ส่งความเห็น ทดสอบ"
@@ -95,20 +93,7 @@ def test_the_ita_page_is_for_the_admin_group_and_directors(client, opened):
 
 @pytest.fixture
 def running(web):
-    import uvicorn
-
-    sock = listening_socket()
-    port = sock.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(web, host="127.0.0.1", port=port, log_config=None, access_log=False,
-                                        lifespan="off"))
-    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(5)
+    yield from serving(web)
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
