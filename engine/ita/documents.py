@@ -1,10 +1,8 @@
-"""The drafted documents the public site serves as PDF: the hook to docs-core (#12).
+"""The drafted documents the public site serves as PDF.
 
 ``render_public`` calls ``engine.documents.service.render(app, fy, task, kind,
-member=…, fmt="pdf")`` for a document ``documents_of`` lists for the task.
-``engine.documents`` is on main it answers ``DocumentsNotAvailable`` (404, in Thai).
-HOOK for the lead: nothing to change here once docs-core lands, if its interface is
-the one the common brief fixes; ``engine.ita.elements.drafted_documents`` lists them.
+member=…, fmt="pdf")`` for a document ``engine.ita.elements.drafted_documents``
+lists for the task; any other answers ``DocumentsNotAvailable`` (404, in Thai).
 """
 
 from __future__ import annotations
@@ -32,6 +30,6 @@ def render_public(app: Ruam, fiscal_year: int, task_id: str, kind: str, member: 
     listed = [d for d in drafted_documents(app, fiscal_year, task_id) if d.kind == kind and d.member == member]
     if not listed:
         raise DocumentsNotAvailable(what)
-    from engine.documents import service  # type: ignore[import-not-found]  # noqa: PLC0415
+    from engine.documents import service  # noqa: PLC0415
 
     return service.render(app, fiscal_year, task_id, kind, member=member, fmt="pdf")

@@ -146,14 +146,8 @@ class TaskElements:
 # --------------------------------------------------------------------------- documents
 def drafted_documents(app: Ruam, fiscal_year: int, task_id: str) -> list[DocumentRef]:
     """The documents Ruam drafts for the task (``engine.documents.service.documents_of``), each
-    served as PDF at ``/public/{fy}/{task}/documents/{kind}[?member=N]``.
-
-    HOOK for the lead: docs-core (#12) provides ``engine.documents``; until it is on main this
-    answers an empty list, and the public site shows the signed scans only."""
-    try:
-        from engine.documents import service  # type: ignore[import-not-found]  # noqa: PLC0415
-    except ImportError:
-        return []
+    served as PDF at ``/public/{fy}/{task}/documents/{kind}[?member=N]``."""
+    from engine.documents import service  # noqa: PLC0415 - python-docx only when asked
     out = []
     for ref in service.documents_of(app, fiscal_year, task_id, lang="th"):
         member = getattr(ref, "member", None)

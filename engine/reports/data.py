@@ -80,18 +80,10 @@ def _facts(pid: str, task: str, records: list[Record]) -> tuple[mr.ProcessFacts,
     return facts, received, decided
 
 
-def _evidence_of(records: list[Record], trigger: str) -> list[tuple[dt.datetime, dict]]:
-    return [(r.moment, r.data.get("evidence") or {}) for r in records
-            if r.kind == "process.transitioned" and r.data.get("trigger") == trigger]
-
-
 def _elements(app: Ruam, fiscal_year: int, records: dict[str, list[Record]], moment: dt.datetime) -> dict:
-    """The four ITA elements per task: ``engine.ita.elements.task_elements`` where it is installed (the
-    assessor's reading: the whole year), else the closing step's evidence and the meetings' outsiders."""
-    try:
-        from engine.ita.elements import task_elements  # type: ignore[import-not-found]
-    except ImportError:
-        return {task: _elements_of(recs, moment) for task, recs in records.items()}
+    """The four ITA elements per task, as the assessor reads them (``engine.ita.elements``: the whole year)."""
+    from engine.ita.elements import task_elements
+
     return {e.task_id: _from_ita(e) for e in task_elements(app, fiscal_year)}
 
 
@@ -107,17 +99,6 @@ def _from_ita(e: Any) -> dict:
     return {"topic": e.topic or None, "participants": people or None, "results": e.results or None,
             "improvements": e.improvements_text or None, "outsiders": len(outside),
             "complete": bool(e.complete) and all(e.complete.values())}
-
-
-def _elements_of(recs: list[Record], moment: dt.datetime) -> dict:
-    closing = [e for at, e in _evidence_of(recs, "close") if at < moment]
-    last = closing[-1] if closing else {}
-    outsiders = []
-    for at, ev in _evidence_of(recs, "record_meeting"):
-        if at < moment:
-            outsiders += [a for a in ev.get("attendees") or [] if a.get("external")]
-    elements = {k: last.get(k) or None for k in ("topic", "participants", "results", "improvements")}
-    return elements | {"outsiders": len(outsiders), "complete": all(elements.values()) and bool(outsiders)}
 
 
 def _record_at(tx: Tx, seq: int | None) -> Record | None:
