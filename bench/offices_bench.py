@@ -16,13 +16,18 @@ start to the last finish. Beside it, in the same run:
 - **one chain**: Ruam with every client in the *same* office (each on its own fiscal
   year's processes), i.e. what a database with one chain does (today's single
   office, whose appenders all queue on one head row).
+- **before offices** (``--before REV``, default the last commit before offices): that
+  commit's Ruam — one global chain — checked out into a temporary directory and driven
+  by ``bench/one_chain_clients.py`` in a database of its own (``…_before``): the same
+  bench organization, each client its own 11 processes, all in the one chain. This is
+  "today's single-chain Ruam" of issue #14, measured on the same machine in the same run.
 
 And a cross-office viewer (granted the auditor role by every office) asking for the
 overview of all offices (``engine.offices.overview``, what ``/api/offices`` answers):
 its p50/p99 over ``--overview-calls`` calls.
 
-Targets (issue #14): at 8 clients, Ruam ≥ 60% of raw and ≥ 2.5× one chain;
-overview p99 < 100 ms.
+Targets (issue #14): at 8 clients, Ruam ≥ 60% of raw and ≥ 2.5× the single-chain Ruam
+before offices; overview p99 < 100 ms.
 """
 
 from __future__ import annotations
@@ -32,7 +37,9 @@ import hashlib
 import json
 import multiprocessing
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -41,6 +48,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests import steps  # noqa: E402 - the same evidence the tests use
 
 FY = 2570
+HERE = Path(__file__).resolve().parents[1]
+BEFORE_OFFICES = "1a0e4b4"  # the last commit with one global chain (before issue #14's work)
 
 
 def _reset(url: str) -> None:
@@ -212,6 +221,54 @@ def _run(target, arglists) -> float:
     return sum(r[2] for r in results) / (end - start)
 
 
+class Before:
+    """An earlier commit's Ruam in a temporary directory, with a database of its own."""
+
+    def __init__(self, rev: str, url: str, clients: int) -> None:
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.engine import make_url
+
+        self.tmp = tempfile.TemporaryDirectory(prefix="ruam-before-")
+        self.tree = self.tmp.name
+        archive = subprocess.run(["git", "-C", str(HERE), "archive", rev], check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", self.tree], input=archive, check=True)
+        base = make_url(url.replace("postgresql://", "postgresql+psycopg://", 1))
+        self.name = f"{base.database}_before"
+        self.admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with self.admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{self.name}"'))
+        self.url = base.set(drivername="postgresql", database=self.name).render_as_string(hide_password=False)
+        self._script = str(HERE / "bench" / "one_chain_clients.py")
+        subprocess.run([sys.executable, self._script, "setup", self.url, str(clients)], cwd=self.tree, check=True)
+        self.next_client = 0
+
+    def run(self, n: int) -> float:
+        procs = [subprocess.Popen([sys.executable, self._script, "client", self.url, str(self.next_client + k)],
+                                  cwd=self.tree, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                 for k in range(n)]
+        self.next_client += n
+        for p in procs:
+            if p.stdout.readline().strip() != "ready":
+                raise SystemExit("a client of the earlier commit failed to start")
+        for p in procs:
+            p.stdin.write("go\n")
+            p.stdin.flush()
+        results = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
+        if any(p.returncode for p in procs):
+            raise SystemExit("a client of the earlier commit failed")
+        start, end = min(r["t0"] for r in results), max(r["t1"] for r in results)
+        return sum(r["steps"] for r in results) / (end - start)
+
+    def close(self) -> None:
+        from sqlalchemy import text
+
+        with self.admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+        self.admin.dispose()
+        self.tmp.cleanup()
+
+
 def overview_times(url: str, calls: int) -> list[float]:
     from engine.app import Ruam
     from engine.offices import overview
@@ -237,6 +294,8 @@ def main() -> None:
     ap.add_argument("--clients", default="1,8,16")
     ap.add_argument("--overview-calls", type=int, default=200)
     ap.add_argument("--skip-setup", action="store_true")
+    ap.add_argument("--before", default=BEFORE_OFFICES, metavar="REV",
+                    help="the single-chain Ruam to compare with (a git revision; '' to skip)")
     args = ap.parse_args()
     counts = [int(c) for c in args.clients.split(",")]
     if sum(counts) >= args.offices:
@@ -246,10 +305,12 @@ def main() -> None:
         setup(args.pg, args.offices, counts)
         print(f"set-up: {args.offices} offices in {time.perf_counter() - t0:.0f} s")
     raw_setup(args.pg, args.offices)
+    before = Before(args.before, args.pg, sum(counts)) if args.before else None
     print("ruam: the shipped organization, an office per client; raw: psycopg, a chain per client;")
-    print("same org: the bench organization (one group), an office per client; one chain: the same in ONE office")
+    print("same org: the bench organization (one group), an office per client; one chain: the same in ONE office;")
+    print(f"before: the same in the one global chain of the Ruam before offices ({args.before or 'skipped'})")
     print(f"{'clients':>7} {'ruam':>7} {'raw':>7} {'ruam/raw':>9} {'same org':>9} {'one chain':>10} "
-          f"{'same/one':>9}  (steps/s)")
+          f"{'same/one':>9} {'before':>7} {'same/before':>12}  (steps/s)")
     next_office = 1
     for n in counts:
         offices = [f"o{next_office + k:03d}" for k in range(n)]
@@ -258,8 +319,11 @@ def main() -> None:
         raw = _run(raw_client, [(args.pg, k, 66) for k in range(n)])
         same = _run(ruam_client, [(args.pg, f"multi{n}-{c}", 0) for c in range(n)])
         one = _run(ruam_client, [(args.pg, f"single{n}", c) for c in range(n)])
-        print(f"{n:>7} {ruam:>7.0f} {raw:>7.0f} {ruam / raw:>8.0%} {same:>9.0f} {one:>10.0f} {same / one:>8.1f}x",
-              flush=True)
+        old = before.run(n) if before else float("nan")
+        print(f"{n:>7} {ruam:>7.0f} {raw:>7.0f} {ruam / raw:>8.0%} {same:>9.0f} {one:>10.0f} {same / one:>8.1f}x"
+              f" {old:>7.0f} {same / old:>11.1f}x", flush=True)
+    if before:
+        before.close()
     times = overview_times(args.pg, args.overview_calls)
     times.sort()
     p50, p99 = statistics.median(times), times[int(len(times) * 0.99) - 1]

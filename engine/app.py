@@ -378,15 +378,17 @@ class Ruam(PeopleCommands):
             if missing:
                 raise EvidenceInvalid(trigger, [Problem("attachments", f"file {h[:12]}… is not stored; "
                                                                        "upload it first") for h in missing])
-            new_version = tx.move_process(process_id, proc["version"], step.dest, now)
-            for guard in spec.guards:
-                if guard.check == "unique_document_number":
-                    number = step.evidence.get(guard.params["field"])
-                    day = step.evidence.get(guard.params["date_field"])
-                    if number and day:
-                        tx.reserve_document_number(guard.params["document_kind"],
-                                                   dt.date.fromisoformat(day).year,
-                                                   normalize_doc_number(number), process_id)
+            reserves = [g for g in spec.guards if g.check == "unique_document_number"]
+            # a step whose only writes are the move and its record does both in one go
+            # (one statement on PostgreSQL); the others move first, as the lock order asks
+            new_version = (proc["version"] + 1 if not (reserves or decides)
+                           else tx.move_process(process_id, proc["version"], step.dest, now))
+            for guard in reserves:
+                number = step.evidence.get(guard.params["field"])
+                day = step.evidence.get(guard.params["date_field"])
+                if number and day:
+                    tx.reserve_document_number(guard.params["document_kind"], dt.date.fromisoformat(day).year,
+                                               normalize_doc_number(number), process_id)
             if decides:
                 tx.mark_feedback_decided(process_id)
             data: dict[str, Any] = {"trigger": trigger, "kind": step.kind, "from": step.source,
@@ -394,8 +396,12 @@ class Ruam(PeopleCommands):
                                     "procedure": procedure.version, "version": new_version}
             if note:
                 data["note"] = note.strip()
-            [rec] = tx.append([Entry(kind="process.transitioned", at=now, actor=actor, role=role,
-                                     responsible=responsible, process=process_id, data=data)], commit=True)
+            entry = Entry(kind="process.transitioned", at=now, actor=actor, role=role,
+                          responsible=responsible, process=process_id, data=data)
+            if reserves or decides:
+                [rec] = tx.append([entry], commit=True)
+            else:
+                rec = tx.move_and_append(process_id, proc["version"], step.dest, entry)
         self.log.info("process.transitioned", process=process_id, trigger=trigger, actor=actor,
                       role=role, state=step.dest, seq=rec.seq)
         return rec

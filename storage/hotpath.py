@@ -63,6 +63,22 @@ _PG.update({
         "moved AS (UPDATE chain_head SET seq = sealed.seq, hash = sealed.hash FROM sealed WHERE chain_head.id = %s) "
         "INSERT INTO ledger (office_id, seq, prev_hash, hash, kind, process_id, actor, recorded_at, body) "
         "SELECT %s, seq, prev, hash, %s, %s, %s, %s, body FROM sealed RETURNING seq, prev_hash, hash",
+    # a step's process move and its record's seal in one statement (a step with no other
+    # write): the process row is updated first (the one-time EXISTS filter runs the UPDATE
+    # before the head is scanned, so the lock order stays process row, then head) and the
+    # record is sealed only if the process was still at the version the step read; no row
+    # back means it was not (``Conflict``), and nothing was sealed.
+    "move_and_seal_one":
+        "WITH moved AS (UPDATE processes SET state = %s, version = version + 1, updated_at = %s "
+        "WHERE office_id = %s AND id = %s AND version = %s RETURNING version), "
+        "head AS (SELECT seq, hash FROM chain_head WHERE id = %s AND EXISTS (SELECT 1 FROM moved) FOR UPDATE), "
+        "rec AS (SELECT seq + 1 AS seq, hash AS prev, %s || hash || %s || (seq + 1)::text || '}' AS body "
+        "FROM head), "
+        "sealed AS (SELECT seq, prev, body, encode(sha256(convert_to(body, 'UTF8')), 'hex') AS hash FROM rec), "
+        "moved_head AS (UPDATE chain_head SET seq = sealed.seq, hash = sealed.hash FROM sealed "
+        "WHERE chain_head.id = %s) "
+        "INSERT INTO ledger (office_id, seq, prev_hash, hash, kind, process_id, actor, recorded_at, body) "
+        "SELECT %s, seq, prev, hash, %s, %s, %s, %s, body FROM sealed RETURNING seq, prev_hash, hash",
     # the database's sha256 of a text, against Python's (checked once per engine)
     "sha256_of": "SELECT encode(sha256(convert_to(%s, 'UTF8')), 'hex'), current_setting('server_encoding')",
 })
