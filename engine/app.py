@@ -100,7 +100,9 @@ class Ruam(PeopleCommands):
         # bumped when this process activates definitions (the web's cached organization)
         self.definitions_generation = 0
         # task -> (organization version, scopes covering the task): advance's guess
-        self._scopes_seen: dict[str, tuple[str, set[str | None]]] = {}
+        # per task: (organization version, the scopes covering it, procedure version) last seen
+        self._scopes_seen: dict[str, tuple[str, set[str | None], str]] = {}
+        self._reads_cache: dict[tuple[str, str], tuple[bool, bool]] = {}
         # the same database's other offices, opened once each (``for_office``)
         self._offices: dict[str | None, Ruam] = {None if store.office_code == "default" else store.office_code: self}
         from engine.logs import get_logger
@@ -330,8 +332,12 @@ class Ruam(PeopleCommands):
         # last seen with: the assignments are read with the process row, in one round
         # trip on PostgreSQL; re-read below if the process names another organization.
         hint = self._scopes_seen.get(task_id)
+        # what the trigger's guards will read (the process's history, its open feedback):
+        # asked for with the process row, so they come in the same round trip on PostgreSQL
+        history, feedback = self._trigger_reads(hint[2], trigger) if hint else (False, False)
         with self.store.transaction() as tx:
-            proc, held = tx.step_reads(process_id, hint[1] if hint else None)
+            proc, held, extra = tx.step_reads(process_id, hint[1] if hint else None,
+                                              history=history, feedback=feedback)
             if proc is None:
                 raise NotFound("process", process_id, "กระบวนการ")
             procedure: Procedure = self.definition(proc["procedure_version"], tx)  # type: ignore[assignment]
@@ -347,13 +353,14 @@ class Ruam(PeopleCommands):
                 raise InvalidTransition(process_id, state,
                                         trigger, sorted({t.trigger for t in procedure.transitions_from(state)}))
             scopes = org.scopes_covering(proc["task_id"])
-            if held is not None and hint is not None and hint[0] == org.version and hint[1] == scopes:
+            if held is not None and hint is not None and hint[0] == org.version and hint[1] == scopes \
+                    and hint[2] == procedure.version:
                 assignments = held
             else:
                 assignments = tx.assignments_for_scopes(scopes)
                 if len(self._scopes_seen) > 100_000:
                     self._scopes_seen.clear()
-                self._scopes_seen[task_id] = (org.version, scopes)
+                self._scopes_seen[task_id] = (org.version, scopes, procedure.version)
             role = acting_role(assignments, actor, spec.roles, scopes, now)
             if role is None:
                 if tx.get_person(actor) is None and actor != SYSTEM:
@@ -368,10 +375,16 @@ class Ruam(PeopleCommands):
             refs = {g.params["ref"].split(".", 1)[0] for g in spec.guards
                     if g.check in ("not_before", "covers") and "." in g.params["ref"].split("[", 1)[0]}
             decides = any(g.check == "decides_all_feedback" for g in spec.guards)
-            ctx = GuardContext(now=now, history=latest_evidence(tx.record_texts(process_id), refs) if refs else {},
+            if hint is None or hint[2] != procedure.version:
+                extra = {}
+            texts = extra.get("history") if refs else None
+            received = tuple(extra["feedback"] if "feedback" in extra
+                             else tx.open_feedback(process_id)) if decides else ()
+            ctx = GuardContext(now=now, history=latest_evidence(
+                                   texts if texts is not None else tx.record_texts(process_id), refs) if refs else {},
                                document_number_taken=lambda kind, year, number: tx.document_owner(
                                    kind, year, number) not in (None, process_id),
-                               received_feedback=tuple(tx.open_feedback(process_id)) if decides else (),
+                               received_feedback=received,
                                fiscal_year=int(process_id.partition("/")[0]))
             step = machine_for(procedure).fire(process_id, state, trigger, evidence, ctx)
             missing = [h for h in attachment_hashes(spec.evidence, step.evidence) if not tx.has_attachment(h)]
@@ -381,7 +394,8 @@ class Ruam(PeopleCommands):
             reserves = [g for g in spec.guards if g.check == "unique_document_number"]
             # a step whose only writes are the move and its record does both in one go
             # (one statement on PostgreSQL); the others move first, as the lock order asks
-            new_version = (proc["version"] + 1 if not (reserves or decides)
+            other_writes = bool(reserves or received)
+            new_version = (proc["version"] + 1 if not other_writes
                            else tx.move_process(process_id, proc["version"], step.dest, now))
             for guard in reserves:
                 number = step.evidence.get(guard.params["field"])
@@ -389,8 +403,8 @@ class Ruam(PeopleCommands):
                 if number and day:
                     tx.reserve_document_number(guard.params["document_kind"], dt.date.fromisoformat(day).year,
                                                normalize_doc_number(number), process_id)
-            if decides:
-                tx.mark_feedback_decided(process_id)
+            if received:  # the opinions this step's evidence answered (one arriving meanwhile stays open)
+                tx.mark_feedback_decided(process_id, received)
             data: dict[str, Any] = {"trigger": trigger, "kind": step.kind, "from": step.source,
                                     "to": step.dest, "evidence": step.evidence,
                                     "procedure": procedure.version, "version": new_version}
@@ -398,13 +412,29 @@ class Ruam(PeopleCommands):
                 data["note"] = note.strip()
             entry = Entry(kind="process.transitioned", at=now, actor=actor, role=role,
                           responsible=responsible, process=process_id, data=data)
-            if reserves or decides:
+            if other_writes:
                 [rec] = tx.append([entry], commit=True)
             else:
                 rec = tx.move_and_append(process_id, proc["version"], step.dest, entry)
         self.log.info("process.transitioned", process=process_id, trigger=trigger, actor=actor,
                       role=role, state=step.dest, seq=rec.seq)
         return rec
+
+    def _trigger_reads(self, procedure_version: str, trigger: str) -> tuple[bool, bool]:
+        """Whether some transition of ``trigger`` reads the process's history, or its open
+        feedback (a guess made before the process's state is read; the step checks it)."""
+        key = (procedure_version, trigger)
+        found = self._reads_cache.get(key)
+        if found is None:
+            procedure = self._cache.get(procedure_version)
+            if not isinstance(procedure, Procedure):
+                return False, False
+            specs = [t for t in procedure.transitions if t.trigger == trigger]
+            found = self._reads_cache[key] = (
+                any(g.check in ("not_before", "covers") and "." in g.params["ref"].split("[", 1)[0]
+                    for t in specs for g in t.guards),
+                any(g.check == "decides_all_feedback" for t in specs for g in t.guards))
+        return found
 
     def send_back(self, process_id: str, actor: str, reason: str,
                   expected_version: int | None = None) -> Record:

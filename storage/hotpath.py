@@ -30,7 +30,7 @@ SQL = {
                       "AND number = ?",
     "open_feedback": "SELECT id FROM feedback WHERE office_id = ? AND process_id = ? AND decided = ? "
                      "ORDER BY received_at",
-    "decide_feedback": "UPDATE feedback SET decided = ? WHERE office_id = ? AND process_id = ? AND decided = ?",
+    "decide_feedback": "UPDATE feedback SET decided = ? WHERE office_id = ? AND process_id = ? AND id IN ({marks})",
     "reserve_document": "INSERT INTO document_numbers (office_id, kind, year, number, process_id) "
                         "VALUES (?, ?, ?, ?, ?)",
     "assignments_in": "SELECT id, person_id, role, scope, valid_from, valid_until FROM role_assignments "
@@ -47,7 +47,12 @@ _PG.update({
         "SELECT p.state, p.version, p.task_id, p.procedure_version, p.organization_version, "
         "(SELECT json_agg(json_build_array(a.id, a.person_id, a.role, a.scope, a.valid_from, a.valid_until) "
         "ORDER BY a.id) FROM role_assignments a WHERE a.office_id = %s AND (a.scope IS NULL OR a.scope IN ({marks}))) "
-        "FROM processes p WHERE p.office_id = %s AND p.id = %s",
+        "{extras}FROM processes p WHERE p.office_id = %s AND p.id = %s",
+    # …with what the step's guards read: the process's record texts (as records_for) and its
+    # open feedback (as open_feedback)
+    "with_history": ", (SELECT array_agg(body ORDER BY seq) FROM ledger WHERE office_id = %s AND process_id = %s) ",
+    "with_feedback": ", (SELECT array_agg(id ORDER BY received_at) FROM feedback WHERE office_id = %s "
+                     "AND process_id = %s AND decided = false) ",
     # one record sealed onto the chain in one statement, the head locked only for it:
     # the record's canonical text comes from workflow with its two chain slots open
     # (``Record.template``); under the head's row lock the database fills them with

@@ -391,21 +391,37 @@ class Tx(LedgerReads, CalendarTx, OfficeRows, RegistryRows):
         return {"state": row[0], "version": row[1], "task_id": row[2], "procedure_version": row[3],
                 "organization_version": row[4]}
 
-    def step_reads(self, process_id: str,
-                   scopes: set[str | None] | None) -> tuple[dict | None, list[Assignment] | None]:
+    def step_reads(self, process_id: str, scopes: set[str | None] | None, *, history: bool = False,
+                   feedback: bool = False) -> tuple[dict | None, list[Assignment] | None, dict]:
         """``process_head`` and, if ``scopes`` is given (the caller's guess of the scopes
         covering the task), ``assignments_for_scopes(scopes)``: on PostgreSQL in one
-        round trip. The caller checks the guess against the process's organization."""
+        round trip, with — when asked — the process's record texts (``history``, as
+        ``record_texts``) and its open feedback (``feedback``, as ``open_feedback``) in the
+        third value's keys of those names. The caller checks the guess against the
+        process's organization, and reads what the third value lacks itself."""
         d = self.dialect
         if d != "postgresql" or not scopes:
-            return self.process_head(process_id), (self.assignments_for_scopes(scopes) if scopes else None)
+            return (self.process_head(process_id), (self.assignments_for_scopes(scopes) if scopes else None), {})
         named = tuple(x for x in scopes if x is not None)
-        q = hot.sql(d, "process_head_with_assignments", marks=hot.marks(d, len(named)))
-        row = self._run(q, (self.office_id, *named, self.office_id, process_id)).fetchone()
+        extras, params = "", [self.office_id, *named]
+        if history:
+            extras += hot.sql(d, "with_history")
+            params += (self.office_id, process_id)
+        if feedback:
+            extras += hot.sql(d, "with_feedback")
+            params += (self.office_id, process_id)
+        q = hot.sql(d, "process_head_with_assignments", marks=hot.marks(d, len(named)), extras=extras)
+        row = self._run(q, (*params, self.office_id, process_id)).fetchone()
         if row is None:
-            return None, None
+            return None, None, {}
+        extra, at = {}, 6
+        if history:
+            extra["history"] = row[at] or []
+            at += 1
+        if feedback:
+            extra["feedback"] = row[at] or []
         # the assignments come as one JSON array (times as ISO text, which read_time takes)
-        return self._process_head_row(row), self._assignment_rows(row[5] or ())
+        return self._process_head_row(row), self._assignment_rows(row[5] or ()), extra
 
     def stream_processes(self, batch: int = 5000,
                          part: tuple[str | None, str | None] | None = None) -> Iterator[dict]:
@@ -490,8 +506,11 @@ class Tx(LedgerReads, CalendarTx, OfficeRows, RegistryRows):
         rows = self._run(hot.sql(self.dialect, "open_feedback"), (self.office_id, process_id, False)).fetchall()
         return [r[0] for r in rows]
 
-    def mark_feedback_decided(self, process_id: str) -> None:
-        self._run(hot.sql(self.dialect, "decide_feedback"), (True, self.office_id, process_id, False))
+    def mark_feedback_decided(self, process_id: str, ids: Sequence[str]) -> None:
+        """The process's opinions ``ids`` are decided (those a closing step's evidence answered)."""
+        d = self.dialect
+        self._run(hot.sql(d, "decide_feedback", marks=hot.marks(d, len(ids))),
+                  (True, self.office_id, process_id, *ids))
 
 
 _public = public
