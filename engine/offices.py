@@ -22,8 +22,8 @@ from workflow.replay import SYSTEM
 
 OFFICE_CODE = re.compile(r"^[a-z][a-z0-9-]{1,31}$")
 
-__all__ = ["OFFICE_CODE", "add_office", "display_name", "list_offices", "office_names", "overview", "show_office",
-           "this_office", "tick_every_office"]
+__all__ = ["OFFICE_CODE", "add_office", "display_name", "list_offices", "office_names", "overview", "problem",
+           "show_office", "shown", "this_office", "tick_every_office", "wakeups"]
 DEFAULT = "default"
 
 
