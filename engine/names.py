@@ -408,4 +408,5 @@ FIELD_TYPES = {"text": ("ข้อความ", "text"), "date": ("วันท
                "attachment": ("ไฟล์แนบ", "attachment")}
 
 
-__all__ = ["FIELD_TYPES", "KINDS", "Names", "OUTBOX_STATUSES", "calendar_status", "definition_kind", "explain", "pick"]
+__all__ = ["FIELD_TYPES", "KINDS", "OUTBOX_STATUSES", "Names", "calendar_status", "definition_kind", "explain",
+           "office_name", "outbox_status", "pick"]

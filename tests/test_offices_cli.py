@@ -95,18 +95,33 @@ def test_tick_all_offices_json_lists_each_office_and_every_office_ok_is_exit_0(t
 
 def test_tick_all_offices_with_office_is_a_usage_error(three, capsys):
     app, db = three
-    code, out, err = _run(capsys, "--db", db, "--office", "north", "tick", "--all-offices")
+    code, _, err = _run(capsys, "--db", db, "--office", "north", "tick", "--all-offices")
     assert code == 2 and "--office" in err and "Traceback" not in err
     code, _, err = _run(capsys, "--db", db, "tick", "--all-offices", "--office", "north")
     assert code == 2
     assert app.for_office("north").processes() == []           # nothing ticked
 
 
+def test_tick_all_offices_ahead_of_a_real_databases_clock_is_refused_once(store, capsys):
+    from engine.app import Ruam
+
+    app = Ruam(store)
+    app.init()  # a real office's database (not a demonstration): its clock is the real one
+    add_office(app, "north", "สำนักงานเหนือ", "North office")
+    capsys.readouterr()
+    code, out, err = _run(capsys, "--db", store.url, "tick", "--all-offices", "--now", "2580-01-01")
+    assert code == 1 and out == "" and err.count("ตรวจปฏิทินล่วงหน้าไม่ได้") == 1
+    assert app.for_office("north").processes() == [] and app.processes() == []
+    info = json.loads(_run(capsys, "--db", store.url, "status", "--json")[1])
+    assert [o["last_error"] for o in info["offices"]] == [None, None]   # not an office's failure
+    assert _run(capsys, "--db", store.url, "tick", "--all-offices")[0] == 0   # now: every office ticked
+
+
 def test_tick_all_offices_is_the_schedulers_wake_up(three, capsys, monkeypatch):
     """One piece of code: the command calls what the scheduler calls."""
     import engine.offices
 
-    app, db = three
+    _app, db = three
     seen = []
     real = engine.offices.tick_every_office
 
@@ -240,7 +255,7 @@ def test_the_overview_and_another_offices_pages_name_the_default_office_by_its_l
     # the default office's auditor, shown in north's pages with their office's name
     assert any(p["id"] == "auditor@default" and p["position"].endswith(LETTERHEAD_NAME)
                for p in north.people_to_name())
-    auditor, session = _signed_in(web.state.web, "auditor")
+    auditor, _session = _signed_in(web.state.web, "auditor")
     with TestClient(web) as client:
         [row] = client.get("/api/offices", headers=auditor).json()
         assert row["name_th"] == "สำนักงานเหนือ"

@@ -137,7 +137,7 @@ def tick_command(args) -> int:
 def tick_all_offices(args) -> int:
     """``ruam tick --all-offices``: every office's tick and outbox as the service's wake-up does
     (``engine.offices.tick_every_office``); one line per office, by its name; exit 1 if any failed."""
-    from engine.clock import load
+    from engine.clock import TickAhead, load, simulated
     from engine.offices import office_names, shown, tick_every_office
     from engine.outbox import SmtpConfig
     from workflow.errors import UsageError
@@ -149,6 +149,8 @@ def tick_all_offices(args) -> int:
                          "ใช้ --office คู่กับ --all-offices ไม่ได้ (--all-offices ตรวจปฏิทินทุกสำนักงาน)")
     app = open_app(args)
     at = moment(args.now, "--now")
+    if at is not None and at > app.now() and simulated(app) is None:
+        raise TickAhead(at, app.now())  # the operator's moment, refused once (not as every office's failure)
     before = app.clock_offset
     every = tick_every_office(app, SmtpConfig.from_env(os.environ), now=at)
     load(app)  # a demonstration database's clock, as the ticks left it
