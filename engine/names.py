@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from workflow.definitions import Calendar, FieldSpec, Organization, Procedure
+from workflow.errors import RuamError
 from workflow.fiscal import format_date_be, format_datetime_be, parse_date
 
 KINDS: dict[str, tuple[str, str]] = {
@@ -66,11 +67,34 @@ def definition_kind(kind: str, lang: str) -> str:
     return pick(DEFINITION_KINDS.get(kind, (kind, kind)), lang)
 
 
+def outbox_status(status: str, lang: str) -> str:
+    """A notification's status in words (needs no definitions: ``ruam status`` of a broken office)."""
+    return pick(OUTBOX_STATUSES[status], lang) if status in OUTBOX_STATUSES else status
+
+
 def calendar_status(status: str, lang: str) -> str:
     """A calendar item's status in words (the titles ``workflow.calendar.schedule`` gives)."""
     from workflow.calendar.schedule import STATUS_TITLES
 
     return pick(STATUS_TITLES.get(status, (status, status)), lang)
+
+
+def office_name(app: Any, row: dict) -> tuple[str, str]:
+    """An office's name as every face shows it (Thai, English): its stored names, except the default
+    office's, which the migration that made offices (0007) named ``สำนักงานหลัก`` for want of better:
+    it is the office name on the letterhead of its active organization when that has one (then no
+    English name, so English readers read that Thai name), else the stored names.
+    An office added by the operator keeps the names it was given."""
+    stored = (row["name_th"], row["name_en"])
+    if row["code"] != "default":
+        return stored
+    try:
+        letterhead = app.for_office("default").active().organization.letterhead
+    except RuamError:  # no definitions active (or not readable): the stored name
+        return stored
+    if letterhead is not None and letterhead.office_name:
+        return letterhead.office_name, ""
+    return stored
 
 
 class Names:
@@ -154,7 +178,7 @@ class Names:
         return definition_kind(kind, self.lang)
 
     def outbox_status(self, status: str) -> str:
-        return pick(OUTBOX_STATUSES[status], self.lang) if status in OUTBOX_STATUSES else status
+        return outbox_status(status, self.lang)
 
     def round(self, round_id: str | None) -> str:
         if not round_id:
@@ -384,4 +408,5 @@ FIELD_TYPES = {"text": ("ข้อความ", "text"), "date": ("วันท
                "attachment": ("ไฟล์แนบ", "attachment")}
 
 
-__all__ = ["FIELD_TYPES", "KINDS", "Names", "OUTBOX_STATUSES", "calendar_status", "definition_kind", "explain", "pick"]
+__all__ = ["FIELD_TYPES", "KINDS", "OUTBOX_STATUSES", "Names", "calendar_status", "definition_kind", "explain",
+           "office_name", "outbox_status", "pick"]

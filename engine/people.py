@@ -137,6 +137,8 @@ class PeopleCommands:
         people = self.people()
         with self.store.reading() as tx:
             granted = sorted({a.person for a in tx.assignments() if "@" in a.person})
+        from engine.names import office_name
+
         for qualified in granted:
             person, _, code = qualified.partition("@")
             try:
@@ -146,7 +148,7 @@ class PeopleCommands:
             with home.store.reading() as tx:
                 row, office = tx.get_person(person), tx.this_office()
             if row is not None:
-                where = office["name_th"] if office else code
+                where = office_name(home, office)[0] if office else code
                 people.append({**row, "id": qualified,
                                "position": f"{row['position']}, {where}" if row["position"] else where})
         return people

@@ -16,7 +16,10 @@ from storage.leader import pg_leader
 
 
 def status(app: Ruam, poll_seconds: float = 10.0) -> dict:
-    """Scheduler running?, leader, last tick, next wake-up, last error, outbox counts."""
+    """Scheduler running?, leader, last tick, next wake-up, last error, outbox counts; and per office
+    (``offices``) its calendar's last tick and its last wake-up's failure (``engine.offices.wakeups``)."""
+    from engine.offices import wakeups
+
     now = app.now()
     with app.store.reading() as tx:
         row = tx.service_status() or {}
@@ -36,4 +39,4 @@ def status(app: Ruam, poll_seconds: float = 10.0) -> dict:
             "last_tick_at": cal.get("last_tick_at"), "last_scheduled_tick_at": row.get("last_tick_at"),
             "last_tick_summary": summary, "last_error": row.get("last_error"),
             "last_error_at": row.get("last_error_at"), "calendar_started_at": cal.get("started_at"),
-            "outbox": counts, "database": app.store.dialect}
+            "outbox": counts, "database": app.store.dialect, "offices": wakeups(app)}

@@ -190,3 +190,27 @@ class CalendarTx:
         writers — the job thread and the leader loop — never race to insert it)."""
         c = s.service_status.c
         self.conn.execute(update(s.service_status).where(c.name == "scheduler").values(**values))
+
+    # -- this office's wake-ups: one more status row per office, named ``office:<id>`` -------------
+    def put_office_status(self, **values: Any) -> None:
+        """Update this office's status row (made here on its first write, in one statement that a
+        concurrent first write cannot fail): its last wake-up through ``engine.offices.tick_every_office``
+        (``last_tick_at``, ``last_tick_summary``) and that wake-up's failure (``last_error``, ``last_error_at``)."""
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as insert_or
+        else:
+            from sqlalchemy.dialects.sqlite import insert as insert_or
+        c, name = s.service_status.c, office_status_name(self.office_id)
+        self.conn.execute(insert_or(s.service_status).values(name=name, running=False)
+                          .on_conflict_do_nothing(index_elements=["name"]))
+        self.conn.execute(update(s.service_status).where(c.name == name).values(**values))
+
+    def office_status(self) -> dict | None:
+        row = self.conn.execute(select(s.service_status)
+                                .where(s.service_status.c.name == office_status_name(self.office_id))).first()
+        return dict(row._mapping) if row else None
+
+
+def office_status_name(office_id: int) -> str:
+    """The name of an office's row in ``service_status`` (the service's own row is ``scheduler``)."""
+    return f"office:{office_id}"

@@ -45,6 +45,24 @@ class OfficeRows:
         self.conn.execute(insert(s.chain_head).values(id=new_id, seq=0, hash=GENESIS))
         return new_id
 
+    def office_wakeups(self) -> dict[int, dict]:
+        """Per office id (crosses offices: their operational state, none of their data): its
+        calendar's last tick (``calendar_state``) and its last wake-up through every office, with
+        that wake-up's failure if it failed (its row of ``service_status``, storage.calendar)."""
+        from storage.calendar import office_status_name
+
+        out: dict[int, dict] = {}
+        for row in self.conn.execute(select(s.calendar_state.c.id, s.calendar_state.c.last_tick_at)):
+            out.setdefault(row.id, {})["last_tick_at"] = row.last_tick_at
+        c = s.service_status.c
+        names = {office_status_name(r["id"]): r["id"] for r in self.office_rows()}
+        for row in self.conn.execute(select(c.name, c.last_tick_at, c.last_tick_summary, c.last_error,
+                                            c.last_error_at).where(c.name.in_(names))):
+            out.setdefault(names[row.name], {}).update(last_wakeup_at=row.last_tick_at,
+                                                       last_wakeup_summary=row.last_tick_summary,
+                                                       last_error=row.last_error, last_error_at=row.last_error_at)
+        return out
+
     def offices_granting(self, qualified: str) -> list[dict]:
         """The offices with a role assignment naming ``person@CODE`` (a person of another office):
         where a cross-office viewer was granted a role, explicitly, by each office."""

@@ -396,7 +396,7 @@ def test_a_role_in_another_office_is_granted_there_explicitly(web, two):
         assert problems(visible_text(page.text), {"auditor"}) == []
         dashboard = client.get("/o/north/dashboard")
         assert dashboard.status_code == 200 and "auditor@default" not in visible_text(dashboard.text)
-        assert "สำนักงานหลัก" in dashboard.text  # named with their office
+        assert "สำนักงานเขตพื้นที่การศึกษาประถมศึกษา (ตัวอย่าง) เขต ๑" in dashboard.text  # named with their office (its letterhead)
         assert client.get("/api/offices", headers=officer).json() == []
     assert verify(b).ok  # the grant is a record of north's chain, naming a person of another office
 

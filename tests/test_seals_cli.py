@@ -26,8 +26,9 @@ def test_seal_key_prove_check_and_verify_since_from_the_command_line(db, opened,
     ruam(db, "audit", "seal")
     since = ruam(db, "audit", "verify", "--since", str(old), "--key", key).stdout
     assert "อ่านบันทึก 3 รายการ" in since and "ผ่าน" in since and not problems(since)
+    assert since.splitlines()[0].startswith("สำนักงาน: ") and since.splitlines()[0].endswith(" (รหัส default)")
     report = json.loads(ruam(db, "audit", "verify", "--since", str(old), "--json").stdout)  # keys from RUAM_KEY_DIR
-    assert report["ok"] and report["records_read"] == 3
+    assert report["ok"] and report["records_read"] == 3 and report["office"] == "default"
 
     proof = tmp_path / "r.tlog-proof"
     seq = opened.log_records()[-1].seq

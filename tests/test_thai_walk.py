@@ -82,6 +82,7 @@ def test_a_fiscal_year_through_the_cli_reads_in_thai(walk):
       "--findings", "ครั้งเพิ่มเติม", "--advice", "ติดตามต่อ")
     w("report", "submit", steps.PROCESS, "H1", "--as", steps.OFFICER, "--summary", "อีกครั้ง", code=1)
     w("tick", "--now", "2570-04-01T00:00")        # what was not done by 31 March is overdue
+    w("tick", "--all-offices", "--now", "2570-04-02T00:00")   # every office (here one), as the service does
     w("log", "--limit", "60")
     w("calendar", "--fiscal-year", "2570")
     w("calendar", "--overdue")
@@ -115,6 +116,7 @@ def test_refusals_and_usage_errors_read_in_thai(walk):
     w("people", "assign", "nobody", "admin", code=1)
     w("audit", "replay", "--as-of", "2569-13-45", code=2)
     w("audit", "replay", "--as-of", "31/02/2570", code=2)
+    w("tick", "--all-offices", "--office", "default", code=2)
     assert not w.found, "\n".join(w.found)
 
 

@@ -12,7 +12,19 @@ from pathlib import Path
 from typing import Any
 
 from engine.cli import seals as seals_cli
-from engine.cli.common import EXIT_FAILED, EXIT_OK, Parser, add_common, lang, moment, open_app, print_json, progress
+from engine.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    Parser,
+    add_common,
+    lang,
+    moment,
+    office_line,
+    open_app,
+    print_json,
+    progress,
+    verified_office,
+)
 
 
 def add_parsers(sub: Any) -> None:
@@ -135,7 +147,7 @@ def run_verify(args: argparse.Namespace) -> int:
                                     "always checked", "ใช้ --files คู่กับ --file เท่านั้น (ตรวจแบบออฟไลน์) "
                                     "การตรวจฐานข้อมูลตรวจไฟล์แนบที่เก็บไว้ทุกครั้งอยู่แล้ว")
     bar = progress(args, "verify")
-    names = None
+    names = office = None
     try:
         if getattr(args, "file", None):
             from engine.audit.export import verify_file_named
@@ -150,13 +162,14 @@ def run_verify(args: argparse.Namespace) -> int:
                 report = verify(app, progress=bar, seal=seal, total=bar.set_total if bar else None,
                                 workers=getattr(args, "workers", None))
                 names = _names_or_none(app, args)
+                office = verified_office(app)
     finally:
         if bar is not None:
             bar.close()
     if args.json:
-        print_json(report.as_dict())
+        print_json(report.as_dict() | ({"office": office["code"]} if office else {}))
     else:
-        print_report(report, _th(args), names=names)
+        print_report(report, _th(args), names=names, office=office)
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
@@ -170,9 +183,10 @@ def _names_or_none(app, args: argparse.Namespace):
         return None
 
 
-def print_report(report, th: bool, out=None, names=None) -> None:
-    """The report as a person reads it: what was checked, each finding once (told with titles and
-    names), the verdict (engine.audit.words: the same words as the /audit page)."""
+def print_report(report, th: bool, out=None, names=None, office: dict | None = None) -> None:
+    """The report as a person reads it: which office (when it is a database's), what was checked,
+    each finding once (told with titles and names), the verdict (engine.audit.words: the same words
+    as the /audit page)."""
     from engine.audit.words import check_label, check_state, finding_text, kind_label, verdict, where
     from engine.names import definition_kind, pick
 
@@ -184,6 +198,8 @@ def print_report(report, th: bool, out=None, names=None) -> None:
     elif th:
         source = "ฐานข้อมูล " + {"sqlite": "SQLite", "postgresql": "PostgreSQL"}.get(source, source)
     w(("ตรวจสอบบันทึก: " if th else "ledger audit: ") + source)
+    if office is not None:
+        w("  " + office_line(office, th))
     w(f"  {'จำนวนบันทึก' if th else 'records'}: {report.records:,}"
       + (f" (#{report.first_seq} – #{report.last_seq})" if report.records else ""))
     if report.head_hash:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.cli.common import (
+    EXIT_FAILED,
     EXIT_OK,
     Parser,
     add_common,
@@ -27,6 +28,9 @@ def add_parsers(sub: Any) -> None:
     p = sub.add_parser("tick", help="run one calendar tick now (for cron and tests; idempotent)")
     add_common(p, json_flag=True)
     p.add_argument("--now", metavar="DATE", help="the moment to tick at (ISO or BE, Bangkok time); default now")
+    p.add_argument("--all-offices", action="store_true",
+                   help="tick every office's calendar as the service does (an office that fails is reported and "
+                        "passed over; exit 1 if any failed)")
 
     p = sub.add_parser("calendar", help="what is due, done and overdue, and who is responsible")
     add_common(p, json_flag=True)
@@ -74,11 +78,39 @@ def _when(value, th: bool) -> str:
     return format_datetime_be(value) if value else "-"
 
 
+def _counts(summary: dict, th: bool) -> str:
+    """A tick's counts (``TickResult.summary()``) as a person reads them."""
+    s = summary
+    return (f"เปิดกระบวนการ {s['processes_opened']}, เปิดรายการ {s['opened']}, ไม่อยู่ในรอบ {s['not_applicable']}, "
+            f"แจ้งเตือน {s['reminders']}, เกินกำหนด {s['overdue']}, ข้อความ {s['messages']}" if th else
+            f"processes opened {s['processes_opened']}, items opened {s['opened']}, "
+            f"not applicable {s['not_applicable']}, reminders {s['reminders']}, overdue {s['overdue']}, "
+            f"messages {s['messages']}")
+
+
+def _outbox_line(sent: dict, th: bool) -> str | None:
+    if not (sent["sent"] or sent["retry"] or sent["failed"]):
+        return None
+    return (f"  ข้อความออก: ส่งแล้ว {sent['sent']}, รอส่งใหม่ {sent['retry']}, ล้มเหลว {sent['failed']}" if th else
+            f"  outbox: sent {sent['sent']}, retrying {sent['retry']}, failed {sent['failed']}")
+
+
+def _clock_moved_line(at, th: bool) -> str:
+    from workflow.fiscal import format_datetime_be
+
+    return (f"  ฐานข้อมูลสาธิต: นาฬิกาจำลองเลื่อนไปที่ {format_datetime_be(at)} และเดินต่อจากนั้น "
+            "คำสั่งต่อไปจะลงเวลาตามนาฬิกานี้" if th else
+            f"  demonstration database: its simulated clock moved to {format_datetime_be(at)} and runs "
+            "on from there; later commands are stamped with it")
+
+
 def tick_command(args) -> int:
     from engine.calendar import tick
     from engine.outbox import SmtpConfig, deliver
     from workflow.fiscal import format_datetime_be
 
+    if args.all_offices:
+        return tick_all_offices(args)
     app = open_app(args)
     at = moment(args.now, "--now")
     before = app.clock_offset
@@ -94,21 +126,67 @@ def tick_command(args) -> int:
         return EXIT_OK
     th = lang(args) == "th"
     print((f"ตรวจปฏิทิน ณ {format_datetime_be(result.at)}: " if th else f"tick at {format_datetime_be(result.at)}: ")
-          + (f"เปิดกระบวนการ {len(result.processes_opened)}, เปิดรายการ {len(result.opened)}, "
-             f"ไม่อยู่ในรอบ {len(result.not_applicable)}, แจ้งเตือน {len(result.reminders)}, "
-             f"เกินกำหนด {len(result.overdue)}, ข้อความ {result.messages}" if th else
-             f"processes opened {len(result.processes_opened)}, items opened {len(result.opened)}, "
-             f"not applicable {len(result.not_applicable)}, reminders {len(result.reminders)}, "
-             f"overdue {len(result.overdue)}, messages {result.messages}"))
-    if sent["sent"] or sent["retry"] or sent["failed"]:
-        print((f"  ข้อความออก: ส่งแล้ว {sent['sent']}, รอส่งใหม่ {sent['retry']}, ล้มเหลว {sent['failed']}" if th else
-               f"  outbox: sent {sent['sent']}, retrying {sent['retry']}, failed {sent['failed']}"))
+          + _counts(result.summary(), th))
+    if (line := _outbox_line(sent, th)) is not None:
+        print(line)
     if moved:
-        print((f"  ฐานข้อมูลสาธิต: นาฬิกาจำลองเลื่อนไปที่ {format_datetime_be(result.at)} และเดินต่อจากนั้น "
-               "คำสั่งต่อไปจะลงเวลาตามนาฬิกานี้" if th else
-               f"  demonstration database: its simulated clock moved to {format_datetime_be(result.at)} and runs "
-               "on from there; later commands are stamped with it"))
+        print(_clock_moved_line(result.at, th))
     return EXIT_OK
+
+
+def tick_all_offices(args) -> int:
+    """``ruam tick --all-offices``: every office's tick and outbox as the service's wake-up does
+    (``engine.offices.tick_every_office``); one line per office, by its name; exit 1 if any failed."""
+    from engine.clock import TickAhead, load, simulated
+    from engine.offices import office_names, shown, tick_every_office
+    from engine.outbox import SmtpConfig
+    from workflow.errors import UsageError
+    from workflow.fiscal import format_datetime_be
+    from workflow.ledger import parse_instant
+
+    if getattr(args, "office", None):
+        raise UsageError("--office", "cannot be given with --all-offices (which ticks every office)",
+                         "ใช้ --office คู่กับ --all-offices ไม่ได้ (--all-offices ตรวจปฏิทินทุกสำนักงาน)")
+    app = open_app(args)
+    at = moment(args.now, "--now")
+    if at is not None and at > app.now() and simulated(app) is None:
+        raise TickAhead(at, app.now())  # the operator's moment, refused once (not as every office's failure)
+    before = app.clock_offset
+    every = tick_every_office(app, SmtpConfig.from_env(os.environ), now=at)
+    load(app)  # a demonstration database's clock, as the ticks left it
+    moved = app.clock_offset != before
+    names = office_names(app)
+    codes = [c for c in names if c in every["offices"] or c in every["failed"]]
+    if args.json:
+        rows = []
+        for code in codes:
+            if code in every["offices"]:
+                rows.append({"office": code, "ok": True, "summary": every["offices"][code]})
+            else:
+                rows.append({"office": code, "ok": False, "error": every["failed"][code],
+                             "problem": every["problems"][code]})
+        print_json({"at": every["at"], "offices": rows, "failed": sorted(every["failed"]),
+                    "simulated_clock_moved": moved})
+        return EXIT_OK if not every["failed"] else EXIT_FAILED
+    language = lang(args)
+    th = language == "th"
+    for code in codes:
+        label = f"{shown(names[code], th)} {typed(code, language)}"
+        if code in every["failed"]:
+            print(f"{label}: " + ("ตรวจไม่สำเร็จ ข้ามไป — " if th else "not ticked, passed over — ")
+                  + every["problems"][code][language])
+            continue
+        summary = every["offices"][code]
+        when = format_datetime_be(parse_instant(summary["at"]))
+        print(f"{label}: " + (f"ตรวจปฏิทิน ณ {when}: " if th else f"tick at {when}: ") + _counts(summary, th))
+        if (line := _outbox_line(summary["outbox"], th)) is not None:
+            print(line)
+    if moved and every["at"] is not None:
+        print(_clock_moved_line(every["at"], th))
+    failed = len(every["failed"])
+    print((f"สำนักงาน {len(codes)} แห่ง ตรวจแล้ว {len(codes) - failed} แห่ง ไม่สำเร็จ {failed} แห่ง" if th else
+           f"{len(codes)} office(s): {len(codes) - failed} ticked, {failed} failed"))
+    return EXIT_OK if not failed else EXIT_FAILED
 
 
 def calendar_command(args) -> int:
@@ -233,9 +311,11 @@ def status_command(args) -> int:
     if args.json:
         print_json(info)
         return EXIT_OK
-    th = language == "th"
-    names = names_of(app, args)
+    from engine.names import outbox_status
+
+    th = language == "th"  # (no names of the definitions: the status of an office whose definitions broke)
     yes, no = ("ทำงาน", "ไม่ทำงาน") if th else ("running", "not running")
+    offices = info["offices"]
     rows = [
         ("ตัวตั้งเวลา" if th else "scheduler", yes if info["running"] else no),
         ("ผู้นำ (leader)" if th else "leader", info["leader"] or "-"),
@@ -244,14 +324,54 @@ def status_command(args) -> int:
         ("ตรวจปฏิทินล่าสุด" if th else "last tick", _when(info["last_tick_at"], th)),
         ("ตื่นครั้งถัดไป" if th else "next wake-up", _when(info["next_wakeup"], th)),
         ("ข้อผิดพลาดล่าสุด" if th else "last error",
-         f"{info['last_error']} ({_when(info['last_error_at'], th)})" if info["last_error"] else "-"),
+         f"{_service_error(info['last_error'], offices, th)} ({_when(info['last_error_at'], th)})"
+         if info["last_error"] else "-"),
         ("กล่องข้อความออก" if th else "outbox",
-         ", ".join(f"{names.outbox_status(k)} {v}" for k, v in sorted(info["outbox"].items())) or "-"),
+         ", ".join(f"{outbox_status(k, language)} {v}" for k, v in sorted(info["outbox"].items())) or "-"),
         ("ฐานข้อมูล" if th else "database", info["database"]),
     ]
     for label, value in rows:
         print(f"{label}: {value}")
+    if len(offices) == 1:  # the default office alone: one line
+        print(("สำนักงาน: " if th else "office: ") + _office_line(offices[0], language, tick=False))
+    else:
+        print(f"สำนักงาน {len(offices)} แห่ง:" if th else f"{len(offices)} offices:")
+        for o in offices:
+            print("  - " + _office_line(o, language))
     return EXIT_OK
+
+
+def _office_line(o: dict, language: str, *, tick: bool = True) -> str:
+    """An office in ``ruam status``: its name, its calendar's last tick, its last wake-up's failure."""
+    from engine.offices import shown
+
+    th = language == "th"
+    name = f"{shown(o, th)} {typed(o['code'], language)}"
+    parts = []
+    if tick:
+        parts.append(("ตรวจปฏิทินล่าสุด " if th else "last tick ") + _when(o["last_tick_at"], th))
+    if o["last_error"]:
+        parts.append(("ข้อผิดพลาดล่าสุด: " if th else "last error: ")
+                     + f"{o['last_error'][language]} ({_when(o['last_error_at'], th)})")
+    return f"{name}: {'; '.join(parts)}" if parts else name
+
+
+def _service_error(error: str, offices: list[dict], th: bool) -> str:
+    """The service's last error as a person reads it: a wake-up's failed offices (kept as JSON,
+    office code -> error) by their names; any other error as it was kept."""
+    import json
+
+    from engine.offices import shown
+
+    try:
+        failed = json.loads(error)
+    except ValueError:
+        return error
+    if not isinstance(failed, dict):
+        return error
+    names = {o["code"]: shown(o, th) for o in offices}
+    who = ", ".join(f"{names.get(code, code)} {typed(code, 'th' if th else 'en')}" for code in failed)
+    return (f"ตรวจปฏิทินไม่สำเร็จที่ {who}" if th else f"the tick failed at {who}")
 
 
 def outbox_command(args) -> int:

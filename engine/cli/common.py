@@ -99,6 +99,24 @@ def typed(identifier: str, language: str) -> str:
     return f"(รหัส {identifier})" if language == "th" else f"(id {identifier})"
 
 
+def verified_office(app) -> dict | None:
+    """The office whose ledger was verified (its code and display names); None for a database too
+    damaged to name it (the verdict says what is wrong)."""
+    from engine.offices import this_office
+
+    try:
+        return this_office(app)
+    except Exception:  # noqa: BLE001 - the audit's verdict matters more than its wording
+        return {"code": app.office, "name_th": app.office, "name_en": ""}
+
+
+def office_line(office: dict, th: bool) -> str:
+    """``สำนักงาน: NAME (รหัส CODE)``: which office a verdict is about."""
+    from engine.offices import shown
+
+    return f"{'สำนักงาน' if th else 'office'}: {shown(office, th)} {typed(office['code'], 'th' if th else 'en')}"
+
+
 def fiscal_year(text: str | None, field: str = "fiscal_year") -> int | None:
     from workflow.errors import UsageError
     from workflow.fiscal import to_arabic_digits

@@ -73,7 +73,11 @@ def verify_all_offices(args) -> int:
     from engine.cli.common import EXIT_FAILED
 
     th = lang(args) == "th"
-    args.office = None
+    if getattr(args, "office", None):
+        from workflow.errors import UsageError
+
+        raise UsageError("--office", "cannot be given with --all-offices (which verifies every office)",
+                         "ใช้ --office คู่กับ --all-offices ไม่ได้ (--all-offices ตรวจทุกสำนักงาน)")
     verdicts = verify_all(open_app(args), max(1, getattr(args, "workers", None) or 1))
     if args.json:
         print_json([{"office": v.code, "ok": v.ok, **v.report} for v in verdicts])

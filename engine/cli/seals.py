@@ -13,7 +13,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from engine.cli.common import EXIT_FAILED, EXIT_OK, add_common, db_url, lang, open_app, print_json
+from engine.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    add_common,
+    db_url,
+    lang,
+    office_line,
+    open_app,
+    print_json,
+    verified_office,
+)
 
 
 def _key_dir_arg(q: argparse.ArgumentParser) -> None:
@@ -253,10 +263,12 @@ def run_verify_since(args: argparse.Namespace, print_report=None) -> int:
         return _export_since(args, old, trusted_keys(args.key, given_dir or None), print_report)
     app = open_app(args)
     report = verify_since(app, old, trusted_keys(args.key, given_dir))
+    office = verified_office(app)
     if args.json:
-        print_json(report.as_dict())
+        print_json(report.as_dict() | {"office": office["code"]})
         return EXIT_OK if report.ok else EXIT_FAILED
     th = _th(args)
+    print(office_line(office, th))
     if th:
         print(f"ตรวจเฉพาะส่วนที่เพิ่มหลังจุดตรวจเดิม ({report.old_size:,} รายการ) ถึงจุดตรวจล่าสุด ({report.new_size:,} รายการ)")
         print(f"  อ่านบันทึก {report.records_read:,} รายการ และค่า hash ของต้นไม้ {report.hashes_read:,} ค่า")
