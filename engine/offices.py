@@ -20,7 +20,8 @@ from workflow.replay import SYSTEM
 
 OFFICE_CODE = re.compile(r"^[a-z][a-z0-9-]{1,31}$")
 
-__all__ = ["OFFICE_CODE", "add_office", "list_offices", "overview", "show_office", "tick_every_office"]
+__all__ = ["OFFICE_CODE", "add_office", "list_offices", "office_names", "overview", "show_office",
+           "tick_every_office"]
 
 
 def add_office(app: Ruam, code: str, name_th: str, name_en: str = "", sender: str | None = None, *,
@@ -62,6 +63,15 @@ def list_offices(app: Ruam) -> list[dict[str, Any]]:
     with app.store.reading() as tx:
         rows = tx.office_rows()
     return [_row(app, r) for r in rows]
+
+
+def office_names(app: Ruam) -> list[dict[str, Any]]:
+    """Every office's code and names, the default office first (what a sign-in page offers):
+    nothing of their data."""
+    with app.store.reading() as tx:
+        rows = tx.office_rows()
+    return [{"code": r["code"], "name_th": r["name_th"], "name_en": r["name_en"] or r["name_th"],
+             "default": r["id"] == 1} for r in sorted(rows, key=lambda r: (r["id"] != 1, r["id"]))]
 
 
 def show_office(app: Ruam, code: str) -> dict[str, Any]:
