@@ -210,3 +210,24 @@ def test_going_back_before_offices_is_refused_while_another_office_exists(app, s
     assert store.schema_revision() == "0007" and "merkle_nodes" not in _schema(db_url)
     store.migrate()
     assert verify(app).ok and verify(app.for_office("second")).ok
+
+
+def test_a_downgrade_cut_off_half_way_leaves_the_database_as_it_was(app, store, db_url, monkeypatch):
+    """The tables copied, dropped and made again, then a failure before the end: one transaction
+    on both backends (SQLite's DDL too, under Ruam's own BEGIN), so nothing of it stays."""
+    import sqlalchemy as sa
+
+    rows, schema = _rows(db_url), _schema(db_url)
+    drop = sa.Table.drop
+
+    def cut_off(table, bind=None, checkfirst=False):
+        if table.name == "offices":  # the downgrade's last step
+            raise RuntimeError("power cut")
+        return drop(table, bind, checkfirst)
+
+    monkeypatch.setattr(sa.Table, "drop", cut_off)
+    with pytest.raises(RuntimeError):
+        downgrade(store.engine, "0006")
+    monkeypatch.undo()
+    assert _rows(db_url) == rows and _schema(db_url) == schema
+    assert store.schema_revision() == "0008" and verify(app).ok
