@@ -15,6 +15,7 @@ import os
 import secrets
 import time
 from dataclasses import dataclass
+from typing import NoReturn
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -370,6 +371,12 @@ class Accounts:
             self.log.info("account.login_failed", person=account)
             raise LoginRefused()
         return account
+
+    def refuse_sign_in(self, password: str) -> NoReturn:
+        """Refuse a sign-in the way a wrong password is refused (LoginRefused), taking as long:
+        for an office that does not exist, which must not be told apart from a wrong password."""
+        self._verify(None, password)
+        raise LoginRefused()
 
     def _office_mark(self) -> str:
         """What a token or session id of another office than the default starts with (``CODE.``):

@@ -23,7 +23,7 @@ from workflow.replay import SYSTEM
 OFFICE_CODE = re.compile(r"^[a-z][a-z0-9-]{1,31}$")
 
 __all__ = ["OFFICE_CODE", "add_office", "display_name", "list_offices", "office_names", "overview", "problem",
-           "show_office", "shown", "this_office", "tick_every_office", "wakeups"]
+           "show_office", "shown", "sign_in_offices", "this_office", "tick_every_office", "wakeups"]
 DEFAULT = "default"
 
 
@@ -91,6 +91,18 @@ def list_offices(app: Ruam) -> list[dict[str, Any]]:
     with app.store.reading() as tx:
         rows = tx.office_rows()
     return [_row(app, r) for r in rows]
+
+
+def sign_in_offices(app: Ruam) -> list[dict[str, Any]]:
+    """Every office's code and display names, the default office first (what a sign-in page
+    offers): nothing of their data."""
+    with app.store.reading() as tx:
+        rows = tx.office_rows()
+    out = []
+    for r in sorted(rows, key=lambda r: (r["id"] != 1, r["id"])):
+        name_th, name_en = display_name(app, r)
+        out.append({"code": r["code"], "name_th": name_th, "name_en": name_en or name_th, "default": r["id"] == 1})
+    return out
 
 
 def show_office(app: Ruam, code: str) -> dict[str, Any]:

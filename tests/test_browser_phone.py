@@ -267,3 +267,25 @@ def test_the_menu_is_compact_on_a_phone(server, chromium, web):
     page.wait_for_url(re.compile(r"/calendar"))
     assert page.locator("header.top").bounding_box()["height"] <= 64  # closed again on the next page
     context.close()
+
+
+def test_a_person_of_another_office_signs_in_at_todays_login_on_a_phone(server, chromium, web):  # noqa: F811
+    """Two offices: today's /login names the office (a long Thai name still fits the phone);
+    office north's officer chooses it and lands on north's pages."""
+    from engine.offices import add_office
+
+    app = web.state.web.app
+    add_office(app, "north", "สำนักงานเขตพื้นที่การศึกษาประถมศึกษาตัวอย่าง เขต 1 (สำนักงานบี)", "Office B")
+    app.for_office("north").load_demo()
+    web.state.offices.web("north").accounts.set_password(steps.OFFICER, PASSWORD)
+    context, page = visitor(chromium, server, None)
+    page.goto(f"{server}/login")
+    check_fits(page, "/login (two offices)", "a visitor")
+    shot(page, "login-offices")
+    page.get_by_label("สำนักงาน", exact=True).select_option("north")
+    page.fill("#person", steps.OFFICER)
+    page.fill("#password", PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(f"{server}/o/north/")
+    check_fits(page, "/o/north/", steps.OFFICER)
+    context.close()

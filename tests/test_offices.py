@@ -24,7 +24,7 @@ from engine.audit.live import verify
 from engine.audit.offices import verify_all
 from engine.offices import add_office, list_offices
 from tests import steps
-from tests.webkit import PASSWORD, PEOPLE
+from tests.webkit import PASSWORD, PEOPLE, hidden
 
 A_MARK = "ผู้สังเกตการณ์เฉพาะสำนักงานเอ"
 B_MARK = "ผู้สังเกตการณ์เฉพาะสำนักงานบี"
@@ -196,6 +196,93 @@ def test_the_web_of_office_b_under_its_prefix_and_by_its_credential(web, two):
         assert page.status_code == 200 and 'href="/o/north/public/' in page.text      # links keep the prefix
         login = client.get("/o/north/login")
         assert 'action="/o/north/login"' in login.text
+
+
+# ------------------------------------------------------------------------------ today's /login
+B_PASSWORD = "office north's own long password"
+REFUSED = "รหัสผู้ใช้หรือรหัสผ่านไม่ถูกต้อง"
+OPTION = re.compile(r'<option value="([^"]*)"( selected)?>([^<]*)</option>')
+
+
+def _login(client, person, password, office=None, path="/login"):
+    page = client.get(path)
+    data = {"person": person, "password": password, "token": hidden(page.text, "token"), "next": "/"}
+    if office is not None:
+        data["office"] = office
+    return client.post(path, data=data, follow_redirects=False)
+
+
+def _alert(page) -> str:
+    found = re.search(r'role="alert">([^<]*)<', page.text)
+    return found.group(1) if found else ""
+
+
+def test_todays_sign_in_names_the_office_and_signs_a_person_of_b_into_b(web, two):
+    a, b, _sha = two
+    _offices_web(web).accounts.set_password(steps.OFFICER, B_PASSWORD)
+    with TestClient(web) as client:
+        page = client.get("/login").text
+        assert '<label for="office">สำนักงาน</label>\n  <select id="office" name="office">' in page
+        assert [(v, n) for v, _, n in OPTION.findall(page)] == [("default", "สำนักงานหลัก"), ("north", "สำนักงานบี")]
+        assert OPTION.findall(page)[0][1] == " selected"  # the default office unless another is chosen
+        english = client.get("/login?lang=en").text
+        assert '<label for="office">Office</label>' in english
+        assert [n for _, _, n in OPTION.findall(english)] == ["Main office", "Office B"]
+        assert "<select" not in client.get("/o/north/login").text  # an office's own sign-in is that office's
+
+        r = _login(client, steps.OFFICER, B_PASSWORD, "north")
+        assert r.status_code == 303 and r.headers["location"] == "/o/north/"
+        assert client.cookies["ruam_session"].startswith("north.")
+        api = f"/api/processes/{steps.PROCESS}"
+        assert client.get("/o/north" + api).json()["state"] == b.process(steps.PROCESS)["state"]
+        assert client.get("/o/north/", follow_redirects=False).status_code == 200
+        assert client.get(api).json()["state"] != a.process(steps.PROCESS)["state"]  # B's, at today's URLs too
+
+        client.cookies.clear()
+        r = _login(client, steps.OFFICER, PASSWORD, "default")  # the default office: as before
+        assert r.status_code == 303 and r.headers["location"] == "/"
+        assert client.get(api).json()["state"] == a.process(steps.PROCESS)["state"]
+
+
+def test_todays_sign_in_refuses_alike_a_wrong_password_a_person_of_another_office_and_no_office(web, two):
+    """One refusal, one status: nothing tells which offices a person is in, or which exist."""
+    a_web, b_web = web.state.web, _offices_web(web)
+    b_web.accounts.set_password(steps.OFFICER, B_PASSWORD)
+    a_web.accounts.set_password("watcher_a", PASSWORD)
+    b_web.accounts.set_password("watcher_b", PASSWORD)
+    with TestClient(web) as client:
+        refused = [_login(client, steps.OFFICER, "wrong password!", "north"),  # a wrong password in B
+                   _login(client, steps.OFFICER, PASSWORD, "north"),           # A's password, B chosen
+                   _login(client, "watcher_a", PASSWORD, "north"),             # a person of A alone, B chosen
+                   _login(client, "watcher_b", PASSWORD, "default"),           # a person of B alone, A chosen
+                   _login(client, "nobody", PASSWORD, "north"),                # a person of neither
+                   _login(client, steps.OFFICER, B_PASSWORD, "nowhere"),       # no such office
+                   _login(client, steps.OFFICER, B_PASSWORD, "../North")]      # not an office code
+        assert [(r.status_code, _alert(r)) for r in refused] == [(401, REFUSED)] * len(refused)
+        assert all("ruam_session" not in r.headers.get("set-cookie", "") for r in refused)
+        assert all('<select id="office" name="office">' in r.text for r in refused)  # the choice stays
+        assert ("north", " selected", "สำนักงานบี") in OPTION.findall(refused[0].text)  # as it was chosen
+        assert _login(client, "watcher_b", PASSWORD, "north").headers["location"] == "/o/north/"
+
+
+def test_todays_sign_in_keeps_each_offices_account_lock_and_one_limit_per_address(web, two):
+    b_web = _offices_web(web)
+    b_web.accounts.set_password(steps.OFFICER, B_PASSWORD)
+    with TestClient(web) as client:
+        for _ in range(5):
+            assert _login(client, steps.OFFICER, "wrong password!", "north").status_code == 401
+        locked = _login(client, steps.OFFICER, B_PASSWORD, "north")
+        assert locked.status_code == 429 and "พยายามหลายครั้งเกินไป" in _alert(locked)
+        assert _login(client, steps.OFFICER, B_PASSWORD, path="/o/north/login").status_code == 429  # both doors
+        assert _login(client, steps.OFFICER, PASSWORD, "default").status_code == 303  # A's account is its own
+        client.cookies.clear()
+        # the address's limit (20 sign-ins in 5 minutes) counts every office chosen and every door alike
+        for i in range(20 - 8):
+            office = ("default", "north", "nowhere")[i % 3]
+            path = "/o/north/login" if i % 4 == 0 else "/login"
+            assert _login(client, f"nobody{i}", PASSWORD, office, path).status_code == 401
+        limited = _login(client, steps.OFFICER, B_PASSWORD, "north")
+        assert limited.status_code == 429 and "ส่งคำขอถี่เกินไป" in _alert(limited)
 
 
 def test_a_cross_office_attempt_is_logged(web, two):

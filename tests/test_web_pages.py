@@ -53,6 +53,18 @@ def test_sign_in_sets_a_hardened_cookie_and_wrong_passwords_are_throttled(browse
     assert login(browser, "nobody", PASSWORD).status_code == 401
 
 
+def test_with_one_office_the_sign_in_page_names_no_office(browser):
+    page = browser.get("/login").text
+    assert "<select" not in page and 'name="office"' not in page and "สำนักงาน<" not in page
+    token = hidden(page, "token")
+    r = browser.post("/login", data={"person": "auditor", "password": PASSWORD, "token": token, "office": "north"},
+                     follow_redirects=False)  # a form naming an office there is not: the one refusal
+    assert r.status_code == 401 and "รหัสผู้ใช้หรือรหัสผ่านไม่ถูกต้อง" in r.text and "<select" not in r.text
+    r = browser.post("/login", data={"person": "auditor", "password": PASSWORD, "token": token, "office": "default"},
+                     follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/"
+
+
 def test_sign_in_form_needs_its_signed_token(browser):
     r = browser.post("/login", data={"person": "admin", "password": PASSWORD, "token": "1.2.3"})
     assert r.status_code == 403

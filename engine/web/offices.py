@@ -7,7 +7,9 @@
   sees office B. The credential is still looked up in that office's own tables: a
   forged prefix finds nothing.
 - Any route under ``/o/CODE/…`` is office CODE's: its public pages, its sign-in
-  (``/o/CODE/login``), its API. Links and redirects in the pages it answers keep the
+  (``/o/CODE/login``), its API. Today's ``/login`` of a database with more than one
+  office asks which office (``engine.web.pages.login``) and sends a person of another
+  office to ``/o/CODE/``. Links and redirects in the pages it answers keep the
   prefix. A credential of another office there is not that office's: it finds
   nothing (401 / sign-in), and the attempt is logged (``web.cross_office``) —
   unless that office granted the person a role, explicitly (a role assignment there
@@ -105,6 +107,7 @@ class OfficeRouter:
             return await _not_found(scope, send)
         state = dict(scope.get("state") or {})
         state["ruam_web"] = web
+        state["ruam_prefix"] = prefix  # "/o/CODE" under an office's prefix, else "" (today's URLs)
         if prefix and (named or "default") != code and _has_credential(scope):
             # a person of another office: signed in here only with roles this office granted them
             state["ruam_home_web"] = await _web_of(self.offices, named)

@@ -13,6 +13,7 @@ from engine.attachments import attachments_by_record, read_attachment
 from engine.board import board, index, my_calendar, overdue_by_task, visible_rows
 from engine.feedback import opinions
 from engine.ita.publish import public_marks
+from engine.offices import OFFICE_CODE, sign_in_offices
 from engine.web import forms
 from engine.web.auth import SESSION_COOKIE, Caller, caller, check_csrf, client_ip, is_tls
 from engine.web.documents_view import DRAFTS, recorded_documents
@@ -109,25 +110,58 @@ def switch_language(code: str, next: str | None = None) -> RedirectResponse:
     return response
 
 
+def _offices_to_choose(request: Request) -> list[dict]:
+    """The offices today's ``/login`` offers, the default first: every office when the database
+    has more than one, else none (the page as it was). An office's own ``/o/CODE/login`` is its."""
+    offices = getattr(request.app.state, "offices", None)
+    if offices is None or request.scope.get("state", {}).get("ruam_prefix"):
+        return []
+    names = sign_in_offices(offices.root.app)
+    return names if len(names) > 1 else []
+
+
+def _chosen_web(request: Request, code: str):
+    """The ``Web`` of the office chosen on today's ``/login``; None if there is no such office."""
+    offices = getattr(request.app.state, "offices", None)
+    if offices is None or (not OFFICE_CODE.match(code) and code != "default"):
+        return None
+    return offices.web(code)
+
+
 @router.get("/login")
 def login_form(request: Request, next: str | None = None) -> Response:
     return render(request, "login.html", token=web_of(request).signer.issue("login"), next=safe_next(next),
-                  person="", message=None)
+                  person="", message=None, offices=_offices_to_choose(request), office="default")
 
 
 @router.post("/login")
 async def login(request: Request) -> Response:
+    """Sign in. On today's ``/login`` of a database with many offices the form names the office
+    (``office``): the person is looked up in that office alone, with the same limits, and the one
+    refusal for an unknown office, a person not in it and a wrong password alike."""
     web = web_of(request)
     form = await form_of(request, None)
     person, target = str(form.get("person") or ""), safe_next(str(form.get("next") or "/"))
+    password = str(form.get("password") or "")
+    prefixed = bool(request.scope.get("state", {}).get("ruam_prefix"))
+    chosen = "" if prefixed else str(form.get("office") or "").strip()
+    home = web
     try:
         web.login_ip.hit(client_ip(request))
         web.signer.age("login", str(form.get("token") or ""), 3600)
-        person_id = web.accounts.authenticate(person, str(form.get("password") or ""))
+        if chosen:
+            home = _chosen_web(request, chosen)
+            if home is None:
+                web.accounts.refuse_sign_in(password)
+        person_id = home.accounts.authenticate(person, password)
     except RuamError as exc:
         return render(request, "login.html", status=exc.http_status, token=web.signer.issue("login"),
-                      next=target, person=person, message=exc.message(lang_of(request)))
-    token, _csrf = web.accounts.open_session(person_id)
+                      next=target, person=person, message=exc.message(lang_of(request)),
+                      offices=_offices_to_choose(request), office=chosen or "default")
+    token, _csrf = home.accounts.open_session(person_id)
+    code = home.app.office
+    if chosen and code != "default" and not target.startswith(f"/o/{code}/"):
+        target = f"/o/{code}{target}"  # the office's own URLs (its prefix), where its pages are
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", secure=is_tls(request),
                         max_age=12 * 3600, path="/")

@@ -18,6 +18,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "sign_out": ("ออกจากระบบ", "Sign out"),
     "person_id": ("รหัสผู้ใช้", "Person id"),
     "password": ("รหัสผ่าน", "Password"),
+    "office": ("สำนักงาน", "Office"),
     "waiting": ("รอการดำเนินการของฉัน", "Waiting for me"),
     "nothing_waiting": ("ไม่มีงานที่รอคุณในขณะนี้", "Nothing waits for you now"),
     "my_groups": ("งานในกลุ่มของฉันที่ยังไม่เสร็จ", "Open tasks in my groups"),
