@@ -223,11 +223,11 @@ def test_todays_sign_in_names_the_office_and_signs_a_person_of_b_into_b(web, two
     with TestClient(web) as client:
         page = client.get("/login").text
         assert '<label for="office">สำนักงาน</label>\n  <select id="office" name="office">' in page
-        assert [(v, n) for v, _, n in OPTION.findall(page)] == [("default", "สำนักงานหลัก"), ("north", "สำนักงานบี")]
+        assert [(v, n) for v, _, n in OPTION.findall(page)] == [("default", "สำนักงานเขตพื้นที่การศึกษาประถมศึกษา (ตัวอย่าง) เขต ๑"), ("north", "สำนักงานบี")]  # the letterhead's name
         assert OPTION.findall(page)[0][1] == " selected"  # the default office unless another is chosen
         english = client.get("/login?lang=en").text
         assert '<label for="office">Office</label>' in english
-        assert [n for _, _, n in OPTION.findall(english)] == ["Main office", "Office B"]
+        assert [n for _, _, n in OPTION.findall(english)] == ["สำนักงานเขตพื้นที่การศึกษาประถมศึกษา (ตัวอย่าง) เขต ๑", "Office B"]  # a letterhead has no English name
         assert "<select" not in client.get("/o/north/login").text  # an office's own sign-in is that office's
 
         r = _login(client, steps.OFFICER, B_PASSWORD, "north")
