@@ -335,7 +335,7 @@ class Ruam(PeopleCommands):
         # what the trigger's guards will read (the process's history, its open feedback):
         # asked for with the process row, so they come in the same round trip on PostgreSQL
         history, feedback = self._trigger_reads(hint[2], trigger) if hint else (False, False)
-        with self.store.transaction() as tx:
+        with self.store.transaction(step=True) as tx:
             proc, held, extra = tx.step_reads(process_id, hint[1] if hint else None,
                                               history=history, feedback=feedback)
             if proc is None:

@@ -39,6 +39,30 @@ SQL = {
 
 _PG = {name: sql.replace("?", "%s") for name, sql in SQL.items()}
 
+# PostgreSQL's sealing of one record, after a ``head`` (the office's head row, locked): the
+# record's text with its chain slots filled, its sha256, the head moved…
+_SEAL = ("rec AS (SELECT seq + 1 AS seq, hash AS prev, %s || hash || %s || (seq + 1)::text || '}' AS body "
+         "FROM head), "
+         "sealed AS (SELECT seq, prev, body, encode(sha256(convert_to(body, 'UTF8')), 'hex') AS hash FROM rec), "
+         "moved_head AS (UPDATE chain_head SET seq = sealed.seq, hash = sealed.hash FROM sealed "
+         "WHERE chain_head.id = %s), ")
+# …the office's Merkle tree grown in the same statement (storage.merkle's layout, RFC 9162
+# hashes): the record's leaf at ``seq - 1``, then each subtree it closes — while the node's
+# index is odd, its parent from the stored left sibling and it (read by ``ruam_merkle_node``,
+# migration 0009: a fresh snapshot, taken once the head is locked, that sees the nodes of
+# the appender this one waited for). A sibling missing (a tree
+# never built) makes the parent's hash NULL, which the NOT NULL column refuses: the step
+# fails whole, as a missing node does on the other paths (``merkle.MISSING``).
+_TREE = ("up(level, idx, hash) AS ("
+         "SELECT 0, seq - 1, sha256('\\x00'::bytea || convert_to(body, 'UTF8')) FROM sealed "
+         "UNION ALL "
+         "SELECT u.level + 1, u.idx / 2, sha256('\\x01'::bytea || ruam_merkle_node(%s, u.level, u.idx - 1) || u.hash) "
+         "FROM up u WHERE u.idx %% 2 = 1 AND u.hash IS NOT NULL), "
+         "grown AS (INSERT INTO merkle_nodes (chain, level, idx, hash) SELECT %s, level, idx, hash FROM up) ")
+# …and the record inserted
+_INSERT_SEALED = ("INSERT INTO ledger (office_id, seq, prev_hash, hash, kind, process_id, actor, recorded_at, body) "
+                  "SELECT %s, seq, prev, hash, %s, %s, %s, %s, body FROM sealed RETURNING seq, prev_hash, hash")
+
 # PostgreSQL only: a step's statements folded so that each network round trip does
 # more (a round trip, not the statement, is most of a statement's cost there).
 _PG.update({
@@ -61,29 +85,18 @@ _PG.update({
     # Waiting appenders queue on the lock (FOR UPDATE re-reads the newest head).
     "seal_one":
         # (the office's head row only: appenders of other offices lock other rows)
-        "WITH head AS (SELECT seq, hash FROM chain_head WHERE id = %s FOR UPDATE), "
-        "rec AS (SELECT seq + 1 AS seq, hash AS prev, %s || hash || %s || (seq + 1)::text || '}' AS body "
-        "FROM head), "
-        "sealed AS (SELECT seq, prev, body, encode(sha256(convert_to(body, 'UTF8')), 'hex') AS hash FROM rec), "
-        "moved AS (UPDATE chain_head SET seq = sealed.seq, hash = sealed.hash FROM sealed WHERE chain_head.id = %s) "
-        "INSERT INTO ledger (office_id, seq, prev_hash, hash, kind, process_id, actor, recorded_at, body) "
-        "SELECT %s, seq, prev, hash, %s, %s, %s, %s, body FROM sealed RETURNING seq, prev_hash, hash",
+        "WITH RECURSIVE head AS (SELECT seq, hash FROM chain_head WHERE id = %s FOR UPDATE), "
+        + _SEAL + _TREE + _INSERT_SEALED,
     # a step's process move and its record's seal in one statement (a step with no other
     # write): the process row is updated first (the one-time EXISTS filter runs the UPDATE
     # before the head is scanned, so the lock order stays process row, then head) and the
     # record is sealed only if the process was still at the version the step read; no row
     # back means it was not (``Conflict``), and nothing was sealed.
     "move_and_seal_one":
-        "WITH moved AS (UPDATE processes SET state = %s, version = version + 1, updated_at = %s "
+        "WITH RECURSIVE moved AS (UPDATE processes SET state = %s, version = version + 1, updated_at = %s "
         "WHERE office_id = %s AND id = %s AND version = %s RETURNING version), "
         "head AS (SELECT seq, hash FROM chain_head WHERE id = %s AND EXISTS (SELECT 1 FROM moved) FOR UPDATE), "
-        "rec AS (SELECT seq + 1 AS seq, hash AS prev, %s || hash || %s || (seq + 1)::text || '}' AS body "
-        "FROM head), "
-        "sealed AS (SELECT seq, prev, body, encode(sha256(convert_to(body, 'UTF8')), 'hex') AS hash FROM rec), "
-        "moved_head AS (UPDATE chain_head SET seq = sealed.seq, hash = sealed.hash FROM sealed "
-        "WHERE chain_head.id = %s) "
-        "INSERT INTO ledger (office_id, seq, prev_hash, hash, kind, process_id, actor, recorded_at, body) "
-        "SELECT %s, seq, prev, hash, %s, %s, %s, %s, body FROM sealed RETURNING seq, prev_hash, hash",
+        + _SEAL + _TREE + _INSERT_SEALED,
     # the database's sha256 of a text, against Python's (checked once per engine)
     "sha256_of": "SELECT encode(sha256(convert_to(%s, 'UTF8')), 'hex'), current_setting('server_encoding')",
 })

@@ -69,6 +69,10 @@ def nodes(tx, chain: str, wanted: Iterable[tuple[int, int]]) -> dict[tuple[int, 
     return {(int(lv), int(i)): bytes(h) for lv, i, h in rows}
 
 
+MISSING_TH_EN = ("ต้นไม้ Merkle ไม่ครบ โปรดสั่ง 'ruam audit rebuild-tree'",
+                 "the Merkle tree lacks a node: run 'ruam audit rebuild-tree'")
+
+
 def lookup(tx, chain: str, ranges: Sequence[tuple[int, int]]):
     """A ``(level, idx) -> hash`` lookup over what the ranges need, read in one query."""
     wanted = [n for lo, hi in ranges for n in merkle.range_nodes(lo, hi)]

@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 
 # The Alembic revision this code expects; ``ruam init`` upgrades to it.
-SCHEMA_REVISION = "0008"
+SCHEMA_REVISION = "0009"
 
 metadata = MetaData(naming_convention={
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",

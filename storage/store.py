@@ -143,15 +143,27 @@ class Store:
             raise _database_error(str(exc.orig) if exc.orig else str(exc)) from None
 
     @contextmanager
-    def transaction(self) -> Iterator[Tx]:
-        """One command's writes: all commit together or none do."""
+    def transaction(self, *, step: bool = False) -> Iterator[Tx]:
+        """One command's writes: all commit together or none do.
+
+        ``step`` (PostgreSQL; a workflow step, ``Ruam.advance``): the reads run before any
+        transaction is opened (under READ COMMITTED each statement sees what was committed
+        when it began, in a transaction or not), and a step whose only write is
+        ``move_and_append`` sends that one statement as its own transaction — no BEGIN, no
+        COMMIT round trip. The first other write opens the transaction (``Tx._writing``)."""
         if self.dialect != "sqlite":
             with self._translate(), self.engine.begin() as conn:
                 tx = Tx(conn, self.office_id, self.record_office)
+                if step:
+                    tx._reads_first()
                 try:
                     yield tx
-                finally:
+                except BaseException:
                     tx.close()
+                    tx._end_reads_first(ok=False)
+                    raise
+                tx.close()
+                tx._end_reads_first(ok=True)
             return
         shared = self._shared
         if not shared.lock.acquire(timeout=60):
@@ -229,6 +241,30 @@ class Tx(LedgerReads, CalendarTx, OfficeRows, RegistryRows):
         self.record_office = record_office  # the code this office's records carry (None: the default office)
         # the office's Merkle tree (storage.merkle): its code; the default office's is "default"
         self.chain_key = record_office or "default"
+        self._dbapi = None  # the driver connection while no transaction is open yet (``_reads_first``)
+
+    def _reads_first(self) -> None:
+        """PostgreSQL: run the reads outside a transaction (the driver in autocommit) until the
+        first write, which opens one (``_writing``)."""
+        dbapi = self.conn.connection.dbapi_connection
+        if dbapi.info.transaction_status == 0:  # idle: nothing begun on this connection
+            dbapi.autocommit = True
+            self._dbapi = dbapi
+
+    def _writing(self) -> None:
+        """Before a write: the transaction it belongs to is open."""
+        if self._dbapi is not None and self._dbapi.info.transaction_status == 0:
+            self._run("BEGIN")
+
+    def _end_reads_first(self, ok: bool) -> None:
+        dbapi, self._dbapi = self._dbapi, None
+        if dbapi is None or dbapi.closed:
+            return
+        try:
+            if dbapi.info.transaction_status != 0:  # a transaction _writing opened and nobody ended
+                dbapi.commit() if ok else dbapi.rollback()
+        finally:
+            dbapi.autocommit = False
 
     def close(self) -> None:
         if self._cursor is not None:
@@ -262,13 +298,23 @@ class Tx(LedgerReads, CalendarTx, OfficeRows, RegistryRows):
         office = self.office_id
         before, between = Record.template(entry, self.record_office)
         at = hot.bind_time(d, entry.at)
-        args = (state, at, office, process_id, expected_version, office, before, between, office, office,
-                entry.kind, entry.process, entry.actor, at)
-        row = self._run(hot.sql(d, "move_and_seal_one"), args).fetchone()
+        args = (state, at, office, process_id, expected_version, office, before, between, office)
+        args += (self.chain_key, self.chain_key, office, entry.kind, entry.process, entry.actor, at)
+        row = self._tree_statement(hot.sql(d, "move_and_seal_one"), args)
         if row is None:
             found = self._run(hot.sql(d, "process_version"), (office, process_id)).fetchone()
             raise Conflict(process_id, expected_version, found[0] if found else None)
         return self._sealed_one(entry, row, before, between, commit=True)
+
+    def _tree_statement(self, statement: str, args: Sequence):
+        """Run a sealing statement that also grows the office's Merkle tree (``hotpath._TREE``):
+        its row, or None; a node the tree lacks is the error the other paths give."""
+        try:
+            return self._run(statement, args).fetchone()
+        except self.conn.dialect.loaded_dbapi.IntegrityError as exc:
+            if "merkle_nodes" in str(exc) and "null value" in str(exc):
+                raise StorageError(tree.MISSING_TH_EN[1], tree.MISSING_TH_EN[0]) from None
+            raise
 
     def append(self, entries: Sequence[Entry], *, commit: bool = False) -> list[Record]:
         """Seal entries onto the chain, in order, inside this transaction.
@@ -294,10 +340,12 @@ class Tx(LedgerReads, CalendarTx, OfficeRows, RegistryRows):
         if d == "postgresql" and len(entries) == 1 and self._db_seals():
             entry = entries[0]
             before, between = Record.template(entry, self.record_office)
-            args = (office, before, between, office, office, entry.kind, entry.process, entry.actor,
-                    hot.bind_time(d, entry.at))
-            row = self._run(hot.sql(d, "seal_one"), args).fetchone()
+            args = (office, before, between, office, self.chain_key, self.chain_key, office, entry.kind,
+                    entry.process, entry.actor, hot.bind_time(d, entry.at))
+            self._writing()
+            row = self._tree_statement(hot.sql(d, "seal_one"), args)
             return [self._sealed_one(entry, row, before, between, commit=commit)]
+        self._writing()
         head = self._run(hot.sql(d, "head_for_update" if d == "postgresql" else "head"), (office,)).fetchone()
         if head is None:
             raise NotFound("office", str(office), "สำนักงาน")
@@ -329,11 +377,10 @@ class Tx(LedgerReads, CalendarTx, OfficeRows, RegistryRows):
         seq, prev, digest = row
         body = (before + prev + between + str(seq) + "}").encode("utf-8")
         if sha256_hex(body) != digest:  # pragma: no cover - see _db_seals
-            raise StorageError("the database's sha256 of a record differs from Ruam's; nothing was written",
-                               "ค่า sha256 ของบันทึกจากฐานข้อมูลไม่ตรงกับของระบบ จึงไม่ได้บันทึก")
-        tree.grow(self, self.chain_key, seq, prev, [(body, digest)], commit=commit)  # the office's Merkle tree
+            raise StorageError(f"the database's sha256 of record {seq} differs from Ruam's: run 'ruam audit verify'",
+                               f"ค่า sha256 ของบันทึกที่ {seq} จากฐานข้อมูลไม่ตรงกับของระบบ โปรดสั่ง 'ruam audit verify'")
         if commit:
-            self.conn.connection.dbapi_connection.commit()
+            self.conn.connection.dbapi_connection.commit()  # nothing to do outside a transaction
             self._finish_here()
         return Record.seal(entry, seq, prev, self.record_office).hashed(digest)
 
@@ -451,6 +498,7 @@ class Tx(LedgerReads, CalendarTx, OfficeRows, RegistryRows):
         the first's row lock, then re-checks the WHERE) and gets ``Conflict``.
         """
         d = self.dialect
+        self._writing()
         moved = self._run(hot.sql(d, "move_process"), (state, hot.bind_time(d, at), self.office_id, process_id,
                                                       expected_version)).rowcount
         if moved != 1:
@@ -471,6 +519,7 @@ class Tx(LedgerReads, CalendarTx, OfficeRows, RegistryRows):
             return  # the same process re-issuing its own order after a send-back
         if owner is not None:
             raise Duplicate("document number", f"{number} ({year + 543})")
+        self._writing()
         self._run(hot.sql(self.dialect, "reserve_document"), (self.office_id, kind, year, number, process_id))
 
     def put_attachment(self, sha256: str, name: str, media_type: str, content: bytes,
@@ -509,6 +558,7 @@ class Tx(LedgerReads, CalendarTx, OfficeRows, RegistryRows):
     def mark_feedback_decided(self, process_id: str, ids: Sequence[str]) -> None:
         """The process's opinions ``ids`` are decided (those a closing step's evidence answered)."""
         d = self.dialect
+        self._writing()
         self._run(hot.sql(d, "decide_feedback", marks=hot.marks(d, len(ids))),
                   (True, self.office_id, process_id, *ids))
 

@@ -230,4 +230,4 @@ def test_a_downgrade_cut_off_half_way_leaves_the_database_as_it_was(app, store, 
         downgrade(store.engine, "0006")
     monkeypatch.undo()
     assert _rows(db_url) == rows and _schema(db_url) == schema
-    assert store.schema_revision() == "0008" and verify(app).ok
+    assert store.schema_revision() == "0009" and verify(app).ok
