@@ -45,7 +45,7 @@ _SEAL = ("rec AS (SELECT seq + 1 AS seq, hash AS prev, %s || hash || %s || (seq 
          "FROM head), "
          "sealed AS (SELECT seq, prev, body, encode(sha256(convert_to(body, 'UTF8')), 'hex') AS hash FROM rec), "
          "moved_head AS (UPDATE chain_head SET seq = sealed.seq, hash = sealed.hash FROM sealed "
-         "WHERE chain_head.id = %s), ")
+         "WHERE chain_head.id = %s)")
 # …the office's Merkle tree grown in the same statement (storage.merkle's layout, RFC 9162
 # hashes): the record's leaf at ``seq - 1``, then each subtree it closes — while the node's
 # index is odd, its parent from the stored left sibling and it (read by ``ruam_merkle_node``,
@@ -53,14 +53,14 @@ _SEAL = ("rec AS (SELECT seq + 1 AS seq, hash AS prev, %s || hash || %s || (seq 
 # the appender this one waited for). A sibling missing (a tree
 # never built) makes the parent's hash NULL, which the NOT NULL column refuses: the step
 # fails whole, as a missing node does on the other paths (``merkle.MISSING``).
-_TREE = ("up(level, idx, hash) AS ("
+_TREE = (", up(level, idx, hash) AS ("
          "SELECT 0, seq - 1, sha256('\\x00'::bytea || convert_to(body, 'UTF8')) FROM sealed "
          "UNION ALL "
          "SELECT u.level + 1, u.idx / 2, sha256('\\x01'::bytea || ruam_merkle_node(%s, u.level, u.idx - 1) || u.hash) "
          "FROM up u WHERE u.idx %% 2 = 1 AND u.hash IS NOT NULL), "
-         "grown AS (INSERT INTO merkle_nodes (chain, level, idx, hash) SELECT %s, level, idx, hash FROM up) ")
+         "grown AS (INSERT INTO merkle_nodes (chain, level, idx, hash) SELECT %s, level, idx, hash FROM up)")
 # …and the record inserted
-_INSERT_SEALED = ("INSERT INTO ledger (office_id, seq, prev_hash, hash, kind, process_id, actor, recorded_at, body) "
+_INSERT_SEALED = (" INSERT INTO ledger (office_id, seq, prev_hash, hash, kind, process_id, actor, recorded_at, body) "
                   "SELECT %s, seq, prev, hash, %s, %s, %s, %s, body FROM sealed RETURNING seq, prev_hash, hash")
 
 # PostgreSQL only: a step's statements folded so that each network round trip does
