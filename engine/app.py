@@ -392,17 +392,21 @@ class Ruam(PeopleCommands):
                 raise EvidenceInvalid(trigger, [Problem("attachments", f"file {h[:12]}… is not stored; "
                                                                        "upload it first") for h in missing])
             reserves = [g for g in spec.guards if g.check == "unique_document_number"]
-            # a step whose only writes are the move and its record does both in one go
-            # (one statement on PostgreSQL); the others move first, as the lock order asks
-            other_writes = bool(reserves or received)
-            new_version = (proc["version"] + 1 if not other_writes
-                           else tx.move_process(process_id, proc["version"], step.dest, now))
+            numbers = []
             for guard in reserves:
                 number = step.evidence.get(guard.params["field"])
                 day = step.evidence.get(guard.params["date_field"])
                 if number and day:
-                    tx.reserve_document_number(guard.params["document_kind"], dt.date.fromisoformat(day).year,
-                                               normalize_doc_number(number), process_id)
+                    numbers.append((guard.params["document_kind"], dt.date.fromisoformat(day).year,
+                                    normalize_doc_number(number)))
+            # a step's writes in one go (one statement on PostgreSQL) unless it also decides
+            # opinions or reserves several numbers: then it moves first, as the lock order asks
+            other_writes = bool(received) or len(numbers) > 1
+            new_version = (proc["version"] + 1 if not other_writes
+                           else tx.move_process(process_id, proc["version"], step.dest, now))
+            if other_writes:
+                for kind, year, number in numbers:
+                    tx.reserve_document_number(kind, year, number, process_id)
             if received:  # the opinions this step's evidence answered (one arriving meanwhile stays open)
                 tx.mark_feedback_decided(process_id, received)
             data: dict[str, Any] = {"trigger": trigger, "kind": step.kind, "from": step.source,
@@ -415,7 +419,8 @@ class Ruam(PeopleCommands):
             if other_writes:
                 [rec] = tx.append([entry], commit=True)
             else:
-                rec = tx.move_and_append(process_id, proc["version"], step.dest, entry)
+                rec = tx.move_and_append(process_id, proc["version"], step.dest, entry,
+                                         numbers[0] if numbers else None)
         self.log.info("process.transitioned", process=process_id, trigger=trigger, actor=actor,
                       role=role, state=step.dest, seq=rec.seq)
         return rec

@@ -39,6 +39,14 @@ SQL = {
 
 _PG = {name: sql.replace("?", "%s") for name, sql in SQL.items()}
 
+# A step's move of its process, when the process is still at the version the step read.
+_MOVE = ("WITH RECURSIVE moved AS (UPDATE processes SET state = %s, version = version + 1, updated_at = %s "
+         "WHERE office_id = %s AND id = %s AND version = %s RETURNING version), ")
+_RESERVE = ("reserved AS (INSERT INTO document_numbers (office_id, kind, year, number, process_id) "
+            "SELECT %s, %s, %s, %s, %s FROM moved), ")
+# the office's head, locked only if the process moved (the one-time EXISTS runs the UPDATE first)
+_HEAD_AFTER_MOVE = "head AS (SELECT seq, hash FROM chain_head WHERE id = %s AND EXISTS (SELECT 1 FROM moved) FOR UPDATE), "
+
 # PostgreSQL's sealing of one record, after a ``head`` (the office's head row, locked): the
 # record's text with its chain slots filled, its sha256, the head moved…
 _SEAL = ("rec AS (SELECT seq + 1 AS seq, hash AS prev, %s || hash || %s || (seq + 1)::text || '}' AS body "
@@ -92,11 +100,11 @@ _PG.update({
     # before the head is scanned, so the lock order stays process row, then head) and the
     # record is sealed only if the process was still at the version the step read; no row
     # back means it was not (``Conflict``), and nothing was sealed.
-    "move_and_seal_one":
-        "WITH RECURSIVE moved AS (UPDATE processes SET state = %s, version = version + 1, updated_at = %s "
-        "WHERE office_id = %s AND id = %s AND version = %s RETURNING version), "
-        "head AS (SELECT seq, hash FROM chain_head WHERE id = %s AND EXISTS (SELECT 1 FROM moved) FOR UPDATE), "
-        + _SEAL + _TREE + _INSERT_SEALED,
+    "move_and_seal_one": _MOVE + _HEAD_AFTER_MOVE + _SEAL + _TREE + _INSERT_SEALED,
+    # …and a document number the step uses reserved for its process (after the head, as the
+    # statement's last work: two steps of one office reserving the same number meet on the
+    # head first, and the second is refused by the number's key)
+    "move_reserve_and_seal_one": _MOVE + _RESERVE + _HEAD_AFTER_MOVE + _SEAL + _TREE + _INSERT_SEALED,
     # the database's sha256 of a text, against Python's (checked once per engine)
     "sha256_of": "SELECT encode(sha256(convert_to(%s, 'UTF8')), 'hex'), current_setting('server_encoding')",
 })

@@ -242,6 +242,7 @@ class Tx(LedgerReads, CalendarTx, OfficeRows, RegistryRows):
         # the office's Merkle tree (storage.merkle): its code; the default office's is "default"
         self.chain_key = record_office or "default"
         self._dbapi = None  # the driver connection while no transaction is open yet (``_reads_first``)
+        self._owners: dict[tuple[str, int, str], str | None] = {}  # document_owner's answers
 
     def _reads_first(self) -> None:
         """PostgreSQL: run the reads outside a transaction (the driver in autocommit) until the
@@ -283,24 +284,38 @@ class Tx(LedgerReads, CalendarTx, OfficeRows, RegistryRows):
         return self._cursor
 
     # -- the ledger ------------------------------------------------------------------------
-    def move_and_append(self, process_id: str, expected_version: int, state: str, entry: Entry) -> Record:
-        """``move_process`` then ``append([entry], commit=True)``: a step's last two writes.
+    def move_and_append(self, process_id: str, expected_version: int, state: str, entry: Entry,
+                        reserve: tuple[str, int, str] | None = None) -> Record:
+        """``move_process``, ``reserve_document_number(*reserve, process_id)`` if given, then
+        ``append([entry], commit=True)``: a step's writes.
 
         On PostgreSQL (when the database seals) in one statement (``hotpath``
-        ``move_and_seal_one``): the process row is updated, then the head locked and the
-        record sealed — the same order and locks as the two calls, one round trip fewer.
-        ``Conflict`` if the process is no longer at ``expected_version`` (nothing sealed)."""
+        ``move_and_seal_one``, ``move_reserve_and_seal_one``): the process row is updated,
+        then the head locked and the record sealed — the same locks in the same order as
+        the calls, in one round trip. ``Conflict`` if the process is no longer at
+        ``expected_version`` (nothing sealed, nothing reserved); ``Duplicate`` if another
+        process took the number."""
         d = self.dialect
+        owner = self.document_owner(*reserve) if reserve else None
+        if owner is not None and owner != process_id:
+            raise Duplicate("document number", f"{reserve[2]} ({reserve[1] + 543})")
         if d != "postgresql" or not self._db_seals():
             self.move_process(process_id, expected_version, state, entry.at)
+            if reserve:
+                self.reserve_document_number(*reserve, process_id)
             [record] = self.append([entry], commit=True)
             return record
         office = self.office_id
         before, between = Record.template(entry, self.record_office)
         at = hot.bind_time(d, entry.at)
-        args = (state, at, office, process_id, expected_version, office, before, between, office)
-        args += (self.chain_key, self.chain_key, office, entry.kind, entry.process, entry.actor, at)
-        row = self._tree_statement(hot.sql(d, "move_and_seal_one"), args)
+        args = (state, at, office, process_id, expected_version)
+        name = "move_and_seal_one"
+        if reserve and owner is None:  # (the same process re-issuing its number after a send-back holds it)
+            name = "move_reserve_and_seal_one"
+            args += (office, *reserve, process_id)
+        args += (office, before, between, office, self.chain_key, self.chain_key, office, entry.kind,
+                 entry.process, entry.actor, at)
+        row = self._tree_statement(hot.sql(d, name), args)
         if row is None:
             found = self._run(hot.sql(d, "process_version"), (office, process_id)).fetchone()
             raise Conflict(process_id, expected_version, found[0] if found else None)
@@ -509,9 +524,14 @@ class Tx(LedgerReads, CalendarTx, OfficeRows, RegistryRows):
 
     # -- document numbers, attachments, feedback -----------------------------------------------
     def document_owner(self, kind: str, year: int, number: str) -> str | None:
-        """The process that used a document number in a calendar year, if any."""
-        row = self._run(hot.sql(self.dialect, "document_owner"), (self.office_id, kind, year, number)).fetchone()
-        return row[0] if row else None
+        """The process that used a document number in a calendar year, if any (asked once per
+        transaction: a step's guard asks, then its reservation; the number's key refuses a
+        number another transaction took in between)."""
+        key = (kind, year, number)
+        if key not in self._owners:
+            row = self._run(hot.sql(self.dialect, "document_owner"), (self.office_id, kind, year, number)).fetchone()
+            self._owners[key] = row[0] if row else None
+        return self._owners[key]
 
     def reserve_document_number(self, kind: str, year: int, number: str, process_id: str) -> None:
         owner = self.document_owner(kind, year, number)

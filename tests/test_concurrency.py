@@ -51,6 +51,39 @@ def test_threads_racing_on_every_step(opened):
     assert report.ok, report.findings
 
 
+def test_processes_racing_for_one_order_number_leave_it_to_exactly_one(opened):
+    """Several processes issue their order with the same number at once: one takes it, every
+    other is refused (the number taken), and nothing of theirs is stored."""
+    from workflow.errors import Duplicate, EvidenceInvalid
+
+    group = next(g for g in opened.active().organization.mission_groups if len(g.tasks) >= 3)
+    tasks = [t.id for t in group.tasks][:3]
+    director = f"director_{group.units[0].removeprefix('group_')}"
+    for task in tasks:
+        opened.advance(f"2570/{task}", "complete_analysis", "officer_" + task.removeprefix("task_"), steps.analysis())
+    barrier, results = threading.Barrier(len(tasks)), []
+
+    def worker(task):
+        mine = Ruam(opened.store, clock=opened.clock)
+        barrier.wait()
+        try:
+            mine.advance(f"2570/{task}", "issue_appointment", director, steps.appointment(number="๗๗/๒๕๖๙"))
+            results.append("ok")
+        except (Duplicate, EvidenceInvalid) as exc:
+            results.append(type(exc).__name__)
+
+    threads = [threading.Thread(target=worker, args=(t,)) for t in tasks]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results.count("ok") == 1 and len(results) == len(tasks), results
+    states = [opened.process(f"2570/{t}")["state"] for t in tasks]
+    assert sorted(states) == ["appointing"] * (len(tasks) - 1) + ["notifying"], states
+    report = verify(opened)
+    assert report.ok, report.findings
+
+
 def test_threads_on_different_processes_all_win_and_the_chain_stays_linear(opened):
     tasks = [t.id for t in opened.active().organization.tasks]
     errors = []
