@@ -48,6 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests import steps  # noqa: E402 - the same evidence the tests use
 
 FY = 2570
+WARM_FY = 2571  # each client first runs the same steps on this year's processes (warm, as a server is)
 HERE = Path(__file__).resolve().parents[1]
 BEFORE_OFFICES = "1a0e4b4"  # the last commit with one global chain (before issue #14's work)
 
@@ -96,6 +97,7 @@ def setup(url: str, offices: int, single_years: list[int]) -> None:
     app = Ruam(store)
     app.init(demo=True)
     app.open_cycle(FY)
+    app.open_cycle(WARM_FY)
     tick(app)
     started = time.perf_counter()
     for i in range(1, offices):
@@ -104,25 +106,16 @@ def setup(url: str, offices: int, single_years: list[int]) -> None:
         office = app.for_office(code)
         office.load_demo()
         office.open_cycle(FY)
+        office.open_cycle(WARM_FY)
         tick(office)
         office.assign_role("auditor@default", "auditor")  # the cross-office viewer's grant
         if i % 50 == 0:
             print(f"  … {i} offices ({time.perf_counter() - started:.0f} s)", flush=True)
-    from bench.spine_bench import organization_yaml
-    from definitions import shipped_texts
-
-    procedure = [t for t in shipped_texts() if "procedure" in t[0]]
+    from bench.one_chain_clients import populate
 
     def bench_office(code: str, tasks: int) -> None:
         add_office(app, code, f"สำนักงานทดสอบ {code}", load_shipped=False)
-        office = app.for_office(code)
-        office.register_definitions(procedure + [("bench-organization.yaml", organization_yaml(tasks))])
-        office.add_person("bench_director", "ผู้อำนวยการกลุ่ม (ตัวอย่าง)")
-        office.assign_role("bench_director", "group_director", "group_bench")
-        for t in range(tasks):
-            office.add_person(f"officer_{t:05d}", f"ผู้รับผิดชอบ {t} (ตัวอย่าง)")
-            office.assign_role(f"officer_{t:05d}", "responsible_officer", f"task_{t:05d}")
-        office.open_cycle(FY)
+        populate(app.for_office(code), tasks)
 
     for n in single_years:
         # the one-chain emulation: one office, 11 tasks of the bench organization per client, one chain
@@ -133,15 +126,11 @@ def setup(url: str, offices: int, single_years: list[int]) -> None:
     store.dispose()
 
 
-def _single_plan(client: int) -> list[tuple[str, str, str, dict]]:
+def _single_plan(client: int, fy: int = FY) -> list[tuple[str, str, str, dict]]:
     """The one-chain office's client ``client``: its 11 tasks of the bench organization."""
-    from bench.spine_bench import path_for
+    from bench.one_chain_clients import plan
 
-    per_process = []
-    for i in range(client * 11, (client + 1) * 11):
-        pid, officer = f"{FY}/task_{i:05d}", f"officer_{i:05d}"
-        per_process.append([(pid, *step) for step in path_for(i, officer)])
-    return [row for rnd in zip(*per_process) for row in rnd]
+    return plan(client, fy)
 
 
 def ruam_client(url: str, office: str, client: int, barrier, out) -> None:
@@ -152,10 +141,13 @@ def ruam_client(url: str, office: str, client: int, barrier, out) -> None:
     configure("WARNING")  # as a server logs: not a line per step
     store = Store(url)
     app = Ruam(store).for_office(office)
-    plan = _single_plan(client) if office.startswith(("single", "multi")) else _plan(app, FY, "1")
+    bench_org = office.startswith(("single", "multi"))
+    plan = _single_plan(client) if bench_org else _plan(app, FY, "1")
     from workflow.machine import machine_for
 
-    machine_for(app.active().procedure)  # warm, as a running server is
+    machine_for(app.active().procedure)  # warm, as a running server is: its connection too
+    for step in _single_plan(client, WARM_FY) if bench_org else _plan(app, WARM_FY, "9"):
+        app.advance(*step)
     barrier.wait()
     t0 = time.perf_counter()
     for pid, trigger, actor, evidence in plan:
@@ -177,18 +169,25 @@ def raw_setup(url: str, offices: int) -> None:
         conn.execute("CREATE TABLE raw_head (office int PRIMARY KEY, seq bigint NOT NULL, hash text NOT NULL)")
         conn.execute("CREATE TABLE raw_process (office int, id text, state text, version int, "
                      "PRIMARY KEY (office, id))")
-        for o in range(offices):
+        for o in range(2 * offices):  # (the second half: the clients' warm-up chains)
             conn.execute("INSERT INTO raw_head VALUES (%s, 0, %s)", (o, "0" * 64))
             for k in range(11):
                 conn.execute("INSERT INTO raw_process VALUES (%s, %s, 'start', 0)", (o, f"{FY}/t{k}"))
 
 
-def raw_client(url: str, office: int, n: int, barrier, out) -> None:
+def raw_client(url: str, office: int, n: int, warm_office: int, barrier, out) -> None:
     import psycopg
 
     conn = psycopg.connect(url)
+    _raw_steps(conn, warm_office, n)  # the same steps on a chain of its own first (warm, as Ruam's clients are)
     barrier.wait()
     t0 = time.perf_counter()
+    _raw_steps(conn, office, n)
+    out.put((t0, time.perf_counter(), n))
+    conn.close()
+
+
+def _raw_steps(conn, office: int, n: int) -> None:
     for i in range(n):
         pid = f"{FY}/t{i % 11}"
         with conn.cursor() as cur:
@@ -202,8 +201,6 @@ def raw_client(url: str, office: int, n: int, barrier, out) -> None:
                         (office, seq + 1, prev, digest, pid, body))
             cur.execute("UPDATE raw_head SET seq = %s, hash = %s WHERE office = %s", (seq + 1, digest, office))
         conn.commit()
-    out.put((t0, time.perf_counter(), n))
-    conn.close()
 
 
 def _run(target, arglists) -> float:
@@ -316,7 +313,7 @@ def main() -> None:
         offices = [f"o{next_office + k:03d}" for k in range(n)]
         next_office += n
         ruam = _run(ruam_client, [(args.pg, code, 0) for code in offices])
-        raw = _run(raw_client, [(args.pg, k, 66) for k in range(n)])
+        raw = _run(raw_client, [(args.pg, k, 66, args.offices + k) for k in range(n)])
         same = _run(ruam_client, [(args.pg, f"multi{n}-{c}", 0) for c in range(n)])
         one = _run(ruam_client, [(args.pg, f"single{n}", c) for c in range(n)])
         old = before.run(n) if before else float("nan")

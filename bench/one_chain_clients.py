@@ -11,7 +11,7 @@ offices) through the API both have: ``Store``, ``Ruam``, ``register_definitions`
 ``setup``: a fresh schema, the bench organization with 11 tasks per client (one group, an
 officer each), FY 2570 opened. ``client``: advances its 11 processes (tasks ``11K … 11K+10``)
 through the whole procedure (66 steps, round-robin over the processes): it prints ``ready``
-once warm, starts when a line arrives on its input (so all clients start together), and
+once warm (the same steps on its processes of the next fiscal year), starts when a line arrives on its input (so all clients start together), and
 prints ``{"t0", "t1", "steps"}`` (``time.perf_counter``: one clock for every process here).
 """
 
@@ -25,6 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path.cwd()))
 
 FY = 2570
+WARM_FY = 2571  # each client first runs its processes of this year: its connection warm, as a server's is
 
 
 def setup(url: str, clients: int) -> None:
@@ -36,17 +37,23 @@ def setup(url: str, clients: int) -> None:
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
 
-    from bench.spine_bench import organization_yaml
-    from definitions import shipped_texts
     from engine.app import Ruam
     from engine.logs import configure
     from storage.store import Store
 
     configure("WARNING")
     store = Store(url)
-    app = Ruam(store)
     store.migrate()
-    tasks = 11 * clients
+    populate(Ruam(store), 11 * clients)
+    store.dispose()
+
+
+def populate(app, tasks: int) -> None:
+    """The shipped procedure, the bench organization with ``tasks`` tasks, their people, FY 2570
+    and the warm-up year."""
+    from bench.spine_bench import organization_yaml
+    from definitions import shipped_texts
+
     app.register_definitions([t for t in shipped_texts() if "procedure" in t[0]]
                              + [("bench-organization.yaml", organization_yaml(tasks))])
     app.add_person("bench_director", "ผู้อำนวยการกลุ่ม (ตัวอย่าง)")
@@ -55,16 +62,17 @@ def setup(url: str, clients: int) -> None:
         app.add_person(f"officer_{t:05d}", f"ผู้รับผิดชอบ {t} (ตัวอย่าง)")
         app.assign_role(f"officer_{t:05d}", "responsible_officer", f"task_{t:05d}")
     app.open_cycle(FY)
-    store.dispose()
+    app.open_cycle(WARM_FY)
 
 
-def plan(client: int) -> list[tuple[str, str, str, dict]]:
+def plan(client: int, fy: int = FY) -> list[tuple[str, str, str, dict]]:
     from bench.spine_bench import path_for
 
     per_process = []
     for i in range(client * 11, (client + 1) * 11):
-        pid, officer = f"{FY}/task_{i:05d}", f"officer_{i:05d}"
-        per_process.append([(pid, *step) for step in path_for(i, officer)])
+        pid, officer = f"{fy}/task_{i:05d}", f"officer_{i:05d}"
+        number = i if fy == FY else 100_000 + i  # (an order number is unique in its calendar year)
+        per_process.append([(pid, *step) for step in path_for(number, officer)])
     return [row for rnd in zip(*per_process) for row in rnd]
 
 
@@ -79,6 +87,8 @@ def client(url: str, k: int) -> None:
     app = Ruam(store)
     steps = plan(k)
     machine_for(app.active().procedure)  # warm, as a running server is
+    for step in plan(k, WARM_FY):
+        app.advance(*step)
     print("ready", flush=True)
     sys.stdin.readline()
     t0 = time.perf_counter()
