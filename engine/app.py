@@ -9,7 +9,6 @@ refusal is a typed error and nothing is written. The clock is injected.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import mimetypes
 import re
 from collections.abc import Callable
@@ -19,8 +18,9 @@ from typing import Any
 
 from engine.people import SYSTEM, PeopleCommands
 from storage.store import Store, Tx
+from workflow.audit import definition_from_content
 from workflow.authority import acting_role, responsible_for
-from workflow.canonical import canonical_text, content_hash, sha256_hex
+from workflow.canonical import canonical_text, sha256_hex
 from workflow.definitions import (
     Calendar,
     Definition,
@@ -148,19 +148,10 @@ class Ruam(PeopleCommands):
                 content = rtx.definition_content(version)
         else:
             content = tx.definition_content(version)
-        if content is None:
-            return None
-        try:
-            data = json.loads(content)
-        except json.JSONDecodeError:
-            return None
-        if content_hash(data) != version:
-            return None
-        try:
-            definition = load_definition(canonical_text(data))
-        except DefinitionError:
-            return None
-        self._cache[version] = definition
+        # rebuilt from the stored JSON content, without a YAML parse of it (the audit's reader)
+        definition = definition_from_content(version, content)
+        if definition is not None:
+            self._cache[version] = definition
         return definition
 
     def active(self, tx: Tx | None = None) -> Definitions:

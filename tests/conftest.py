@@ -3,7 +3,8 @@
 ``db_url`` is parametrized over SQLite and PostgreSQL. PostgreSQL runs when
 ``RUAM_TEST_DATABASE_URL`` is set (``.ci/run`` sets it); each test session
 creates its own database there (so parallel runs never meet) and each test
-gets an empty schema.
+gets an empty schema; a test with ``app`` gets a copy of a database initialized once
+per session instead (``_from_template``).
 """
 
 from __future__ import annotations
@@ -47,20 +48,48 @@ class Clock:
         self.now = moment
 
 
+class _PgSession:
+    """This session's PostgreSQL database and its templates (one per clock moment), all named
+    after the session's uuid so that two pytest sessions never meet; dropped at the end."""
+
+    def __init__(self, base) -> None:
+        self.base = base
+        self.name = f"ruam_test_{uuid.uuid4().hex[:10]}"
+        self.url = base.set(database=self.name).render_as_string(hide_password=False)
+        self.admin = create_engine(base, isolation_level="AUTOCOMMIT", pool_size=1)
+        self.templates: dict[str, str] = {}  # the clock's moment -> an initialized demo database
+
+    def sql(self, *statements: str) -> None:
+        with self.admin.connect() as conn:
+            for statement in statements:
+                conn.execute(text(statement))
+
+    def url_of(self, name: str) -> str:
+        return self.base.set(database=name).render_as_string(hide_password=False)
+
+    def close(self) -> None:
+        self.sql(*(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+                   for name in [self.name, *self.templates.values()]))
+        self.templates.clear()
+        self.admin.dispose()
+
+
+_PG: _PgSession | None = None
+
+
 @pytest.fixture(scope="session")
 def pg_database():
+    global _PG
     if not PG_URL:
         yield None
         return
-    base = make_url(PG_URL).set(drivername="postgresql+psycopg")
-    name = f"ruam_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield base.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    _PG = _PgSession(make_url(PG_URL).set(drivername="postgresql+psycopg"))
+    _PG.sql(f'CREATE DATABASE "{_PG.name}"')
+    try:
+        yield _PG.url
+    finally:
+        _PG.close()
+        _PG = None
 
 
 def _backends():
@@ -135,9 +164,14 @@ _SQLITE_TEMPLATES: dict[str, Path] = {}  # the clock's moment -> an initialized 
 
 
 def _from_template(store, clock, tmp_path_factory) -> None:
-    """A new SQLite test database starts as a copy of one made once per session by the same
+    """A new test database starts as a copy of one made once per session by the same
     ``init(demo=True)`` at the same moment (the migrations and the demo people are most of a
-    test's set-up); ``init`` then runs on the copy as on any database and finds it done."""
+    test's set-up); ``init`` then runs on the copy as on any database and finds it done.
+    SQLite copies the file; PostgreSQL recreates the session's database from a template
+    database (same name, so ``db_url`` is still the database the app uses)."""
+    if store.dialect == "postgresql":
+        _pg_from_template(store, clock)
+        return
     from engine.app import Ruam
     from storage.store import Store
 
@@ -155,6 +189,39 @@ def _from_template(store, clock, tmp_path_factory) -> None:
     store.release_writer()
     store.engine.dispose()
     shutil.copyfile(_SQLITE_TEMPLATES[key], target)
+
+
+def _pg_from_template(store, clock) -> None:
+    from engine.app import Ruam
+    from storage.store import Store
+
+    pg = _PG
+    if pg is None or make_url(store.url).database != pg.name:
+        return  # not this session's database: left as it is
+    with store.engine.connect() as conn:  # only an empty database is replaced (as the SQLite file)
+        if conn.execute(text("SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = 'public')")).scalar():
+            return
+    key = clock.now.isoformat()
+    if key not in pg.templates:
+        name = f"{pg.name}_t{len(pg.templates)}"
+        pg.sql(f'CREATE DATABASE "{name}"')
+        s = Store(pg.url_of(name))
+        try:
+            Ruam(s, clock=Clock(clock.now)).init(demo=True)
+        except BaseException:
+            s.dispose()
+            pg.sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+            raise
+        s.dispose()  # a template takes no connections (CREATE DATABASE ... TEMPLATE needs none)
+        pg.templates[key] = name
+    store.release_writer()
+    store.engine.dispose()
+    pg.sql(f'DROP DATABASE "{pg.name}" WITH (FORCE)')
+    try:
+        pg.sql(f'CREATE DATABASE "{pg.name}" TEMPLATE "{pg.templates[key]}"')
+    except Exception:
+        pg.sql(f'CREATE DATABASE "{pg.name}"')  # the next tests still find the session's database
+        raise
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ pass text.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -290,6 +291,13 @@ def parse_yaml(text: str, file: str | None = None) -> Any:
 
 def load_definition(text: str, file: str | None = None) -> Definition:
     """Parse and validate one definition document (all problems at once)."""
+    return _load_definition(text, file)
+
+
+@functools.lru_cache(maxsize=32)
+def _load_definition(text: str, file: str | None) -> Definition:
+    # the same text read again (the shipped documents at every init) is parsed once a process;
+    # a definition is frozen, and a text with problems raises each time (nothing kept)
     return _build_definition(Reader(file), parse_yaml(text, file))
 
 
