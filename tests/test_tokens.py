@@ -78,6 +78,7 @@ def test_revoke_token_by_label_id_or_all(db, app, capsys):
     laptop = accounts.new_token("auditor", "laptop")
     script = accounts.new_token("auditor", "script")
     again = accounts.new_token("auditor", "script")
+    capsys.readouterr()  # (the service's log lines of issuing them, when no test before set the log level)
     code, out, err = cli(capsys, "people", "revoke-token", "auditor", "--label", "laptop", "--db", db)
     assert code == 0 and "ยกเลิกโทเค็น API แล้ว" in out and "laptop" in out and "auditor" not in out
     assert "5 วินาที" in err                                       # when a running service stops taking it
