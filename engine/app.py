@@ -39,7 +39,7 @@ from workflow.errors import (
     UsageError,
 )
 from workflow.evidence import attachment_hashes, field_summary, normalize_doc_number
-from workflow.guards import GuardContext
+from workflow.guards import GuardContext, decides_feedback, history_refs, latest_evidence, trigger_reads
 from workflow.ledger import Entry, Record
 from workflow.machine import machine_for
 from workflow.reader import cross_check, load_definition
@@ -58,25 +58,6 @@ def parse_process_id(text: str) -> tuple[int, str]:
         raise UsageError("process", f"'{text}' is not a process id like 2570/task_teacher_welfare",
                          f"'{text}' ไม่ใช่รหัสกระบวนการ (รหัส เช่น 2570/task_teacher_welfare)")
     return int(match.group(1)), match.group(2)
-
-
-def latest_evidence(bodies: list[str], wanted: set[str]) -> dict[str, dict]:
-    """For each wanted trigger, the evidence of its latest firing (what guards compare
-    against). Reads the process's stored record texts newest first and parses only
-    those that can be a wanted step (canonical text names its trigger verbatim)."""
-    history: dict[str, dict] = {}
-    needles = {t: f'"trigger":"{t}"' for t in wanted}
-    for body in reversed(bodies):
-        if len(history) == len(needles):
-            break
-        candidates = [t for t, needle in needles.items() if t not in history and needle in body]
-        if not candidates:
-            continue
-        rec = Record.from_text(body)
-        trigger = rec.data.get("trigger")
-        if rec.kind == "process.transitioned" and trigger in candidates:
-            history[trigger] = rec.data.get("evidence") or {}
-    return history
 
 
 @dataclass(frozen=True)
@@ -363,9 +344,7 @@ class Ruam(PeopleCommands):
                     f"no responsible officer is assigned to {proc['task_id']} now; an administrator "
                     f"must assign one (ruam people assign PERSON responsible_officer --scope {proc['task_id']})",
                     f"ยังไม่มีผู้รับผิดชอบงาน {proc['task_id']} ในขณะนี้ ผู้ดูแลระบบต้องมอบหมายก่อน")
-            refs = {g.params["ref"].split(".", 1)[0] for g in spec.guards
-                    if g.check in ("not_before", "covers") and "." in g.params["ref"].split("[", 1)[0]}
-            decides = any(g.check == "decides_all_feedback" for g in spec.guards)
+            refs, decides = history_refs(spec.guards), decides_feedback(spec.guards)
             if hint is None or hint[2] != procedure.version:
                 extra = {}
             texts = extra.get("history") if refs else None
@@ -417,20 +396,13 @@ class Ruam(PeopleCommands):
         return rec
 
     def _trigger_reads(self, procedure_version: str, trigger: str) -> tuple[bool, bool]:
-        """Whether some transition of ``trigger`` reads the process's history, or its open
-        feedback (a guess made before the process's state is read; the step checks it)."""
         key = (procedure_version, trigger)
-        found = self._reads_cache.get(key)
-        if found is None:
+        if key not in self._reads_cache:
             procedure = self._cache.get(procedure_version)
             if not isinstance(procedure, Procedure):
                 return False, False
-            specs = [t for t in procedure.transitions if t.trigger == trigger]
-            found = self._reads_cache[key] = (
-                any(g.check in ("not_before", "covers") and "." in g.params["ref"].split("[", 1)[0]
-                    for t in specs for g in t.guards),
-                any(g.check == "decides_all_feedback" for t in specs for g in t.guards))
-        return found
+            self._reads_cache[key] = trigger_reads(procedure.transitions, trigger)
+        return self._reads_cache[key]
 
     def send_back(self, process_id: str, actor: str, reason: str,
                   expected_version: int | None = None) -> Record:

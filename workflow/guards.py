@@ -19,6 +19,45 @@ from workflow.evidence import normalize_doc_number
 from workflow.fiscal import bangkok_date, fiscal_year_bounds, format_date_be, to_arabic_digits
 
 
+def history_refs(guards) -> set[str]:
+    """The triggers whose latest evidence these guards compare against (``ref: TRIGGER.field``)."""
+    return {g.params["ref"].split(".", 1)[0] for g in guards
+            if g.check in ("not_before", "covers") and "." in g.params["ref"].split("[", 1)[0]}
+
+
+def decides_feedback(guards) -> bool:
+    """Whether these guards ask that every received opinion be decided."""
+    return any(g.check == "decides_all_feedback" for g in guards)
+
+
+def trigger_reads(transitions, trigger: str) -> tuple[bool, bool]:
+    """Whether some transition of ``trigger`` reads the process's history, or its open
+    opinions (known before the process's state is: the step reads them with its row)."""
+    guards = [g for t in transitions if t.trigger == trigger for g in t.guards]
+    return bool(history_refs(guards)), decides_feedback(guards)
+
+
+def latest_evidence(bodies: list[str], wanted: set[str]) -> dict[str, dict]:
+    """For each wanted trigger, the evidence of its latest firing (what guards compare
+    against). Reads the process's stored record texts newest first and parses only
+    those that can be a wanted step (canonical text names its trigger verbatim)."""
+    from workflow.ledger import Record
+
+    history: dict[str, dict] = {}
+    needles = {t: f'"trigger":"{t}"' for t in wanted}
+    for body in reversed(bodies):
+        if len(history) == len(needles):
+            break
+        candidates = [t for t, needle in needles.items() if t not in history and needle in body]
+        if not candidates:
+            continue
+        rec = Record.from_text(body)
+        trigger = rec.data.get("trigger")
+        if rec.kind == "process.transitioned" and trigger in candidates:
+            history[trigger] = rec.data.get("evidence") or {}
+    return history
+
+
 def _never_taken(kind: str, year: int, number: str) -> bool:
     return False
 
