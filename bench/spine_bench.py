@@ -141,7 +141,7 @@ def _raw_writer(conn, mark: str, begin, commit, head_sql: str, moment, processes
                 cur.execute(f"INSERT INTO ledger (seq, prev_hash, hash, kind, process_id, actor, recorded_at, body) "
                             f"VALUES ({m})", (seq + 1, prev, digest, "process.transitioned", pid, "x", moment, body))
                 cur.execute(f"UPDATE processes SET state = {mark}, version = version + 1, updated_at = {mark} "
-                            f"WHERE id = {mark}", (trigger, moment, pid))
+                            f"WHERE office_id = 1 AND id = {mark}", (trigger, moment, pid))  # (its key begins with the office)
                 cur.execute(f"UPDATE chain_head SET seq = {mark}, hash = {mark} WHERE id = 1", (seq + 1, digest))
                 commit()
                 count += 1

@@ -122,7 +122,7 @@ class RegistryRows:
         """Assignments held for the office (no scope) or any of these scopes (the hot path)."""
         named = tuple(x for x in scopes if x is not None)
         q = hot.sql(self.dialect, "assignments_in", marks=hot.marks(self.dialect, len(named)))
-        return self._assignment_rows(self._run(q, (self.office_id, *named)).fetchall())
+        return self._assignment_rows(self._run(q, (self.office_id, self.office_id, *named)).fetchall())
 
     @staticmethod
     def _assignment_rows(rows) -> list[Assignment]:

@@ -320,7 +320,7 @@ class Tx(LedgerWrites, LedgerReads, CalendarTx, OfficeRows, RegistryRows):
         if d != "postgresql" or not scopes:
             return (self.process_head(process_id), (self.assignments_for_scopes(scopes) if scopes else None), {})
         named = tuple(x for x in scopes if x is not None)
-        extras, params = "", [self.office_id, *named]
+        extras, params = "", [self.office_id, self.office_id, *named]
         if history:
             extras += hot.sql(d, "with_history")
             params += (self.office_id, process_id)
