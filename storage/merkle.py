@@ -24,7 +24,6 @@ leaves from the records.
 
 from __future__ import annotations
 
-import re
 import threading
 import weakref
 from collections.abc import Iterable, Sequence
@@ -49,7 +48,6 @@ merkle_nodes = Table(
 _INSERT = "INSERT INTO merkle_nodes (chain, level, idx, hash) VALUES "
 _CACHE: weakref.WeakKeyDictionary[Engine, dict[str, tuple[str, merkle.Frontier]]] = weakref.WeakKeyDictionary()
 _CACHE_LOCK = threading.Lock()
-_CHAIN_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
 def _mark(dialect: str) -> str:
@@ -114,14 +112,10 @@ def tree_size(tx, chain: str) -> int:
     return 0 if row is None or row[0] is None else int(row[0]) + 1
 
 
-def grow(tx, chain: str, first_seq: int, prev_hash: str, leaves: Sequence[tuple[bytes, str]], *,
-         commit: bool = False) -> None:
+def grow(tx, chain: str, first_seq: int, prev_hash: str, leaves: Sequence[tuple[bytes, str]]) -> None:
     """The append hook: add the leaves of records ``first_seq, …`` (each ``(canonical bytes, record
     hash)``; the first record follows ``prev_hash``) to ``chain``'s tree, in the caller's transaction.
-
-    ``commit`` (PostgreSQL): the transaction ends here; the nodes' INSERT and the COMMIT go in one
-    round trip (a simple query: its values are literals, integers and hex, built here), so a step
-    pays no extra round trip for the tree. The caller's own commit afterwards finds nothing to do."""
+    (PostgreSQL's single-record sealing statements grow the tree themselves: ``storage.hotpath``.)"""
     engine = tx.conn.engine
     with _CACHE_LOCK:
         cached = _CACHE.get(engine, {}).get(chain)
@@ -133,18 +127,9 @@ def grow(tx, chain: str, first_seq: int, prev_hash: str, leaves: Sequence[tuple[
     made = []
     for data, _ in leaves:
         made += f.append(merkle.leaf_hash(data))
-    if commit and tx.dialect == "postgresql":
-        if not _CHAIN_KEY.match(chain):
-            raise ValueError(f"not a chain key: {chain!r}")
-        values = ", ".join(f"('{chain}', {int(lv)}, {int(i)}, decode('{h.hex()}', 'hex'))" for lv, i, h in made)
-        cursor = tx._cursor  # the Tx's driver cursor, open from the append's statement
-        if cursor is None:
-            raise RuntimeError("grow(commit=True) runs right after the append's statement")
-        cursor.execute(_INSERT + values + "; COMMIT")
-    else:
-        mk = _mark(tx.dialect)
-        row = f"({mk}, {mk}, {mk}, {mk})"
-        tx._run(_INSERT + ", ".join([row] * len(made)), [x for lv, i, h in made for x in (chain, lv, i, h)])
+    mk = _mark(tx.dialect)
+    row = f"({mk}, {mk}, {mk}, {mk})"
+    tx._run(_INSERT + ", ".join([row] * len(made)), [x for lv, i, h in made for x in (chain, lv, i, h)])
     with _CACHE_LOCK:
         _CACHE.setdefault(engine, {})[chain] = (leaves[-1][1], f)
 

@@ -17,6 +17,7 @@ from workflow.definitions import GuardSpec
 from workflow.errors import Problem
 from workflow.evidence import normalize_doc_number
 from workflow.fiscal import bangkok_date, fiscal_year_bounds, format_date_be, to_arabic_digits
+from workflow.ledger import Record
 
 
 def history_refs(guards) -> set[str]:
@@ -41,8 +42,6 @@ def latest_evidence(bodies: list[str], wanted: set[str]) -> dict[str, dict]:
     """For each wanted trigger, the evidence of its latest firing (what guards compare
     against). Reads the process's stored record texts newest first and parses only
     those that can be a wanted step (canonical text names its trigger verbatim)."""
-    from workflow.ledger import Record
-
     history: dict[str, dict] = {}
     needles = {t: f'"trigger":"{t}"' for t in wanted}
     for body in reversed(bodies):
