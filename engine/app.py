@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import mimetypes
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from engine import steps
 from engine.people import SYSTEM, PeopleCommands
+from engine.steps import PROCESS_ID, parse_process_id  # noqa: F401 - named from here too
 from storage.store import Store, Tx
 from workflow.audit import definition_from_content
 from workflow.authority import acting_role, responsible_for
@@ -28,36 +28,21 @@ from workflow.definitions import (
     Procedure,
 )
 from workflow.errors import (
-    Conflict,
     DefinitionError,
-    EvidenceInvalid,
-    InvalidTransition,
     NotAllowed,
     NotFound,
     Problem,
-    Refused,
     UsageError,
 )
-from workflow.evidence import attachment_hashes, field_summary, normalize_doc_number
-from workflow.guards import GuardContext, decides_feedback, history_refs, latest_evidence, trigger_reads
+from workflow.evidence import field_summary
 from workflow.ledger import Entry, Record
-from workflow.machine import machine_for
 from workflow.reader import cross_check, load_definition
 
-PROCESS_ID = re.compile(r"^(\d{4})/([a-z][a-z0-9_]*)$")
 MAX_ATTACHMENT = 20 * 1024 * 1024
 
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
-
-
-def parse_process_id(text: str) -> tuple[int, str]:
-    match = PROCESS_ID.match(text or "")
-    if not match:
-        raise UsageError("process", f"'{text}' is not a process id like 2570/task_teacher_welfare",
-                         f"'{text}' ไม่ใช่รหัสกระบวนการ (รหัส เช่น 2570/task_teacher_welfare)")
-    return int(match.group(1)), match.group(2)
 
 
 @dataclass(frozen=True)
@@ -84,6 +69,8 @@ class Ruam(PeopleCommands):
         # per task: (organization version, the scopes covering it, procedure version) last seen
         self._scopes_seen: dict[str, tuple[str, set[str | None], str]] = {}
         self._reads_cache: dict[tuple[str, str], tuple[bool, bool]] = {}
+        # what this application read and wrote at its last step of each process (engine.steps)
+        self.step_reads = steps.StepReads()
         # the same database's other offices, opened once each (``for_office``)
         self._offices: dict[str | None, Ruam] = {None if store.office_code == "default" else store.office_code: self}
         from engine.logs import get_logger
@@ -297,112 +284,8 @@ class Ruam(PeopleCommands):
 
     def advance(self, process_id: str, trigger: str, actor: str, evidence: dict | None = None,
                 note: str | None = None, expected_version: int | None = None) -> Record:
-        """Fire a trigger with evidence; the one write path for every step."""
-        now = self.now()
-        _, task_id = parse_process_id(process_id)
-        # The scopes covering this task under the organization version its process was
-        # last seen with: the assignments are read with the process row, in one round
-        # trip on PostgreSQL; re-read below if the process names another organization.
-        hint = self._scopes_seen.get(task_id)
-        # what the trigger's guards will read (the process's history, its open feedback):
-        # asked for with the process row, so they come in the same round trip on PostgreSQL
-        history, feedback = self._trigger_reads(hint[2], trigger) if hint else (False, False)
-        with self.store.transaction(step=True) as tx:
-            proc, held, extra = tx.step_reads(process_id, hint[1] if hint else None,
-                                              history=history, feedback=feedback)
-            if proc is None:
-                raise NotFound("process", process_id, "กระบวนการ")
-            procedure: Procedure = self.definition(proc["procedure_version"], tx)  # type: ignore[assignment]
-            org: Organization = self.definition(proc["organization_version"], tx)  # type: ignore[assignment]
-            state = proc["state"]
-            if expected_version is not None and expected_version != proc["version"]:
-                raise Conflict(process_id, expected_version, proc["version"])
-            if trigger not in procedure.triggers():
-                raise UsageError("trigger", f"unknown trigger '{trigger}' (known: "
-                                 f"{', '.join(sorted(procedure.triggers()))})", f"ไม่รู้จักคำสั่ง '{trigger}'")
-            spec = procedure.transition(trigger, state)
-            if spec is None:
-                raise InvalidTransition(process_id, state,
-                                        trigger, sorted({t.trigger for t in procedure.transitions_from(state)}))
-            scopes = org.scopes_covering(proc["task_id"])
-            if held is not None and hint is not None and hint[0] == org.version and hint[1] == scopes \
-                    and hint[2] == procedure.version:
-                assignments = held
-            else:
-                assignments = tx.assignments_for_scopes(scopes)
-                if len(self._scopes_seen) > 100_000:
-                    self._scopes_seen.clear()
-                self._scopes_seen[task_id] = (org.version, scopes, procedure.version)
-            role = acting_role(assignments, actor, spec.roles, scopes, now)
-            if role is None:
-                if tx.get_person(actor) is None and actor != SYSTEM:
-                    raise NotFound("person", actor, "บุคคล")
-                raise NotAllowed(actor, trigger, process_id, spec.roles)
-            responsible = responsible_for(assignments, proc["task_id"], now)
-            if responsible is None:
-                raise Refused(
-                    f"no responsible officer is assigned to {proc['task_id']} now; an administrator "
-                    f"must assign one (ruam people assign PERSON responsible_officer --scope {proc['task_id']})",
-                    f"ยังไม่มีผู้รับผิดชอบงาน {proc['task_id']} ในขณะนี้ ผู้ดูแลระบบต้องมอบหมายก่อน")
-            refs, decides = history_refs(spec.guards), decides_feedback(spec.guards)
-            if hint is None or hint[2] != procedure.version:
-                extra = {}
-            texts = extra.get("history") if refs else None
-            received = tuple(extra["feedback"] if "feedback" in extra
-                             else tx.open_feedback(process_id)) if decides else ()
-            ctx = GuardContext(now=now, history=latest_evidence(
-                                   texts if texts is not None else tx.record_texts(process_id), refs) if refs else {},
-                               document_number_taken=lambda kind, year, number: tx.document_owner(
-                                   kind, year, number) not in (None, process_id),
-                               received_feedback=received,
-                               fiscal_year=int(process_id.partition("/")[0]))
-            step = machine_for(procedure).fire(process_id, state, trigger, evidence, ctx)
-            missing = [h for h in attachment_hashes(spec.evidence, step.evidence) if not tx.has_attachment(h)]
-            if missing:
-                raise EvidenceInvalid(trigger, [Problem("attachments", f"file {h[:12]}… is not stored; "
-                                                                       "upload it first") for h in missing])
-            reserves = [g for g in spec.guards if g.check == "unique_document_number"]
-            numbers = []
-            for guard in reserves:
-                number = step.evidence.get(guard.params["field"])
-                day = step.evidence.get(guard.params["date_field"])
-                if number and day:
-                    numbers.append((guard.params["document_kind"], dt.date.fromisoformat(day).year,
-                                    normalize_doc_number(number)))
-            # a step's writes in one go (one statement on PostgreSQL) unless it also decides
-            # opinions or reserves several numbers: then it moves first, as the lock order asks
-            other_writes = bool(received) or len(numbers) > 1
-            new_version = (proc["version"] + 1 if not other_writes
-                           else tx.move_process(process_id, proc["version"], step.dest, now))
-            if other_writes:
-                for kind, year, number in numbers:
-                    tx.reserve_document_number(kind, year, number, process_id)
-            if received:  # the opinions this step's evidence answered (one arriving meanwhile stays open)
-                tx.mark_feedback_decided(process_id, received)
-            data: dict[str, Any] = {"trigger": trigger, "kind": step.kind, "from": step.source,
-                                    "to": step.dest, "evidence": step.evidence,
-                                    "procedure": procedure.version, "version": new_version}
-            if note:
-                data["note"] = note.strip()
-            entry = Entry(kind="process.transitioned", at=now, actor=actor, role=role,
-                          responsible=responsible, process=process_id, data=data)
-            if other_writes:
-                [rec] = tx.append([entry], commit=True)
-            else:
-                rec = tx.move_and_append(process_id, proc["version"], step.dest, entry,
-                                         numbers[0] if numbers else None)
-        self.log.info("process.transitioned", process=process_id, trigger=trigger, actor=actor,
-                      role=role, state=step.dest, seq=rec.seq)
-        return rec
-
-    def _trigger_reads(self, procedure_version: str, trigger: str) -> tuple[bool, bool]:
-        key = (procedure_version, trigger)
-        if key not in self._reads_cache:
-            procedure = self._cache.get(procedure_version)
-            if not isinstance(procedure, Procedure):
-                return False, False
-            self._reads_cache[key] = trigger_reads(procedure.transitions, trigger)
-        return self._reads_cache[key]
+        """Fire a trigger with evidence; the one write path for every step (``engine.steps``)."""
+        return steps.advance(self, process_id, trigger, actor, evidence, note, expected_version)
 
     def send_back(self, process_id: str, actor: str, reason: str,
                   expected_version: int | None = None) -> Record:

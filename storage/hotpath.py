@@ -41,9 +41,13 @@ SQL = {
 
 _PG = {name: sql.replace("?", "%s") for name, sql in SQL.items()}
 
-# A step's move of its process, when the process is still at the version the step read.
+# A step's move of its process, when the process is still at the version the step read
+# and the office's roles epoch is still the one it read the assignments with (migration
+# 0010: every change of a role assignment moves it; NULL: the step did not read it).
 _MOVE = ("WITH RECURSIVE moved AS (UPDATE processes SET state = %s, version = version + 1, updated_at = %s "
-         "WHERE office_id = %s AND id = %s AND version = %s RETURNING version), ")
+         "WHERE office_id = %s AND id = %s AND version = %s "
+         "AND (SELECT o.roles_epoch = COALESCE(%s::bigint, o.roles_epoch) FROM offices o WHERE o.id = %s) "
+         "RETURNING version), ")
 _RESERVE = ("reserved AS (INSERT INTO document_numbers (office_id, kind, year, number, process_id) "
             "SELECT %s, %s, %s, %s, %s FROM moved), ")
 # the office's head, locked only if the process moved (the one-time EXISTS runs the UPDATE first)
@@ -81,7 +85,9 @@ _PG.update({
         "SELECT p.state, p.version, p.task_id, p.procedure_version, p.organization_version, "
         "(SELECT json_agg(json_build_array(a.id, a.person_id, a.role, a.scope, a.valid_from, a.valid_until) "
         "ORDER BY a.id) FROM role_assignments a "
-        "WHERE (a.office_id = %s AND a.scope IS NULL) OR (a.office_id = %s AND a.scope IN ({marks}))) "
+        "WHERE (a.office_id = %s AND a.scope IS NULL) OR (a.office_id = %s AND a.scope IN ({marks}))), "
+        # …and the office's roles epoch as of the same snapshot (what a step read checks when it writes)
+        "(SELECT o.roles_epoch FROM offices o WHERE o.id = %s) "
         "{extras}FROM processes p WHERE p.office_id = %s AND p.id = %s",
     # …with what the step's guards read: the process's record texts (as records_for) and its
     # open feedback (as open_feedback)

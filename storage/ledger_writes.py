@@ -17,6 +17,11 @@ from workflow.ledger import Entry, Record
 _DB_SEALS: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
 
 
+class StaleReads(Exception):
+    """A step's write found that what it decided on no longer holds (the office's roles changed
+    since it read them): nothing was written; decide the step again on fresh reads."""
+
+
 class _Committed:
     """A ``Tx``'s connection after ``append(commit=True)``: any further use is a bug."""
 
@@ -28,7 +33,7 @@ class LedgerWrites:
     """Mixed into ``Tx`` (its connection, cursor, office and ``_run``)."""
 
     def move_and_append(self, process_id: str, expected_version: int, state: str, entry: Entry,
-                        reserve: tuple[str, int, str] | None = None) -> Record:
+                        reserve: tuple[str, int, str] | None = None, roles_epoch: int | None = None) -> Record:
         """``move_process``, ``reserve_document_number(*reserve, process_id)`` if given, then
         ``append([entry], commit=True)``: a step's writes.
 
@@ -37,7 +42,9 @@ class LedgerWrites:
         then the head locked and the record sealed — the same locks in the same order as
         the calls, in one round trip. ``Conflict`` if the process is no longer at
         ``expected_version`` (nothing sealed, nothing reserved); ``Duplicate`` if another
-        process took the number."""
+        process took the number. ``roles_epoch`` (PostgreSQL): the office's roles epoch the
+        step read its assignments at; if a role of the office changed since, nothing is
+        written and ``StaleReads`` is raised (the step is to be decided again on fresh reads)."""
         d = self.dialect
         owner = self.document_owner(*reserve) if reserve else None
         if owner is not None and owner != process_id:
@@ -51,7 +58,7 @@ class LedgerWrites:
         office = self.office_id
         before, between = Record.template(entry, self.record_office)
         at = hot.bind_time(d, entry.at)
-        args = (state, at, office, process_id, expected_version)
+        args = (state, at, office, process_id, expected_version, roles_epoch, office)
         name = "move_and_seal_one"
         if reserve and owner is None:  # (the same process re-issuing its number after a send-back holds it)
             name = "move_reserve_and_seal_one"
@@ -61,6 +68,8 @@ class LedgerWrites:
         row = self._tree_statement(hot.sql(d, name), args)
         if row is None:
             found = self._run(hot.sql(d, "process_version"), (office, process_id)).fetchone()
+            if found is not None and found[0] == expected_version:  # (the process did not move: a role did)
+                raise StaleReads(process_id)
             raise Conflict(process_id, expected_version, found[0] if found else None)
         return self._sealed_one(entry, row, before, between, commit=True)
 
@@ -115,7 +124,7 @@ class LedgerWrites:
             record = Record.seal(entry, seq, prev, self.record_office)
             body = record.canonical()
             digest = sha256_hex(body)
-            record.hashed(digest)
+            record.hashed(digest, body)
             rows.append((office, seq, prev, digest, record.kind, record.process, record.actor,
                          hot.bind_time(d, entry.at), body))
             records.append(record)
@@ -133,14 +142,14 @@ class LedgerWrites:
         """After the database sealed one record (``row``: seq, prev_hash, hash): check its hash,
         grow the office's Merkle tree, commit if asked."""
         seq, prev, digest = row
-        body = (before + prev + between + str(seq) + "}").encode("utf-8")
-        if sha256_hex(body) != digest:  # pragma: no cover - see _db_seals
+        text = before + prev + between + str(seq) + "}"
+        if sha256_hex(text.encode("utf-8")) != digest:  # pragma: no cover - see _db_seals
             raise StorageError(f"the database's sha256 of record {seq} differs from Ruam's: run 'ruam audit verify'",
                                f"ค่า sha256 ของบันทึกที่ {seq} จากฐานข้อมูลไม่ตรงกับของระบบ โปรดสั่ง 'ruam audit verify'")
         if commit:
             self.conn.connection.dbapi_connection.commit()  # nothing to do outside a transaction
             self._finish_here()
-        return Record.seal(entry, seq, prev, self.record_office).hashed(digest)
+        return Record.seal(entry, seq, prev, self.record_office).hashed(digest, text)
 
     def _db_seals(self) -> bool:
         """Whether this PostgreSQL database seals records itself: its sha256 over a

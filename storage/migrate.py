@@ -10,7 +10,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
 
-from storage.schema import ATTACHMENT_GUARD_SQL, DEFAULT_OFFICE, LEDGER_GUARD_SQL
+from storage.schema import ATTACHMENT_GUARD_SQL, DEFAULT_OFFICE, LEDGER_GUARD_SQL, ROLES_EPOCH_SQL
 from workflow.errors import Refused
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -106,5 +106,7 @@ def _guards(conn: Connection, revision: str) -> None:
     guards = LEDGER_GUARD_SQL[conn.dialect.name]
     if revision == "head" or revision >= "0004":  # the attachments' guard came with 0004
         guards = guards + ATTACHMENT_GUARD_SQL[conn.dialect.name]
+    if revision == "head" or revision >= "0010":  # (a batch rebuild of role_assignments drops its trigger too)
+        guards = guards + ROLES_EPOCH_SQL[conn.dialect.name]
     for statement in guards:
         conn.execute(text(statement))

@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 
 # The Alembic revision this code expects; ``ruam init`` upgrades to it.
-SCHEMA_REVISION = "0009"
+SCHEMA_REVISION = "0010"
 
 metadata = MetaData(naming_convention={
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -75,6 +75,8 @@ offices = Table(
     Column("name_en", String(256), nullable=False, default=""),
     Column("sender", String(256), nullable=True),                # the outbox's From address
     Column("created_at", UTCDateTime(), nullable=False),
+    # moved by every change of the office's role assignments (ROLES_EPOCH_SQL; migration 0010)
+    Column("roles_epoch", BigInteger, nullable=False, server_default="0"),
 )
 
 
@@ -422,6 +424,26 @@ LEDGER_GUARD_SQL = {
         "DROP TRIGGER IF EXISTS ledger_no_truncate ON ledger",
         "CREATE TRIGGER ledger_no_truncate BEFORE TRUNCATE ON ledger "
         "FOR EACH STATEMENT EXECUTE FUNCTION ledger_append_only()",
+    ],
+}
+
+# Every insert, update or delete of a role assignment moves its office's roles epoch, in the
+# same transaction (a step that ran on assignments it read earlier checks the epoch when it
+# writes: engine.steps). Idempotent: re-asserted after each migration, as the guards are.
+ROLES_EPOCH_SQL = {
+    "sqlite": [
+        f"CREATE TRIGGER IF NOT EXISTS role_assignments_epoch_{event} AFTER {event.upper()} ON role_assignments "
+        f"BEGIN UPDATE offices SET roles_epoch = roles_epoch + 1 WHERE id = {row}.office_id; END"
+        for event, row in (("insert", "NEW"), ("update", "NEW"), ("delete", "OLD"))
+    ],
+    "postgresql": [
+        "CREATE OR REPLACE FUNCTION ruam_roles_epoch() RETURNS trigger AS $$ "
+        "BEGIN UPDATE offices SET roles_epoch = roles_epoch + 1 "
+        "WHERE id = CASE WHEN TG_OP = 'DELETE' THEN OLD.office_id ELSE NEW.office_id END; "
+        "RETURN NULL; END; $$ LANGUAGE plpgsql",
+        "DROP TRIGGER IF EXISTS role_assignments_epoch ON role_assignments",
+        "CREATE TRIGGER role_assignments_epoch AFTER INSERT OR UPDATE OR DELETE ON role_assignments "
+        "FOR EACH ROW EXECUTE FUNCTION ruam_roles_epoch()",
     ],
 }
 

@@ -24,11 +24,12 @@ from storage.calendar import CalendarTx
 from storage.db import make_engine, normalize_url
 from storage.ledger_reads import LedgerReads
 from storage.ledger_writes import LedgerWrites
-from storage.textguard import refuse_nul
-from workflow.authority import Assignment
 from storage.offices import OfficeRows
 from storage.registry import RegistryRows, public
+from storage.textguard import refuse_nul
+from workflow.authority import Assignment
 from workflow.errors import Conflict, Duplicate, NotFound, RuamError, StorageError
+
 
 class _Writer:
     """SQLite's one kept write connection and its lock, shared by a database's office stores."""
@@ -314,13 +315,14 @@ class Tx(LedgerWrites, LedgerReads, CalendarTx, OfficeRows, RegistryRows):
         covering the task), ``assignments_for_scopes(scopes)``: on PostgreSQL in one
         round trip, with — when asked — the process's record texts (``history``, as
         ``record_texts``) and its open feedback (``feedback``, as ``open_feedback``) in the
-        third value's keys of those names. The caller checks the guess against the
+        third value's keys of those names, and always the office's roles epoch as of the same
+        snapshot (``epoch``: what ``move_and_append`` checks). The caller checks the guess against the
         process's organization, and reads what the third value lacks itself."""
         d = self.dialect
         if d != "postgresql" or not scopes:
             return (self.process_head(process_id), (self.assignments_for_scopes(scopes) if scopes else None), {})
         named = tuple(x for x in scopes if x is not None)
-        extras, params = "", [self.office_id, self.office_id, *named]
+        extras, params = "", [self.office_id, self.office_id, *named, self.office_id]
         if history:
             extras += hot.sql(d, "with_history")
             params += (self.office_id, process_id)
@@ -331,7 +333,7 @@ class Tx(LedgerWrites, LedgerReads, CalendarTx, OfficeRows, RegistryRows):
         row = self._run(q, (*params, self.office_id, process_id)).fetchone()
         if row is None:
             return None, None, {}
-        extra, at = {}, 6
+        extra, at = {"epoch": row[6]}, 7
         if history:
             extra["history"] = row[at] or []
             at += 1

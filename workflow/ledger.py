@@ -119,10 +119,18 @@ class Record:
         """sha256 of the canonical text (computed once; a record is immutable)."""
         return sha256_hex(self.canonical())
 
-    def hashed(self, digest: str) -> Record:
+    @functools.cached_property
+    def text(self) -> str:
+        """The canonical text (computed once)."""
+        return self.canonical()
+
+    def hashed(self, digest: str, text: str | None = None) -> Record:
         """This record, its hash already known to be ``digest`` (storage has just
-        hashed its canonical text): spares encoding it again to answer ``hash``."""
+        hashed its canonical text, ``text`` if given): spares encoding it again to
+        answer ``hash`` (and ``text``)."""
         self.__dict__["hash"] = digest
+        if text is not None:
+            self.__dict__["text"] = text
         return self
 
     @property
