@@ -26,6 +26,11 @@ And a cross-office viewer (granted the auditor role by every office) asking for 
 overview of all offices (``engine.offices.overview``, what ``/api/offices`` answers):
 its p50/p99 over ``--overview-calls`` calls.
 
+Each figure is the median of ``--rounds`` runs (default 3; every run on offices and
+processes of its own, the columns' runs interleaved), each run's figures printed beside.
+``raw/before`` is the ceiling of ``same/before`` on this machine: what the plain driver, with
+nothing of Ruam's work, gains over the single-chain Ruam.
+
 Targets (issue #14): at 8 clients, Ruam ≥ 60% of raw and ≥ 2.5× the single-chain Ruam
 before offices; overview p99 < 100 ms.
 """
@@ -84,7 +89,7 @@ def _plan(app, fy: int, tag: str) -> list[tuple[str, str, str, dict]]:
     return [row for rnd in zip(*per_process) for row in rnd]
 
 
-def setup(url: str, offices: int, single_years: list[int]) -> None:
+def setup(url: str, offices: int, single_years: list[int], rounds: int = 1) -> None:
     from engine.app import Ruam
     from engine.calendar import tick
     from engine.logs import configure
@@ -117,12 +122,13 @@ def setup(url: str, offices: int, single_years: list[int]) -> None:
         add_office(app, code, f"สำนักงานทดสอบ {code}", load_shipped=False)
         populate(app.for_office(code), tasks)
 
-    for n in single_years:
-        # the one-chain emulation: one office, 11 tasks of the bench organization per client, one chain
-        bench_office(f"single{n}", 11 * n)
-        # the same organization and steps, each client in an office of its own (a chain each)
-        for k in range(n):
-            bench_office(f"multi{n}-{k}", 11)
+    for r in range(rounds):
+        for n in single_years:
+            # the one-chain emulation: one office, 11 tasks of the bench organization per client, one chain
+            bench_office(f"single{n}r{r}", 11 * n)
+            # the same organization and steps, each client in an office of its own (a chain each)
+            for k in range(n):
+                bench_office(f"multi{n}-{k}r{r}", 11)
     store.dispose()
 
 
@@ -289,36 +295,45 @@ def main() -> None:
     ap.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/offices_bench")
     ap.add_argument("--offices", type=int, default=245)
     ap.add_argument("--clients", default="1,8,16")
+    ap.add_argument("--rounds", type=int, default=3, help="runs of each figure (its median is printed)")
     ap.add_argument("--overview-calls", type=int, default=200)
     ap.add_argument("--skip-setup", action="store_true")
     ap.add_argument("--before", default=BEFORE_OFFICES, metavar="REV",
                     help="the single-chain Ruam to compare with (a git revision; '' to skip)")
     args = ap.parse_args()
     counts = [int(c) for c in args.clients.split(",")]
-    if sum(counts) >= args.offices:
+    if sum(counts) * args.rounds >= args.offices:
         raise SystemExit("--offices must exceed the clients of all runs together (each runs on a fresh office)")
     if not args.skip_setup:
         t0 = time.perf_counter()
-        setup(args.pg, args.offices, counts)
+        setup(args.pg, args.offices, counts, args.rounds)
         print(f"set-up: {args.offices} offices in {time.perf_counter() - t0:.0f} s")
     raw_setup(args.pg, args.offices)
-    before = Before(args.before, args.pg, sum(counts)) if args.before else None
+    before = Before(args.before, args.pg, sum(counts) * args.rounds) if args.before else None
     print("ruam: the shipped organization, an office per client; raw: psycopg, a chain per client;")
     print("same org: the bench organization (one group), an office per client; one chain: the same in ONE office;")
     print(f"before: the same in the one global chain of the Ruam before offices ({args.before or 'skipped'})")
+    print(f"medians of {args.rounds} runs (each run's figure in brackets under the line)")
     print(f"{'clients':>7} {'ruam':>7} {'raw':>7} {'ruam/raw':>9} {'same org':>9} {'one chain':>10} "
-          f"{'same/one':>9} {'before':>7} {'same/before':>12}  (steps/s)")
-    next_office = 1
+          f"{'same/one':>9} {'before':>7} {'same/before':>12} {'raw/before':>11}  (steps/s)")
+    next_office, next_raw = 1, 0
     for n in counts:
-        offices = [f"o{next_office + k:03d}" for k in range(n)]
-        next_office += n
-        ruam = _run(ruam_client, [(args.pg, code, 0) for code in offices])
-        raw = _run(raw_client, [(args.pg, k, 66, args.offices + k) for k in range(n)])
-        same = _run(ruam_client, [(args.pg, f"multi{n}-{c}", 0) for c in range(n)])
-        one = _run(ruam_client, [(args.pg, f"single{n}", c) for c in range(n)])
-        old = before.run(n) if before else float("nan")
-        print(f"{n:>7} {ruam:>7.0f} {raw:>7.0f} {ruam / raw:>8.0%} {same:>9.0f} {one:>10.0f} {same / one:>8.1f}x"
-              f" {old:>7.0f} {same / old:>11.1f}x", flush=True)
+        runs: dict[str, list[float]] = {k: [] for k in ("ruam", "raw", "same", "one", "before")}
+        for r in range(args.rounds):
+            offices = [f"o{next_office + k:03d}" for k in range(n)]
+            next_office += n
+            runs["ruam"].append(_run(ruam_client, [(args.pg, code, 0) for code in offices]))
+            runs["raw"].append(_run(raw_client, [(args.pg, next_raw + k, 66, args.offices + next_raw + k)
+                                                 for k in range(n)]))
+            next_raw += n
+            runs["same"].append(_run(ruam_client, [(args.pg, f"multi{n}-{c}r{r}", 0) for c in range(n)]))
+            runs["one"].append(_run(ruam_client, [(args.pg, f"single{n}r{r}", c) for c in range(n)]))
+            runs["before"].append(before.run(n) if before else float("nan"))
+        m = {k: statistics.median(v) for k, v in runs.items()}
+        print(f"{n:>7} {m['ruam']:>7.0f} {m['raw']:>7.0f} {m['ruam'] / m['raw']:>8.0%} {m['same']:>9.0f} "
+              f"{m['one']:>10.0f} {m['same'] / m['one']:>8.1f}x {m['before']:>7.0f} {m['same'] / m['before']:>11.1f}x"
+              f" {m['raw'] / m['before']:>10.1f}x", flush=True)
+        print("        " + "  ".join(f"{k} [{' '.join(f'{x:.0f}' for x in v)}]" for k, v in runs.items()), flush=True)
     if before:
         before.close()
     times = overview_times(args.pg, args.overview_calls)

@@ -24,7 +24,7 @@ import datetime as dt
 import re
 import threading
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from engine.people import SYSTEM
 from storage.ledger_writes import StaleReads
@@ -47,8 +47,7 @@ from workflow.guards import GuardContext, decides_feedback, history_refs, latest
 from workflow.ledger import Entry, Record
 from workflow.machine import machine_for
 
-if TYPE_CHECKING:
-    from engine.app import Ruam
+Ruam = Any  # the application (engine.app.Ruam, which imports this module): what a step reads and writes through
 
 PROCESS_ID = re.compile(r"^(\d{4})/([a-z][a-z0-9_]*)$")
 ATTEMPTS = 3  # a step decided on remembered reads, then twice more on fresh ones (roles moving meanwhile)
