@@ -26,7 +26,7 @@ And a cross-office viewer (granted the auditor role by every office) asking for 
 overview of all offices (``engine.offices.overview``, what ``/api/offices`` answers):
 its p50/p99 over ``--overview-calls`` calls.
 
-Each figure is the median of ``--rounds`` runs (default 3; every run on offices and
+Each figure is the median of ``--rounds`` runs (default 5; every run on offices and
 processes of its own, the columns' runs interleaved), each run's figures printed beside.
 ``raw/before`` is the ceiling of ``same/before`` on this machine: what the plain driver, with
 nothing of Ruam's work, gains over the single-chain Ruam.
@@ -295,7 +295,7 @@ def main() -> None:
     ap.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/offices_bench")
     ap.add_argument("--offices", type=int, default=245)
     ap.add_argument("--clients", default="1,8,16")
-    ap.add_argument("--rounds", type=int, default=3, help="runs of each figure (its median is printed)")
+    ap.add_argument("--rounds", type=int, default=5, help="runs of each figure (its median is printed)")
     ap.add_argument("--overview-calls", type=int, default=200)
     ap.add_argument("--skip-setup", action="store_true")
     ap.add_argument("--before", default=BEFORE_OFFICES, metavar="REV",
