@@ -208,8 +208,8 @@ def _decide(app: Ruam, tx, process_id: str, trigger: str, actor: str, evidence: 
             f"must assign one (ruam people assign PERSON responsible_officer --scope {proc['task_id']})",
             f"ยังไม่มีผู้รับผิดชอบงาน {proc['task_id']} ในขณะนี้ ผู้ดูแลระบบต้องมอบหมายก่อน")
     refs, decides = history_refs(spec.guards), decides_feedback(spec.guards)
-    if hint is None or hint[2] != procedure.version:
-        extra = {}
+    if hint is None or hint[2] != procedure.version:  # (asked for on a guess: keep only the history, any step's)
+        extra = {"history": extra["history"]} if "history" in extra else {}
     texts = extra.get("history") if refs else None
     received = tuple(extra["feedback"] if "feedback" in extra
                      else tx.open_feedback(process_id)) if decides else ()

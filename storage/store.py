@@ -319,9 +319,11 @@ class Tx(LedgerWrites, LedgerReads, CalendarTx, OfficeRows, RegistryRows):
         snapshot (``epoch``: what ``move_and_append`` checks). The caller checks the guess against the
         process's organization, and reads what the third value lacks itself."""
         d = self.dialect
-        if d != "postgresql" or not scopes:
+        if d != "postgresql":
             return (self.process_head(process_id), (self.assignments_for_scopes(scopes) if scopes else None), {})
-        named = tuple(x for x in scopes if x is not None)
+        # (no guess: the row, the epoch and the history all the same, the assignments read by the
+        # caller once it knows the scopes — after the epoch, so a change between makes it stale)
+        named = tuple(x for x in scopes if x is not None) if scopes else ()
         extras, params = "", [self.office_id, self.office_id, *named, self.office_id]
         if history:
             extras += hot.sql(d, "with_history")
@@ -329,7 +331,7 @@ class Tx(LedgerWrites, LedgerReads, CalendarTx, OfficeRows, RegistryRows):
         if feedback:
             extras += hot.sql(d, "with_feedback")
             params += (self.office_id, process_id)
-        q = hot.sql(d, "process_head_with_assignments", marks=hot.marks(d, len(named)), extras=extras)
+        q = hot.sql(d, "process_head_with_assignments", marks=hot.marks(d, len(named)) or "NULL", extras=extras)
         row = self._run(q, (*params, self.office_id, process_id)).fetchone()
         if row is None:
             return None, None, {}
@@ -340,7 +342,7 @@ class Tx(LedgerWrites, LedgerReads, CalendarTx, OfficeRows, RegistryRows):
         if feedback:
             extra["feedback"] = row[at] or []
         # the assignments come as one JSON array (times as ISO text, which read_time takes)
-        return self._process_head_row(row), self._assignment_rows(row[5] or ()), extra
+        return self._process_head_row(row), self._assignment_rows(row[5] or ()) if scopes else None, extra
 
     def stream_processes(self, batch: int = 5000,
                          part: tuple[str | None, str | None] | None = None) -> Iterator[dict]:
