@@ -65,11 +65,8 @@ class Ruam(PeopleCommands):
         self.roles_generation = 0
         # bumped when this process activates definitions (the web's cached organization)
         self.definitions_generation = 0
-        # task -> (organization version, scopes covering the task): advance's guess
-        # per task: (organization version, the scopes covering it, procedure version) last seen
-        self._scopes_seen: dict[str, tuple[str, set[str | None], str]] = {}
-        self._reads_cache: dict[tuple[str, str], tuple[bool, bool]] = {}
-        # what this application read and wrote at its last step of each process (engine.steps)
+        # what this application knows for its steps: each task's scopes, each trigger's reads,
+        # what it read and wrote at its last step of each process (engine.steps)
         self.step_reads = steps.StepReads()
         # the same database's other offices, opened once each (``for_office``)
         self._offices: dict[str | None, Ruam] = {None if store.office_code == "default" else store.office_code: self}

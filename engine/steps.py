@@ -54,14 +54,21 @@ ATTEMPTS = 3  # a step decided on remembered reads, then twice more on fresh one
 
 
 class StepReads:
-    """What an application read and wrote at its last step of each process (PostgreSQL):
-    ``process id -> (process row, assignments, {"epoch": …, "history": [texts]})``. Bounded
-    (least recently used first out); entries are never changed, only replaced."""
+    """What an application knows for its steps.
+
+    ``get``/``put``/``drop``: what it read and wrote at its last step of each process
+    (PostgreSQL): ``process id -> (process row, assignments, {"epoch": …, "history": [texts]})``.
+    Bounded (least recently used first out); entries are never changed, only replaced.
+    ``scopes_seen``: per task, its guess of the scopes covering it (organization version,
+    scopes, procedure version last seen). ``trigger_reads``: per (procedure version,
+    trigger), what the trigger's guards read (history, open feedback)."""
 
     def __init__(self, size: int = 4096) -> None:
         self._entries: OrderedDict[str, tuple[dict, list, dict]] = OrderedDict()
         self._size = size
         self._lock = threading.Lock()
+        self.scopes_seen: dict[str, tuple[str, set[str | None], str]] = {}
+        self.trigger_reads: dict[tuple[str, str], tuple[bool, bool]] = {}
 
     def get(self, process_id: str) -> tuple[dict, list, dict] | None:
         with self._lock:
@@ -111,7 +118,7 @@ def _step(app: Ruam, process_id: str, trigger: str, actor: str, evidence: dict |
     # The scopes covering this task under the organization version its process was
     # last seen with: the assignments are read with the process row, in one round
     # trip on PostgreSQL; re-read below if the process names another organization.
-    hint = app._scopes_seen.get(task_id)
+    hint = app.step_reads.scopes_seen.get(task_id)
     # what the trigger's guards will read (the process's history, its open feedback):
     # asked for with the process row, so they come in the same round trip on PostgreSQL
     history, feedback = _trigger_reads(app, hint[2], trigger) if hint else (False, False)
@@ -131,7 +138,7 @@ def _step(app: Ruam, process_id: str, trigger: str, actor: str, evidence: dict |
             if remembered is not None:  # decided on what may be stale: decide again on fresh reads
                 raise StaleReads(process_id) from None
             raise
-        procedure, spec, step, role, responsible, assignments, received, numbers = decided
+        procedure, step, role, responsible, assignments, received, numbers = decided
         # a step's writes in one go (one statement on PostgreSQL) unless it also decides
         # opinions or reserves several numbers: then it moves first, as the lock order asks
         other_writes = bool(received) or len(numbers) > 1
@@ -193,9 +200,10 @@ def _decide(app: Ruam, tx, process_id: str, trigger: str, actor: str, evidence: 
         assignments = held
     else:
         assignments = tx.assignments_for_scopes(scopes)
-        if len(app._scopes_seen) > 100_000:
-            app._scopes_seen.clear()
-        app._scopes_seen[proc["task_id"]] = (org.version, scopes, procedure.version)
+        seen = app.step_reads.scopes_seen
+        if len(seen) > 100_000:
+            seen.clear()
+        seen[proc["task_id"]] = (org.version, scopes, procedure.version)
     role = acting_role(assignments, actor, spec.roles, scopes, now)
     if role is None:
         if tx.get_person(actor) is None and actor != SYSTEM:
@@ -231,14 +239,14 @@ def _decide(app: Ruam, tx, process_id: str, trigger: str, actor: str, evidence: 
         if number and day:
             numbers.append((guard.params["document_kind"], dt.date.fromisoformat(day).year,
                             normalize_doc_number(number)))
-    return procedure, spec, step, role, responsible, assignments, received, numbers
+    return procedure, step, role, responsible, assignments, received, numbers
 
 
 def _trigger_reads(app: Ruam, procedure_version: str, trigger: str) -> tuple[bool, bool]:
-    key = (procedure_version, trigger)
-    if key not in app._reads_cache:
+    key, known = (procedure_version, trigger), app.step_reads.trigger_reads
+    if key not in known:
         procedure = app._cache.get(procedure_version)
         if not isinstance(procedure, Procedure):
             return False, False
-        app._reads_cache[key] = trigger_reads(procedure.transitions, trigger)
-    return app._reads_cache[key]
+        known[key] = trigger_reads(procedure.transitions, trigger)
+    return known[key]
