@@ -97,6 +97,12 @@ def office_name(app: Any, row: dict) -> tuple[str, str]:
     return stored
 
 
+def shown_office(office: dict | tuple, th: bool) -> str:
+    """The name a reader sees of an office: the English name in English when there is one, else the Thai."""
+    name_th, name_en = (office["name_th"], office["name_en"]) if isinstance(office, dict) else office
+    return name_th if th or not name_en else name_en
+
+
 class Names:
     """Names of one office's definitions and people, in one language.
 

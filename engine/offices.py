@@ -17,6 +17,7 @@ from typing import Any
 
 from engine.app import Ruam
 from engine.names import office_name as display_name
+from engine.names import shown_office as shown
 from workflow.errors import NotFound, RuamError, UsageError
 from workflow.replay import SYSTEM
 
@@ -66,12 +67,6 @@ def this_office(app: Ruam) -> dict[str, Any]:
         raise NotFound("office", app.office, "สำนักงาน")
     name_th, name_en = display_name(app, row)
     return {"code": row["code"], "name_th": name_th, "name_en": name_en, "default": row["code"] == DEFAULT}
-
-
-def shown(office: dict | tuple, th: bool) -> str:
-    """The name a reader sees: the English name in English when there is one, else the Thai."""
-    name_th, name_en = (office["name_th"], office["name_en"]) if isinstance(office, dict) else office
-    return name_th if th or not name_en else name_en
 
 
 def _row(app: Ruam, row: dict) -> dict[str, Any]:

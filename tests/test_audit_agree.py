@@ -27,7 +27,7 @@ from tests.thai_output import problems
 from tests.webkit import hidden, login
 
 AUDITOR_NAME = "ผู้ตรวจสอบภายใน (ตัวอย่าง)"
-OFFICE_TH = "สำนักงานเขตพื้นที่การศึกษาประถมศึกษา"
+OFFICE_TH = "สำนักงานเขตพื้นที่การศึกษาประถมศึกษา (ตัวอย่าง) เขต ๑"  # the default office, by its letterhead
 DEFINITION_TH = "ไม่ตรงกับ hash ของรุ่น"  # the Thai words of "this definition is missing or altered", every way
 DEFINITION_EN = "does not hash to its version"
 
@@ -266,7 +266,7 @@ def test_the_seal_names_the_office_the_exporter_the_time_and_the_verdict(ticked,
     assert f"ส่งออกเมื่อ:        {when}" in out and " 25" in when
     assert f"ผลตรวจเมื่อส่งออก:  ผ่าน (ตรวจถึงบันทึกที่ {sealed['head_seq']})" in out
     assert problems("\n".join(_seal_lines(out)), _people(ticked), where="seal") == []
-    assert sealed["office"] == {"th": OFFICE_TH, "en": "Primary Educational Service Area Office"}
+    assert sealed["office"] == {"code": "default", "th": OFFICE_TH, "en": ""}  # (no English name: the Thai one)
     assert sealed["exported_by"]["id"] == "auditor" and sealed["verdict"]["verdict"] == "passed"
     code, out, _ = _cli(capsys, "audit", "export", "--db", db_url, "-o", str(target), "--json", "--no-progress")
     assert code == 0 and json.loads(out)["exported_by"]["id"] == "system"

@@ -259,3 +259,49 @@ def test_the_overview_and_another_offices_pages_name_the_default_office_by_its_l
     with TestClient(web) as client:
         [row] = client.get("/api/offices", headers=auditor).json()
         assert row["name_th"] == "สำนักงานเหนือ"
+
+
+# ------------------------------------------------------------------------------ an export names its office
+def test_an_export_and_its_offline_verify_name_the_office_whose_chain_it_holds(app, db, capsys, tmp_path):
+    """The seal names the office (by the name every face shows it by, and its code); the offline
+    verify of the file names it too: the code from its records (under their hashes), the name from
+    the file's first line when that line names the same office."""
+    add_office(app, "north", "สำนักงานเหนือ", "North office")
+    target = tmp_path / "north.jsonl"
+    code, out, _ = _run(capsys, "--db", db, "--office", "north", "audit", "export", "-o", str(target),
+                        "--no-progress")
+    assert code == 0 and "หน่วยงาน:         สำนักงานเหนือ" in out
+    sealed = json.loads((tmp_path / "north.jsonl.seal.json").read_text(encoding="utf-8"))
+    assert sealed["office"] == {"code": "north", "th": "สำนักงานเหนือ", "en": "North office"}
+    code, out, _ = _run(capsys, "audit", "verify", "--file", str(target))
+    assert code == 0 and out.splitlines()[1] == "  สำนักงาน: สำนักงานเหนือ (รหัส north)"
+    assert _run(capsys, "audit", "verify", "--file", str(target), "--lang", "en")[1].splitlines()[1] == \
+        "  office: North office (id north)"
+    assert json.loads(_run(capsys, "audit", "verify", "--file", str(target), "--json")[1])["office"] == "north"
+    # a first line edited to name another office: the records' office, by its code alone
+    lines = target.read_text(encoding="utf-8").splitlines(keepends=True)
+    target.write_text(lines[0].replace('"code": "north"', '"code": "south"') + "".join(lines[1:]),
+                      encoding="utf-8")
+    code, out, _ = _run(capsys, "audit", "verify", "--file", str(target))
+    assert code == 0 and out.splitlines()[1] == "  สำนักงาน: (รหัส north)"
+    # the default office's CSV export: named by its letterhead, from the definitions file beside it
+    csv_file = tmp_path / "default.csv"
+    assert _run(capsys, "--db", db, "audit", "export", "-o", str(csv_file), "--format", "csv", "--no-progress")[0] == 0
+    code, out, _ = _run(capsys, "audit", "verify", "--file", str(csv_file))
+    assert code == 0 and out.splitlines()[1] == f"  สำนักงาน: {LETTERHEAD_NAME} (รหัส default)"
+    assert _human(out) == []
+
+
+def test_the_audit_page_names_the_office_it_audits(web):
+    """An auditor of the default office granted the role by north audits north's ledger at
+    /o/north/audit: the page says whose ledger it is."""
+    app = web.state.web.app
+    add_office(app, "north", "สำนักงานเหนือ", "North office")
+    app.for_office("north").assign_role("auditor@default", "auditor")
+    _token, session = _signed_in(web.state.web, "auditor")
+    with TestClient(web) as client:
+        client.cookies.set("ruam_session", session)
+        page = client.get("/o/north/audit?run=1")
+        assert page.status_code == 200 and "<p class=\"office-of\" data-office>สำนักงาน: สำนักงานเหนือ</p>" in page.text
+        page = client.get("/audit")
+        assert f"สำนักงาน: {LETTERHEAD_NAME}</p>" in page.text

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from workflow.canonical import content_hash
-from workflow.chain import Findings, check_chain
+from workflow.chain import DEFAULT_OFFICE_CODE, FROM_FIRST, Findings, check_chain, office_of
 from workflow.definitions import Definition
 from workflow.errors import DefinitionError, Finding
 from workflow.fiscal import format_datetime_be
@@ -61,6 +61,7 @@ class AuditReport:
     findings: Findings = field(default_factory=Findings)
     # what could not be judged and keeps the verdict from being a pass: (check, English, Thai)
     incomplete: list[tuple[str, str, str]] = field(default_factory=list)
+    office: str | None = None  # the code of the office whose chain was read (None: no record read)
 
     @property
     def ok(self) -> bool:
@@ -88,6 +89,7 @@ class AuditReport:
             "findings_listed": len(self.findings),
             "findings": [_finding_dict(f) for f in self.findings],
             "incomplete": [{"check": c, "message": en, "message_th": th} for c, en, th in self.incomplete],
+            "office": self.office,
         }
 
 
@@ -112,12 +114,14 @@ def replay(rows: Iterable[tuple], definition: Callable[[str], Definition | None]
     if claims:
         fold.claims = {}
     watch = SealWatch(seal) if seal is not None else None
-    last: dict[str, Any] = {"hash": "", "first": None, "seq": 0}
+    last: dict[str, Any] = {"hash": "", "first": None, "seq": 0, "office": office}
 
     def observed(rows_in: Iterable[tuple]) -> Iterator[tuple]:
         for row in rows_in:  # StoredRow or the driver's plain tuple of the same fields
             if last["first"] is None:
                 last["first"] = row[0]
+            if last["office"] == FROM_FIRST and row[5] is not None:  # (as check_chain reads it)
+                last["office"] = office_of(row[5])
             if watch is not None:
                 watch.observe(row[0], row[2])
             last["hash"], last["seq"] = row[2], row[0]
@@ -138,6 +142,8 @@ def replay(rows: Iterable[tuple], definition: Callable[[str], Definition | None]
     report.last_seq = last["seq"]
     report.last_hash = last["hash"]
     report.first_seq = last["first"]
+    if last["first"] is not None and last["office"] != FROM_FIRST:
+        report.office = last["office"] or DEFAULT_OFFICE_CODE
     report.processes = len(fold.processes)
     report.people = len(fold.people)
     report.assignments = len(fold.assignments)

@@ -110,9 +110,11 @@ class Findings(list):
 # ``office=FROM_FIRST``: the chain's office is the one its first record names (an export read offline,
 # which is one office's chain whichever office it came from)
 FROM_FIRST = "\0from-first"
+DEFAULT_OFFICE_CODE = "default"  # the default office's code (its records name no office)
 
 
-def _office_of(body: str | bytes) -> str | None:
+def office_of(body: str | bytes) -> str | None:
+    """The office code a record's text names (None: none, as the default office's records)."""
     try:
         parsed = _loads(body)
     except (ValueError, TypeError):
@@ -152,7 +154,7 @@ def check_chain(rows: Iterable[tuple], findings: list[Finding],
         if body is None:
             continue
         if office == FROM_FIRST:
-            office = _office_of(body)
+            office = office_of(body)
         record = checked_row(row, findings, office)
         if record is not None:
             yield record

@@ -114,7 +114,9 @@ def export(app: Any, fmt: str, path: str | os.PathLike, progress: Callable[[int]
         if total is not None:
             total(head_seq)
         defs = tx.definition_rows()
-        header = {"ruam_export": 1, "format": fmt, "exported_at": now.isoformat(), "source": app.store.dialect}
+        header = {"ruam_export": 1, "format": fmt, "exported_at": now.isoformat(), "source": app.store.dialect,
+                  # whose chain this is, by name (its records carry the code, under their hashes)
+                  "office": {"code": office["code"], "name_th": office["th"], "name_en": office["en"]}}
         try:
             with open(tmp, "wb") as raw:
                 out = _HashingWriter(raw)
@@ -151,14 +153,16 @@ def export(app: Any, fmt: str, path: str | os.PathLike, progress: Callable[[int]
 
 
 def sealed_names(app: Any, person: str) -> tuple[dict, dict]:
-    """The office (the organization's title) and the exporter, in both languages, as the seal keeps them."""
+    """The office (its code and the name every face shows it by) and the exporter, in both
+    languages, as the seal keeps them."""
     from engine.names import Names
+    from engine.offices import this_office
 
-    org = app.active().organization
+    office = this_office(app)
     if person != "system" and not any(p["id"] == person for p in app.people()):
         raise NotFound("person", person, "บุคคล")
     th, en = Names.of(app, "th"), Names.of(app, "en")
-    return ({"th": org.title.th, "en": org.title.en},
+    return ({"code": office["code"], "th": office["name_th"], "en": office["name_en"]},
             {"id": person, "th": th.person(person) if person != "system" else LOCAL_OPERATOR[0],
              "en": en.person(person) if person != "system" else LOCAL_OPERATOR[1]})
 
@@ -299,11 +303,37 @@ def verify_file(path: str | os.PathLike, seal: Seal | None = None,
 
 def verify_file_named(path: str | os.PathLike, seal: Seal | None = None,
                       progress: Callable[[int], None] | None = None, files: str | os.PathLike | None = None,
-                      lang: str = "th") -> tuple[AuditReport, Any]:
-    """``verify_file``, and the names to tell its findings with (``engine.names.Names``) taken from the
-    export itself: its last active definitions and the people its records added (None if it lacks them)."""
+                      lang: str = "th") -> tuple[AuditReport, Any, dict | None]:
+    """``verify_file``, the names to tell its findings with (``engine.names.Names``) taken from the
+    export itself (its last active definitions and the people its records added; None if it lacks
+    them), and whose chain it is: ``{"code", "name_th", "name_en"}`` (``office_in_file``)."""
     report, fold, defs = _verify_file(path, seal, progress, files)
-    return report, _export_names(fold, defs, lang)
+    return report, _export_names(fold, defs, lang), office_in_file(path, report)
+
+
+def office_in_file(path: str | os.PathLike, report: AuditReport) -> dict | None:
+    """The office whose chain an export holds: the code its records carry (``report.office``, under
+    their hashes), named as the file's first line names it when that line names the same office
+    (an export made before offices names none: its code alone). None when no record was read."""
+    if report.office is None:
+        return None
+    names = {"code": report.office, "name_th": "", "name_en": ""}
+    try:
+        with open(path, encoding="utf-8-sig") as handle:
+            first = handle.readline()
+        header = json.loads(first) if first.startswith("{") else {}
+    except (OSError, ValueError, UnicodeDecodeError):
+        header = {}
+    if not header:  # a CSV: its definitions file's first line is the same header
+        try:
+            with open(definitions_path(Path(path)), encoding="utf-8") as side:
+                header = json.loads(side.readline())
+        except (OSError, ValueError, UnicodeDecodeError):
+            header = {}
+    said = header.get("office") if isinstance(header, dict) else None
+    if isinstance(said, dict) and said.get("code") == report.office:
+        names.update(name_th=str(said.get("name_th") or ""), name_en=str(said.get("name_en") or ""))
+    return names
 
 
 def _export_names(fold: Any, defs: dict, lang: str) -> Any:

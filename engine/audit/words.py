@@ -157,7 +157,8 @@ def seal_text(seal: Any, th: bool, where_written: Path | str | None = None, when
     verify at export, the head, the file's sha256, the files, the definitions, how to check it later."""
     e = seal.extra
     lang = "th" if th else "en"
-    office = pick((seal.office.get("th", ""), seal.office.get("en", "")), lang) if seal.office else None
+    office = (pick((seal.office.get("th", ""), seal.office.get("en") or seal.office.get("th", "")), lang)
+              if seal.office else None)  # (an office with no English name: its Thai name)
     by = pick((seal.exported_by.get("th", ""), seal.exported_by.get("en", "")), lang) if seal.exported_by else None
     judged = sealed_verdict(seal, th)
     lines = [

@@ -152,8 +152,8 @@ def run_verify(args: argparse.Namespace) -> int:
         if getattr(args, "file", None):
             from engine.audit.export import verify_file_named
 
-            report, names = verify_file_named(args.file, seal, progress=bar, files=getattr(args, "files", None),
-                                              lang=lang(args))
+            report, names, office = verify_file_named(args.file, seal, progress=bar,
+                                                      files=getattr(args, "files", None), lang=lang(args))
         else:
             from engine.audit.live import verify
 

@@ -111,10 +111,13 @@ def verified_office(app) -> dict | None:
 
 
 def office_line(office: dict, th: bool) -> str:
-    """``สำนักงาน: NAME (รหัส CODE)``: which office a verdict is about."""
-    from engine.offices import shown
+    """``สำนักงาน: NAME (รหัส CODE)``: which office a verdict is about (an office known by its code
+    alone, as an export made before offices: the code alone)."""
+    from engine.names import shown_office
 
-    return f"{'สำนักงาน' if th else 'office'}: {shown(office, th)} {typed(office['code'], 'th' if th else 'en')}"
+    name = shown_office(office, th)
+    return (f"{'สำนักงาน' if th else 'office'}: {name + ' ' if name else ''}"
+            f"{typed(office['code'], 'th' if th else 'en')}")
 
 
 def fiscal_year(text: str | None, field: str = "fiscal_year") -> int | None:

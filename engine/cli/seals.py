@@ -301,8 +301,8 @@ def _export_since(args: argparse.Namespace, old: str, trusted: list, print_repor
 
     th = _th(args)
     seals = check_export(args.file, old, trusted)
-    report, names = (None, None) if not seals.ok else verify_file_named(args.file, files=getattr(args, "files", None),
-                                                                         lang=lang(args))
+    report, names, office = (None, None, None) if not seals.ok else verify_file_named(
+        args.file, files=getattr(args, "files", None), lang=lang(args))
     ok = seals.ok and report is not None and report.ok
     if args.json:
         print_json({"ok": ok, "seals": seals.as_dict(), "verify": report.as_dict() if report else None})
@@ -318,5 +318,5 @@ def _export_since(args: argparse.Namespace, old: str, trusted: list, print_repor
     for f in seals.findings:
         print(f"  {f.text('th' if th else 'en')}")
     if report is not None:
-        print_report(report, th, names=names)
+        print_report(report, th, names=names, office=office)
     return EXIT_OK if ok else EXIT_FAILED

@@ -118,10 +118,21 @@ def audit_page(request: Request, run: int = 0, as_of: str | None = None, export:
     org = web.organization()
     titles = {t.id: t.title.get(lang) for t in org.tasks}
     return render(request, "audit.html", status=status, who=who, report=report, as_of=as_of or "",
+                  office=_office(web, lang),
                   replayed=replayed, replay_error=replay_error, seal=seal, export_id=export,
                   seal_text=seal_text(sealed, lang == "th", when=_when(sealed, lang)) if sealed else None,
                   seal_warning=export_warning(sealed, lang == "th") if sealed else None,
                   task_titles=titles, role_titles=role_titles(web, lang))
+
+
+def _office(web, lang: str) -> str | None:
+    """The name of the office whose ledger the page audits (an auditor of several offices sees which)."""
+    from engine.offices import shown, this_office
+
+    try:
+        return shown(this_office(web.app), lang == "th")
+    except Exception:  # noqa: BLE001 - the audit's verdict matters more than its wording
+        return None
 
 
 def _names(web, lang: str) -> Names | None:
