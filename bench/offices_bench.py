@@ -89,6 +89,15 @@ def _plan(app, fy: int, tag: str) -> list[tuple[str, str, str, dict]]:
     return [row for rnd in zip(*per_process) for row in rnd]
 
 
+def analyze(url: str) -> None:
+    """Table statistics, as a database with autovacuum on (PostgreSQL's default) has them after a
+    bulk load; a server run with autovacuum off (as this machine's is) plans on none."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("ANALYZE")
+
+
 def setup(url: str, offices: int, single_years: list[int], rounds: int = 1) -> None:
     from engine.app import Ruam
     from engine.calendar import tick
@@ -130,6 +139,7 @@ def setup(url: str, offices: int, single_years: list[int], rounds: int = 1) -> N
             for k in range(n):
                 bench_office(f"multi{n}-{k}r{r}", 11)
     store.dispose()
+    analyze(url)
 
 
 def _single_plan(client: int, fy: int = FY) -> list[tuple[str, str, str, dict]]:
@@ -179,6 +189,7 @@ def raw_setup(url: str, offices: int) -> None:
             conn.execute("INSERT INTO raw_head VALUES (%s, 0, %s)", (o, "0" * 64))
             for k in range(11):
                 conn.execute("INSERT INTO raw_process VALUES (%s, %s, 'start', 0)", (o, f"{FY}/t{k}"))
+    analyze(url)
 
 
 def raw_client(url: str, office: int, n: int, warm_office: int, barrier, out) -> None:
@@ -244,6 +255,7 @@ class Before:
         self.url = base.set(drivername="postgresql", database=self.name).render_as_string(hide_password=False)
         self._script = str(HERE / "bench" / "one_chain_clients.py")
         subprocess.run([sys.executable, self._script, "setup", self.url, str(clients)], cwd=self.tree, check=True)
+        analyze(self.url)
         self.next_client = 0
 
     def run(self, n: int) -> float:
