@@ -35,7 +35,11 @@ def refuse_nul(params, statement: str = "") -> None:
                 refuse_nul(row, statement)
             return
         for i, value in enumerate(params):
-            if _has_nul(value):
+            kind = type(value)
+            if kind is str:
+                if "\x00" in value:
+                    raise _refusal(_positional_name(statement, i))
+            elif (kind is list or kind is tuple) and _has_nul(value):  # (ints, times, bytes: nothing to see)
                 raise _refusal(_positional_name(statement, i))
 
 
