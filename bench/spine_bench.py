@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests import steps  # noqa: E402 - the same evidence the tests use
 
-TASKS_PER_YEAR = 1000
+TASKS_PER_YEAR = 10_000  # every process in FY 2570: the evidence is dated for it (a later year's guards refuse it)
 
 
 def organization_yaml(tasks: int) -> str:

@@ -4,16 +4,18 @@ Resolve the actor and their role *at this moment*, ask the machine (legality,
 evidence, guards), then move the state projection and append the ledger record
 in the same unit of work. Any refusal is a typed error and nothing is written.
 
-On PostgreSQL a step may be decided on what this application read at its
-previous step of the same process (``StepReads``: the process row, the
-assignments covering its task, the process's record texts, the office's roles
-epoch), updated with what that step wrote. Its one writing statement then
-checks that all of it still holds — the process is still at that version (every
-step moves it, and only steps do) and the office's roles epoch has not moved
-(every change of a role assignment moves it, by trigger) — and writes nothing
-otherwise. So a step costs one round trip instead of two; a read that turns out
-stale, or any refusal decided on one, is decided again on fresh reads (as if
-nothing had been remembered). A step that decides opinions, or reserves several
+A step may be decided on what this application read at its previous step of
+the same process (``StepReads``: the process row, the assignments covering its
+task, the process's record texts, the office's roles epoch), updated with what
+that step wrote — if the process is still at that version (every step moves it,
+and only steps do) and the office's roles epoch has not moved (every change of a
+role assignment moves it, by trigger). On PostgreSQL the one writing statement
+checks both and writes nothing otherwise, so a step costs one round trip instead
+of two; a read that turns out stale, or any refusal decided on one, is decided
+again on fresh reads (as if nothing had been remembered). On SQLite the step
+checks both first, in its transaction (which holds the database's write lock, so
+nothing changes under it), with one small read instead of the process row, its
+assignments and its history. A step that decides opinions, or reserves several
 document numbers, always reads afresh (its open opinions change without the
 process moving).
 """
@@ -100,7 +102,7 @@ def parse_process_id(text: str) -> tuple[int, str]:
 def advance(app: Ruam, process_id: str, trigger: str, actor: str, evidence: dict | None = None,
             note: str | None = None, expected_version: int | None = None) -> Record:
     """Fire a trigger with evidence (see the module's docstring)."""
-    remembered = app.step_reads.get(process_id) if app.store.dialect == "postgresql" else None
+    remembered = app.step_reads.get(process_id)
     for _ in range(ATTEMPTS):
         try:
             return _step(app, process_id, trigger, actor, evidence, note, expected_version, remembered)
@@ -119,17 +121,19 @@ def _step(app: Ruam, process_id: str, trigger: str, actor: str, evidence: dict |
     # last seen with: the assignments are read with the process row, in one round
     # trip on PostgreSQL; re-read below if the process names another organization.
     hint = app.step_reads.scopes_seen.get(task_id)
-    # what the trigger's guards will read (the process's history, its open feedback):
-    # asked for with the process row, so they come in the same round trip on PostgreSQL
-    history, feedback = _trigger_reads(app, hint[2], trigger) if hint else (False, False)
+    # whether the trigger's guards read the process's open feedback: asked for with the
+    # process row (the same round trip on PostgreSQL), and never decided on a remembered read
+    feedback = _trigger_reads(app, hint[2], trigger)[1] if hint else False
     if feedback:
         remembered = None
     with app.store.transaction(step=True) as tx:
+        if remembered is not None and app.store.dialect != "postgresql" and not tx.still_as_read(
+                process_id, remembered[0]["version"], remembered[2]["epoch"]):
+            remembered = None  # (SQLite, under the write lock: the process or the office's roles moved)
         if remembered is not None:
             proc, held, extra = remembered
-        else:  # (PostgreSQL: the history too, so that what is remembered of the step has it)
-            proc, held, extra = tx.step_reads(process_id, hint[1] if hint else None,
-                                              history=history or app.store.dialect == "postgresql",
+        else:  # (the history too, whether the guards read it or not: what is remembered of the step has it)
+            proc, held, extra = tx.step_reads(process_id, hint[1] if hint else None, history=True,
                                               feedback=feedback)
         try:
             decided = _decide(app, tx, process_id, trigger, actor, evidence, expected_version, now,

@@ -22,6 +22,10 @@ SQL = {
     "move_process": "UPDATE processes SET state = ?, version = version + 1, updated_at = ? "
                     "WHERE office_id = ? AND id = ? AND version = ?",
     "process_version": "SELECT version FROM processes WHERE office_id = ? AND id = ?",
+    # the process row with its office's roles epoch (what a remembered step checks; SQLite's step read)
+    "process_head_epoch": "SELECT state, version, task_id, procedure_version, organization_version, "
+                          "(SELECT roles_epoch FROM offices WHERE id = ?) FROM processes "
+                          "WHERE office_id = ? AND id = ?",
     "records_for": "SELECT body FROM ledger WHERE office_id = ? AND process_id = ? ORDER BY seq",
     "head": "SELECT seq, hash FROM chain_head WHERE id = ?",
     "head_for_update": "SELECT seq, hash FROM chain_head WHERE id = ? FOR UPDATE",

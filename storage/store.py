@@ -319,8 +319,12 @@ class Tx(LedgerWrites, LedgerReads, CalendarTx, OfficeRows, RegistryRows):
         snapshot (``epoch``: what ``move_and_append`` checks). The caller checks the guess against the
         process's organization, and reads what the third value lacks itself."""
         d = self.dialect
-        if d != "postgresql":
-            return (self.process_head(process_id), (self.assignments_for_scopes(scopes) if scopes else None), {})
+        if d != "postgresql":  # SQLite: the row and the epoch in one read, the history and assignments after
+            row = self._run(hot.sql(d, "process_head_epoch"), (self.office_id, self.office_id, process_id)).fetchone()
+            if row is None:
+                return None, None, {}
+            extra = {"epoch": row[5], **({"history": self.record_texts(process_id)} if history else {})}
+            return self._process_head_row(row), self.assignments_for_scopes(scopes) if scopes else None, extra
         # (no guess: the row, the epoch and the history all the same, the assignments read by the
         # caller once it knows the scopes — after the epoch, so a change between makes it stale)
         named = tuple(x for x in scopes if x is not None) if scopes else ()
@@ -343,6 +347,13 @@ class Tx(LedgerWrites, LedgerReads, CalendarTx, OfficeRows, RegistryRows):
             extra["feedback"] = row[at] or []
         # the assignments come as one JSON array (times as ISO text, which read_time takes)
         return self._process_head_row(row), self._assignment_rows(row[5] or ()) if scopes else None, extra
+
+    def still_as_read(self, process_id: str, version: int, epoch: int) -> bool:
+        """SQLite, under the write lock: whether the process is still at ``version`` and its office's
+        roles epoch still ``epoch`` (then what a step read of both at its previous step still holds)."""
+        row = self._run(hot.sql(self.dialect, "process_head_epoch"),
+                        (self.office_id, self.office_id, process_id)).fetchone()
+        return row is not None and row[1] == version and row[5] == epoch
 
     def stream_processes(self, batch: int = 5000,
                          part: tuple[str | None, str | None] | None = None) -> Iterator[dict]:

@@ -1,7 +1,7 @@
 """A step decided on what the server read at its previous step (engine.steps): whatever
 another server process changed meanwhile — the process moved, a role ended or granted —
-is seen, exactly as if nothing had been remembered. On both backends (SQLite remembers
-nothing: the same outcomes)."""
+is seen, exactly as if nothing had been remembered. On both backends (PostgreSQL checks
+what it remembered in the writing statement, SQLite before deciding, under its write lock)."""
 
 from __future__ import annotations
 
@@ -28,9 +28,11 @@ def _remembers(app) -> bool:
     return app.step_reads.get(PROCESS) is not None
 
 
-def test_a_step_remembers_on_postgresql_only(opened):
+def test_a_step_remembers_what_it_read_and_wrote(opened):
     steps.run(opened, steps.HAPPY_PATH[:1])  # (the very first, when the server knew nothing of the task)
-    assert _remembers(opened) == (opened.store.dialect == "postgresql")
+    assert _remembers(opened)
+    proc, _held, extra = opened.step_reads.get(PROCESS)
+    assert (proc["state"], proc["version"], len(extra["history"])) == ("appointing", 1, 2)
 
 
 def test_steps_taken_by_another_server_are_seen(opened, other):
