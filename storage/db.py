@@ -108,4 +108,6 @@ def _sqlite_setup(engine: Engine) -> None:
         # Straight to the driver: this runs once per command, and SQLAlchemy's
         # statement machinery cost more than the BEGIN itself.
         driver = conn.connection.driver_connection
+        if driver.in_transaction:  # a step's, begun on the driver (Store._driver_transaction): join it
+            return
         driver.execute("BEGIN" if conn.get_execution_options().get("ruam_readonly") else "BEGIN IMMEDIATE")
