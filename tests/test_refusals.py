@@ -83,6 +83,10 @@ def test_unknown_person(opened, before):
     with pytest.raises(NotFound):
         opened.advance(PROCESS, "complete_analysis", "nobody", steps.analysis())
     _unchanged(opened, before)
+    # (the refusal looked the person up inside the step's transaction and rolled it all back:
+    # the next step on the same connection is taken as if nothing had happened)
+    steps.run(opened, steps.HAPPY_PATH[:1])
+    assert opened.process(PROCESS)["version"] == before["version"] + 1
 
 
 def test_unknown_trigger_and_unknown_process(opened, before):
