@@ -2,7 +2,7 @@
 
 JSON Lines (``--format jsonl``), one JSON object a line:
 
-1. a header ``{"ruam_export": 1, "format": "jsonl", "exported_at": …}``
+1. a header ``{"ruam_export": 1, "format": "jsonl", "exported_at": …, "office": {"code", "name_th", "name_en"}}``
 2. every stored definition ``{"definition": {"version", "kind", "name", "content"}}`` —
    its exact canonical content, so an offline replay re-checks legality and
    authority against the very definitions each record names (and the content
@@ -307,30 +307,18 @@ def verify_file_named(path: str | os.PathLike, seal: Seal | None = None,
     """``verify_file``, the names to tell its findings with (``engine.names.Names``) taken from the
     export itself (its last active definitions and the people its records added; None if it lacks
     them), and whose chain it is: ``{"code", "name_th", "name_en"}`` (``office_in_file``)."""
-    report, fold, defs = _verify_file(path, seal, progress, files)
-    return report, _export_names(fold, defs, lang), office_in_file(path, report)
+    report, fold, defs, header = _verify_file(path, seal, progress, files)
+    return report, _export_names(fold, defs, lang), office_in_file(report, header)
 
 
-def office_in_file(path: str | os.PathLike, report: AuditReport) -> dict | None:
+def office_in_file(report: AuditReport, header: dict) -> dict | None:
     """The office whose chain an export holds: the code its records carry (``report.office``, under
-    their hashes), named as the file's first line names it when that line names the same office
+    their hashes), named as the export's header line names it when that line names the same office
     (an export made before offices names none: its code alone). None when no record was read."""
     if report.office is None:
         return None
     names = {"code": report.office, "name_th": "", "name_en": ""}
-    try:
-        with open(path, encoding="utf-8-sig") as handle:
-            first = handle.readline()
-        header = json.loads(first) if first.startswith("{") else {}
-    except (OSError, ValueError, UnicodeDecodeError):
-        header = {}
-    if not header:  # a CSV: its definitions file's first line is the same header
-        try:
-            with open(definitions_path(Path(path)), encoding="utf-8") as side:
-                header = json.loads(side.readline())
-        except (OSError, ValueError, UnicodeDecodeError):
-            header = {}
-    said = header.get("office") if isinstance(header, dict) else None
+    said = header.get("office")
     if isinstance(said, dict) and said.get("code") == report.office:
         names.update(name_th=str(said.get("name_th") or ""), name_en=str(said.get("name_en") or ""))
     return names
@@ -349,7 +337,9 @@ def _export_names(fold: Any, defs: dict, lang: str) -> Any:
 
 
 def _verify_file(path: str | os.PathLike, seal: Seal | None, progress: Callable[[int], None] | None,
-                 files: str | os.PathLike | None) -> tuple[AuditReport, Any, dict]:
+                 files: str | os.PathLike | None) -> tuple[AuditReport, Any, dict, dict]:
+    """The report, the fold, the definitions and the export's header line (a CSV's: the first line of
+    the definitions file beside it; {} when there is none)."""
     from engine.audit.live import FOLD_EXTENSIONS
 
     source = Path(path)
@@ -360,15 +350,13 @@ def _verify_file(path: str | os.PathLike, seal: Seal | None, progress: Callable[
     report = AuditReport(source=f"file {source.name}")
     defs = _Definitions()
     no_definitions = False
+    header: dict = {}
     extensions = [make() for make in FOLD_EXTENSIONS]
     try:
         with open(source, "r", encoding="utf-8-sig", newline="") as handle:
             first = handle.readline()
             if first.startswith("{"):
-                try:
-                    header = json.loads(first)
-                except ValueError:
-                    header = {}
+                header = _header(first)
                 if header.get("ruam_export") != 1:
                     raise UsageError("--file", "not a Ruam export (no header line)", "ไม่ใช่ไฟล์ที่ส่งออกจาก Ruam")
                 rows = _jsonl_rows(((n, line) for n, line in enumerate(handle, start=2) if line.strip()),
@@ -378,7 +366,7 @@ def _verify_file(path: str | os.PathLike, seal: Seal | None, progress: Callable[
                 side = definitions_path(source)
                 if side.is_file():
                     with open(side, encoding="utf-8") as s:
-                        s.readline()
+                        header = _header(s.readline())
                         _read_definitions((line for line in s if line.strip()), side.name, report, defs)
                 else:
                     no_definitions = True
@@ -414,7 +402,17 @@ def _verify_file(path: str | os.PathLike, seal: Seal | None, progress: Callable[
         report.findings.append(Finding("chain", None, "the file holds no ledger records",
                                        message_th="ไฟล์ไม่มีบันทึกใดเลย"))
     sort_findings(report)
-    return report, fold, defs
+    return report, fold, defs, header
+
+
+def _header(line: str) -> dict:
+    """A header line's object ({} for one that is not JSON: the definitions beside a CSV are judged
+    on their own lines)."""
+    try:
+        found = json.loads(line)
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 def _without_definitions(report: AuditReport, side: str) -> None:
