@@ -45,7 +45,7 @@ from workflow.errors import (
     UsageError,
 )
 from workflow.evidence import attachment_hashes, normalize_doc_number
-from workflow.guards import GuardContext, decides_feedback, history_refs, latest_evidence, trigger_reads
+from workflow.guards import GuardContext, decides_feedback, history_refs, latest_evidence, trigger_reads_feedback
 from workflow.ledger import Entry, Record
 from workflow.machine import machine_for
 
@@ -58,19 +58,19 @@ ATTEMPTS = 3  # a step decided on remembered reads, then twice more on fresh one
 class StepReads:
     """What an application knows for its steps.
 
-    ``get``/``put``/``drop``: what it read and wrote at its last step of each process
-    (PostgreSQL): ``process id -> (process row, assignments, {"epoch": …, "history": [texts]})``.
+    ``get``/``put``/``drop``: what it read and wrote at its last step of each process:
+    ``process id -> (process row, assignments, {"epoch": …, "history": [texts]})``.
     Bounded (least recently used first out); entries are never changed, only replaced.
     ``scopes_seen``: per task, its guess of the scopes covering it (organization version,
-    scopes, procedure version last seen). ``trigger_reads``: per (procedure version,
-    trigger), what the trigger's guards read (history, open feedback)."""
+    scopes, procedure version last seen). ``reads_feedback``: per (procedure version,
+    trigger), whether the trigger's guards read the process's open feedback."""
 
     def __init__(self, size: int = 4096) -> None:
         self._entries: OrderedDict[str, tuple[dict, list, dict]] = OrderedDict()
         self._size = size
         self._lock = threading.Lock()
         self.scopes_seen: dict[str, tuple[str, set[str | None], str]] = {}
-        self.trigger_reads: dict[tuple[str, str], tuple[bool, bool]] = {}
+        self.reads_feedback: dict[tuple[str, str], bool] = {}
 
     def get(self, process_id: str) -> tuple[dict, list, dict] | None:
         with self._lock:
@@ -123,7 +123,7 @@ def _step(app: Ruam, process_id: str, trigger: str, actor: str, evidence: dict |
     hint = app.step_reads.scopes_seen.get(task_id)
     # whether the trigger's guards read the process's open feedback: asked for with the
     # process row (the same round trip on PostgreSQL), and never decided on a remembered read
-    feedback = _trigger_reads(app, hint[2], trigger)[1] if hint else False
+    feedback = _reads_feedback(app, hint[2], trigger) if hint else False
     if feedback:
         remembered = None
     with app.store.transaction(step=True) as tx:
@@ -246,11 +246,11 @@ def _decide(app: Ruam, tx, process_id: str, trigger: str, actor: str, evidence: 
     return procedure, step, role, responsible, assignments, received, numbers
 
 
-def _trigger_reads(app: Ruam, procedure_version: str, trigger: str) -> tuple[bool, bool]:
-    key, known = (procedure_version, trigger), app.step_reads.trigger_reads
+def _reads_feedback(app: Ruam, procedure_version: str, trigger: str) -> bool:
+    key, known = (procedure_version, trigger), app.step_reads.reads_feedback
     if key not in known:
         procedure = app._cache.get(procedure_version)
         if not isinstance(procedure, Procedure):
-            return False, False
-        known[key] = trigger_reads(procedure.transitions, trigger)
+            return False
+        known[key] = trigger_reads_feedback(procedure.transitions, trigger)
     return known[key]

@@ -17,8 +17,6 @@ import datetime as dt
 # index that begins with the office: written once outside, both engines scanned the office.)
 # The chain head's row of an office has ``id`` = the office's id.
 SQL = {
-    "process_head": "SELECT state, version, task_id, procedure_version, organization_version "
-                    "FROM processes WHERE office_id = ? AND id = ?",
     "move_process": "UPDATE processes SET state = ?, version = version + 1, updated_at = ? "
                     "WHERE office_id = ? AND id = ? AND version = ?",
     "process_version": "SELECT version FROM processes WHERE office_id = ? AND id = ?",

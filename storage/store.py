@@ -325,11 +325,6 @@ class Tx(LedgerWrites, LedgerReads, CalendarTx, OfficeRows, RegistryRows):
             q = q.limit(limit).offset(offset)
         return [_public(r) for r in self.conn.execute(q)]
 
-    def process_head(self, process_id: str) -> dict | None:
-        """What a step needs of a process: state, version, task, definition versions."""
-        return self._process_head_row(self._run(hot.sql(self.dialect, "process_head"),
-                                                (self.office_id, process_id)).fetchone())
-
     @staticmethod
     def _process_head_row(row) -> dict | None:
         if row is None:
@@ -339,7 +334,7 @@ class Tx(LedgerWrites, LedgerReads, CalendarTx, OfficeRows, RegistryRows):
 
     def step_reads(self, process_id: str, scopes: set[str | None] | None, *, history: bool = False,
                    feedback: bool = False) -> tuple[dict | None, list[Assignment] | None, dict]:
-        """``process_head`` and, if ``scopes`` is given (the caller's guess of the scopes
+        """What a step needs of a process (state, version, task, definition versions) and, if ``scopes`` is given (the caller's guess of the scopes
         covering the task), ``assignments_for_scopes(scopes)``: on PostgreSQL in one
         round trip, with — when asked — the process's record texts (``history``, as
         ``record_texts``) and its open feedback (``feedback``, as ``open_feedback``) in the

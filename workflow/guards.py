@@ -31,11 +31,10 @@ def decides_feedback(guards) -> bool:
     return any(g.check == "decides_all_feedback" for g in guards)
 
 
-def trigger_reads(transitions, trigger: str) -> tuple[bool, bool]:
-    """Whether some transition of ``trigger`` reads the process's history, or its open
-    opinions (known before the process's state is: the step reads them with its row)."""
-    guards = [g for t in transitions if t.trigger == trigger for g in t.guards]
-    return bool(history_refs(guards)), decides_feedback(guards)
+def trigger_reads_feedback(transitions, trigger: str) -> bool:
+    """Whether some transition of ``trigger`` reads the process's open opinions (known before
+    the process's state is: the step reads them with its row)."""
+    return decides_feedback([g for t in transitions if t.trigger == trigger for g in t.guards])
 
 
 def latest_evidence(bodies: list[str], wanted: set[str]) -> dict[str, dict]:
