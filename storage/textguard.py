@@ -35,11 +35,7 @@ def refuse_nul(params, statement: str = "") -> None:
                 refuse_nul(row, statement)
             return
         for i, value in enumerate(params):
-            kind = type(value)
-            if kind is str:
-                if "\x00" in value:
-                    raise _refusal(_positional_name(statement, i))
-            elif (kind is list or kind is tuple) and _has_nul(value):  # (ints, times, bytes: nothing to see)
+            if _has_nul(value):
                 raise _refusal(_positional_name(statement, i))
 
 

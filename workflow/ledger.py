@@ -117,7 +117,7 @@ class Record:
     @functools.cached_property
     def hash(self) -> str:
         """sha256 of the canonical text (computed once; a record is immutable)."""
-        return sha256_hex(self.canonical())
+        return sha256_hex(self.text)
 
     @functools.cached_property
     def text(self) -> str:
