@@ -235,6 +235,14 @@ def _run(target, arglists) -> float:
     return sum(r[2] for r in results) / (end - start)
 
 
+def tree_at(rev: str, prefix: str = "ruam-before-") -> tempfile.TemporaryDirectory:
+    """A git revision of this repository extracted into a temporary directory (its ``.name``)."""
+    tmp = tempfile.TemporaryDirectory(prefix=prefix)
+    archive = subprocess.run(["git", "-C", str(HERE), "archive", rev], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", tmp.name], input=archive, check=True)
+    return tmp
+
+
 class Before:
     """An earlier commit's Ruam in a temporary directory, with a database of its own."""
 
@@ -242,10 +250,8 @@ class Before:
         from sqlalchemy import create_engine, text
         from sqlalchemy.engine import make_url
 
-        self.tmp = tempfile.TemporaryDirectory(prefix="ruam-before-")
+        self.tmp = tree_at(rev)
         self.tree = self.tmp.name
-        archive = subprocess.run(["git", "-C", str(HERE), "archive", rev], check=True, capture_output=True).stdout
-        subprocess.run(["tar", "-x", "-C", self.tree], input=archive, check=True)
         base = make_url(url.replace("postgresql://", "postgresql+psycopg://", 1))
         self.name = f"{base.database}_before"
         self.admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")

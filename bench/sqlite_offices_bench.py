@@ -24,10 +24,13 @@ import json
 import statistics
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(HERE))
+
+from bench.offices_bench import tree_at  # noqa: E402 - one way to check out an earlier tree
+
 BEFORE = "1a0e4b4,d556768"
 
 CHILD = """
@@ -63,10 +66,8 @@ def main() -> None:
     trees: dict[str, str] = {}
     temps = []
     for rev in [r for r in args.before.split(",") if r]:
-        tmp = tempfile.TemporaryDirectory(prefix=f"ruam-{rev}-")
+        tmp = tree_at(rev, prefix=f"ruam-{rev}-")
         temps.append(tmp)
-        archive = subprocess.run(["git", "-C", str(HERE), "archive", rev], check=True, capture_output=True).stdout
-        subprocess.run(["tar", "-x", "-C", tmp.name], input=archive, check=True)
         trees[rev] = tmp.name
     trees["this tree"] = str(HERE)
     runs: dict[str, list[dict]] = {name: [] for name in trees}
